@@ -1,0 +1,129 @@
+"""Caption events: the only thing engines hand to the rest of the app.
+
+Every event is a frozen dataclass. Times (``start``/``end``) are seconds on the
+*source* timeline (0.0 = first sample the source produced), whatever engine
+session produced them, so that a reconnect or an engine restart never shifts a
+caption in time.
+
+Every caption line has a stable ``line_id``; a later event with the same id
+replaces the earlier one (interim → interim, interim → final, final → a later
+formatted final). Ids are unique for the life of a :class:`~captioner.session.Session`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Interim:
+    """A caption line still being spoken; replaces any earlier interim of ``line_id``.
+
+    ``text`` is the whole line as it should be shown now. ``tail`` is the
+    suffix of ``text`` the engine still considers tentative (``""`` when the
+    engine does not say); views may render it differently.
+    """
+
+    line_id: str
+    text: str
+    engine: str
+    start: float | None = None
+    end: float | None = None
+    tail: str = ""
+
+    @property
+    def stable(self) -> str:
+        """The part of ``text`` the engine no longer expects to change."""
+        if self.tail and self.text.endswith(self.tail):
+            return self.text[: len(self.text) - len(self.tail)].rstrip()
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """A committed caption line. A later ``Final`` with the same id replaces the text."""
+
+    line_id: str
+    text: str
+    engine: str
+    start: float | None = None
+    end: float | None = None
+    formatted: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """The engine detected the start of speech (before any words)."""
+
+    engine: str
+    at: float | None = None
+    line_id: str | None = None
+
+
+class EngineState(enum.Enum):
+    """Life cycle of an engine session, as shown to the user."""
+
+    CONNECTING = "connecting"
+    LISTENING = "listening"
+    RECONNECTING = "reconnecting"
+    DEGRADED = "degraded"  # still captioning, in a cheaper or limited mode
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Engine or session state change, with a human-readable message."""
+
+    engine: str
+    state: EngineState
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineError:
+    """Something went wrong. ``retryable`` tells whether the session will try again."""
+
+    engine: str
+    message: str
+    retryable: bool
+    code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What one engine session consumed (e.g. AssemblyAI's ``Termination``)."""
+
+    engine: str
+    audio_seconds: float
+    session_seconds: float | None = None
+    session_id: str | None = None
+    extra: tuple[tuple[str, str], ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A non-fatal notice the user should see (e.g. word boost not supported)."""
+
+    engine: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AudioLevel:
+    """Audio arriving from the source: level, dropped blocks, and caption lag.
+
+    ``lag`` is how far (seconds) the engine's input is behind the newest audio
+    captured; it grows when an engine cannot keep up or while reconnecting.
+    """
+
+    rms_dbfs: float
+    dropped_blocks: int = 0
+    lag: float = 0.0
+
+
+CaptionEvent = Interim | Final | SpeechStarted | Status | EngineError | Usage | Notice | AudioLevel
+"""Everything an engine or a session emits."""
+
+EngineEvent = Interim | Final | SpeechStarted | Status | EngineError | Usage | Notice
+"""What engines themselves emit (``AudioLevel`` comes from the session)."""

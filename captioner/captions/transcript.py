@@ -1,0 +1,230 @@
+"""The transcript: the one place where caption events are merged.
+
+* An :class:`~captioner.captions.events.Interim` replaces the interim text of its line.
+* A :class:`~captioner.captions.events.Final` commits the line.
+* A later ``Final`` with the same id replaces the committed text (e.g. a
+  formatted version of the same turn); it never adds a line.
+
+History is bounded in memory; every final is appended to an autosave file
+(one JSON object per line, flushed at once) so a crash loses nothing. A
+replacement final is appended too (same id): readers keep the last one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from captioner.captions.events import CaptionEvent, Final, Interim
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One caption line as views show it."""
+
+    line_id: str
+    text: str
+    final: bool
+    engine: str
+    start: float | None = None
+    end: float | None = None
+    tail: str = ""
+    wall_time: float = 0.0
+    """``time.time()`` when the line was first seen (for transcript timestamps)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one event did to the transcript: views redraw ``line``.
+
+    ``kind`` is ``"interim"`` (a live line changed), ``"commit"`` (a line became
+    final), ``"revise"`` (a committed line's text was replaced) or
+    ``"drop"`` (an interim line was abandoned, e.g. after a reconnect).
+    """
+
+    kind: str
+    line: Line
+
+
+Listener = Callable[[Change], None]
+
+
+class Transcript:
+    """Merges caption events into lines and notifies listeners of each change."""
+
+    def __init__(self, *, max_lines: int = 5000, autosave: Path | None = None) -> None:
+        self._final: OrderedDict[str, Line] = OrderedDict()
+        self._live: OrderedDict[str, Line] = OrderedDict()
+        self._max_lines = max_lines
+        self._listeners: list[Listener] = []
+        self._autosave_path = autosave
+        self._autosave: IO[str] | None = None
+        self.revisions: deque[Change] = deque(maxlen=100)
+
+    # -- listeners -------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` for every change; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            listener(change)
+
+    # -- merging ---------------------------------------------------------------------------
+    def apply(self, event: CaptionEvent) -> Change | None:
+        """Merge one event; return the change (``None`` if it changed nothing)."""
+        if isinstance(event, Interim):
+            return self._interim(event)
+        if isinstance(event, Final):
+            return self._commit(event)
+        return None
+
+    def _interim(self, ev: Interim) -> Change | None:
+        if ev.line_id in self._final:
+            # A late interim for a committed line (e.g. out-of-order delivery): the final wins.
+            return None
+        old = self._live.get(ev.line_id)
+        line = Line(
+            ev.line_id,
+            ev.text,
+            False,
+            ev.engine,
+            ev.start if ev.start is not None or old is None else old.start,
+            ev.end,
+            ev.tail,
+            old.wall_time if old else time.time(),
+        )
+        if old == line:
+            return None
+        self._live[ev.line_id] = line
+        change = Change("interim", line)
+        self._notify(change)
+        return change
+
+    def _commit(self, ev: Final) -> Change | None:
+        live = self._live.pop(ev.line_id, None)
+        old = self._final.get(ev.line_id)
+        wall = old.wall_time if old else live.wall_time if live else time.time()
+        start = ev.start
+        if start is None:
+            start = old.start if old else live.start if live else None
+        line = Line(ev.line_id, ev.text, True, ev.engine, start, ev.end, "", wall)
+        if old is not None:
+            if old.text == line.text and old.start == line.start and old.end == line.end:
+                return None
+            self._final[ev.line_id] = line
+            change = Change("revise", line)
+            self.revisions.append(change)
+        else:
+            if not line.text.strip():
+                # An empty final just closes an interim (e.g. noise that decoded to nothing).
+                if live is not None:
+                    change = Change("drop", live)
+                    self._notify(change)
+                    return change
+                return None
+            self._final[ev.line_id] = line
+            while len(self._final) > self._max_lines:
+                self._final.popitem(last=False)
+            change = Change("commit", line)
+        self._save(line)
+        self._notify(change)
+        return change
+
+    def drop_live(self, prefix: str = "") -> list[Change]:
+        """Abandon interim lines (all, or those whose id starts with ``prefix``)."""
+        changes = []
+        for line_id in [i for i in self._live if i.startswith(prefix)]:
+            line = self._live.pop(line_id)
+            change = Change("drop", line)
+            self._notify(change)
+            changes.append(change)
+        return changes
+
+    # -- views -----------------------------------------------------------------------------
+    @property
+    def finals(self) -> list[Line]:
+        """Committed lines, oldest first (bounded to ``max_lines``)."""
+        return list(self._final.values())
+
+    @property
+    def live(self) -> list[Line]:
+        """Lines still being spoken, oldest first."""
+        return list(self._live.values())
+
+    def lines(self) -> Iterator[Line]:
+        """Committed lines then live ones."""
+        yield from self._final.values()
+        yield from self._live.values()
+
+    # -- autosave --------------------------------------------------------------------------
+    @property
+    def autosave_path(self) -> Path | None:
+        return self._autosave_path
+
+    def _save(self, line: Line) -> None:
+        if self._autosave_path is None:
+            return
+        if self._autosave is None:
+            self._autosave_path.parent.mkdir(parents=True, exist_ok=True)
+            self._autosave = open(self._autosave_path, "a", encoding="utf-8")  # noqa: SIM115
+        record = {
+            "id": line.line_id,
+            "text": line.text,
+            "start": line.start,
+            "end": line.end,
+            "engine": line.engine,
+            "time": line.wall_time,
+        }
+        self._autosave.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._autosave.flush()
+        os.fsync(self._autosave.fileno())
+
+    def close(self) -> None:
+        """Close the autosave file (every final is already on disk)."""
+        if self._autosave is not None:
+            self._autosave.close()
+            self._autosave = None
+
+
+def load_autosave(path: Path) -> list[Line]:
+    """Read an autosave file back into lines (last record of each id wins; bad lines skipped)."""
+    lines: OrderedDict[str, Line] = OrderedDict()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    for raw in text.splitlines():
+        try:
+            r = json.loads(raw)
+            line = Line(
+                str(r["id"]),
+                str(r["text"]),
+                True,
+                str(r.get("engine", "")),
+                r.get("start"),
+                r.get("end"),
+                "",
+                float(r.get("time") or 0.0),
+            )
+        except (ValueError, KeyError, TypeError):
+            continue
+        lines[line.line_id] = line
+    return list(lines.values())
+
+
+def finals_in_range(lines: Iterable[Line], start: float | None, end: float | None) -> list[Line]:
+    """Lines whose start lies in ``[start, end]`` (open bounds when ``None``)."""
+    out = []
+    for line in lines:
+        t = line.start if line.start is not None else 0.0
+        if (start is None or t >= start) and (end is None or t <= end):
+            out.append(line)
+    return out

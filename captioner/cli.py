@@ -1,0 +1,375 @@
+"""The ``captioner`` command: the desktop app, or headless captioning and listings.
+
+Exit status: 0 when the source ended normally (or the user stopped it), 2 for
+bad usage or bad input, 3 when the engine refused (e.g. bad credentials),
+1 for anything else. Errors are one line on stderr; tracebacks go to the log
+file only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from captioner import __version__, paths
+from captioner import secrets as secret_store
+from captioner.audio.base import AudioError
+from captioner.captions.events import AudioLevel, CaptionEvent
+from captioner.captions.transcript import Transcript
+from captioner.engines import registry
+from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
+from captioner.output import FORMATS, make_writer, render_transcript
+from captioner.session import RetryPolicy, Session
+
+log = logging.getLogger("captioner")
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="captioner", description="Live captions of your microphone or of what your computer plays.")
+    p.add_argument("--version", action="version", version=f"captioner {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="start the app offscreen, caption a bundled sample with the local engine, print it and exit",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("caption", help="caption audio headless, to stdout (and optionally a file)")
+    c.add_argument("--engine", default=registry.DEFAULT_ENGINE, help="engine id (see `captioner engines`)")
+    c.add_argument("--source", default="mic", help="mic, system, or the path of a WAV file (default: mic)")
+    c.add_argument("--device", help="input device id or name (see `captioner devices`)")
+    c.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    c.add_argument("--word-boost", action="append", default=[], metavar="TERM", help="boost a word (repeatable)")
+    c.add_argument("--silence-ms", type=int, metavar="N", help="silence (ms) that ends a caption line")
+    c.add_argument("--language", metavar="CODE", help="language code, e.g. en, fr")
+    c.add_argument("--endpoint", metavar="URL", help="override the engine's server (region, proxy, tests)")
+    c.add_argument("--auth-endpoint", metavar="URL", help="override the token endpoint (Uhlive)")
+    c.add_argument("--api-key", metavar="KEY", help="API key (else the keyring, else the engine's env variable)")
+    c.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="engine-specific option, e.g. speech_model=universal-streaming-multilingual (repeatable)",
+    )
+    c.add_argument("--output", metavar="PATH", help="also write the captions to this file, in --format")
+    c.add_argument(
+        "--realtime",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="pace a file at 1x speed (default) or as fast as the engine allows; cloud engines always pace at 1x",
+    )
+    c.add_argument("--no-autosave", action="store_true", help="do not keep an autosave copy of the transcript")
+    c.add_argument(
+        "--max-retries",
+        type=int,
+        default=None,
+        metavar="N",
+        help="give up after N failed reconnects in a row (default: forever for live sources, 5 for files)",
+    )
+
+    d = sub.add_parser("devices", help="list microphones and system-audio sources, with ids for --device")
+    d.add_argument("--json", action="store_true", help="machine-readable output")
+
+    e = sub.add_parser("engines", help="list engines, whether each is usable here, and why not")
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    return p
+
+
+# -- engines / devices ------------------------------------------------------------------------
+
+
+def cmd_engines(args: argparse.Namespace, out: TextIO) -> int:
+    rows = []
+    for info in registry.ENGINES.values():
+        ok, why = info.availability()
+        caps = None
+        with contextlib.suppress(EngineUnavailable):
+            caps = info.capabilities
+        rows.append((info, ok, why, caps))
+    if args.json:
+        for info, ok, why, caps in rows:
+            rec = {"id": info.id, "name": info.name, "available": ok, "reason": why, "description": info.description}
+            if caps is not None:
+                rec.update(
+                    interim=caps.interim_results,
+                    word_boost=caps.word_boost,
+                    live_update=caps.live_update,
+                    silence_threshold=caps.silence_threshold,
+                    sample_rate=caps.sample_rate,
+                    needs_credentials=caps.needs_credentials,
+                )
+            out.write(json.dumps(rec) + "\n")
+        return EXIT_OK
+    for info, ok, why, caps in rows:
+        mark = "yes" if ok else "no "
+        default = " (default)" if info.id == registry.DEFAULT_ENGINE else ""
+        out.write(f"{info.id:<12} {mark}  {info.name}{default}: {why}\n")
+        if caps is not None:
+            feats = [
+                "interim" if caps.interim_results else "finals only",
+                "word boost" if caps.word_boost else "no word boost",
+                "silence threshold" if caps.silence_threshold else "no silence threshold",
+                "live update" if caps.live_update else "restart on change",
+            ]
+            out.write(f"{'':<17}{', '.join(feats)}; {caps.sample_rate} Hz\n")
+    return EXIT_OK
+
+
+def cmd_devices(args: argparse.Namespace, out: TextIO) -> int:
+    from captioner.audio.devices import list_devices
+
+    devices = list_devices()
+    if args.json:
+        for dev in devices:
+            out.write(json.dumps(dev.as_dict()) + "\n")
+        return EXIT_OK
+    if not devices:
+        out.write("no audio input devices found\n")
+        return EXIT_OK
+    for kind, title in (("mic", "Microphones"), ("system", "System audio (what the computer plays)")):
+        group = [d for d in devices if d.kind == kind]
+        out.write(f"{title}:\n")
+        if not group:
+            out.write("  (none)\n")
+        for dev in group:
+            default = "  [default]" if dev.default else ""
+            out.write(f"  {dev.id:<28} {dev.name}{default}\n")
+    return EXIT_OK
+
+
+# -- caption -------------------------------------------------------------------------------------
+
+
+def _parse_options(items: Sequence[str]) -> dict[str, str]:
+    extra: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--option takes KEY=VALUE, got {item!r}")
+        extra[key.strip()] = value.strip()
+    return extra
+
+
+async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from captioner.audio import open_source
+
+    try:
+        info = registry.get(args.engine)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    try:
+        engine_cls = info.load()
+    except EngineUnavailable as exc:
+        raise UsageError(f"engine {info.id} is not usable here: {exc}") from None
+    caps = engine_cls.capabilities
+    if args.silence_ms is not None and not (0 <= args.silence_ms <= 60_000):
+        raise UsageError("--silence-ms must be between 0 and 60000")
+    extra = _parse_options(args.option)
+    if args.auth_endpoint:
+        extra["auth_endpoint"] = args.auth_endpoint
+    options = EngineOptions(
+        language=args.language,
+        word_boost=tuple(args.word_boost),
+        silence_ms=args.silence_ms,
+        endpoint=args.endpoint,
+        extra=extra,
+    )
+    credentials = secret_store.resolve(info.id, args.api_key)
+    if caps.needs_credentials and not secret_store.has_credentials(credentials):
+        raise UsageError(secret_store.describe_missing(info.id))
+    # Build once up front so that bad options fail before any audio is opened.
+    try:
+        probe = engine_cls(options, credentials)
+    except EngineFailure as exc:
+        raise UsageError(exc.message) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+    is_file = args.source not in ("mic", "system")
+    realtime = True if args.realtime is None else args.realtime
+    if caps.realtime_input:
+        realtime = True
+    try:
+        source = open_source(args.source, caps.sample_rate, device=args.device, realtime=realtime)
+    except AudioError as exc:
+        raise UsageError(str(exc)) from None
+
+    autosave = None if args.no_autosave else paths.new_autosave_path()
+    transcript = Transcript(autosave=autosave)
+    writers = [make_writer(args.format, out)]
+    out_file: TextIO | None = None
+    if args.output:
+        try:
+            out_file = open(args.output, "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        writers.append(make_writer(args.format, out_file, live=False))
+    for w in writers:
+        transcript.subscribe(w.change)
+
+    dropped_seen = 0
+
+    def on_event(event: CaptionEvent) -> None:
+        nonlocal dropped_seen
+        if isinstance(event, AudioLevel):
+            if event.dropped_blocks > dropped_seen:
+                err.write(f"captioner: warning: {event.dropped_blocks - dropped_seen} audio block(s) dropped\n")
+                dropped_seen = event.dropped_blocks
+            return
+        for w in writers:
+            w.event(event)
+        from captioner.captions.events import EngineError, Notice
+
+        if isinstance(event, Notice):
+            err.write(f"captioner: warning: {event.message}\n")
+        elif isinstance(event, EngineError) and event.retryable:
+            err.write(f"captioner: {event.engine}: {event.message} (retrying)\n")
+
+    first = [probe]
+
+    def factory(opts: EngineOptions):  # type: ignore[no-untyped-def]
+        if first and opts is options:
+            return first.pop()
+        return engine_cls(opts, credentials)
+
+    max_retries = args.max_retries if args.max_retries is not None else (5 if is_file else None)
+    session = Session(
+        source, factory, options, transcript=transcript, on_event=on_event, retry=RetryPolicy(max_attempts=max_retries)
+    )
+
+    loop = asyncio.get_running_loop()
+    stops = 0
+    stop_tasks: set[asyncio.Task[None]] = set()
+
+    def request_stop() -> None:
+        nonlocal stops
+        stops += 1
+        if stops == 1:
+            err.write("\ncaptioner: stopping (finishing the last caption; Ctrl-C again to quit now)\n")
+            stop_tasks.add(loop.create_task(session.stop()))
+        else:
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, request_stop)
+    code = EXIT_OK
+    try:
+        await session.run()
+    except EngineFailure as exc:
+        err.write(f"captioner: {exc.message}\n")
+        code = EXIT_REFUSED if exc.refused else EXIT_ERROR
+    except AudioError as exc:
+        err.write(f"captioner: {exc}\n")
+        code = EXIT_USAGE
+    except asyncio.CancelledError:
+        code = EXIT_OK
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+        for w in writers:
+            w.close(transcript)
+        if out_file is not None:
+            full = render_transcript(args.format, transcript)
+            if full is not None:
+                out_file.seek(0)
+                out_file.truncate()
+                out_file.write(full)
+            out_file.close()
+        transcript.close()
+    return code
+
+
+# -- entry ---------------------------------------------------------------------------------------
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("captioner: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _log_crash() -> Path | None:
+    try:
+        d = paths.log_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / "crash.log"
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(traceback.format_exc() + "\n")
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    out, err = sys.stdout, sys.stderr
+    try:
+        if args.self_test:
+            from captioner.selftest import run_self_test
+
+            return run_self_test(out, err)
+        if args.command is None:
+            try:
+                from captioner.app import main as app_main
+            except ImportError as exc:
+                err.write(f"captioner: the desktop app cannot start here: {exc}\n")
+                return EXIT_USAGE
+            return int(app_main([]) or 0)
+        if args.command == "engines":
+            return cmd_engines(args, out)
+        if args.command == "devices":
+            return cmd_devices(args, out)
+        if args.command == "caption":
+            return asyncio.run(_caption(args, out, err))
+        parser.error(f"unknown command {args.command}")
+    except UsageError as exc:
+        err.write(f"captioner: {exc}\n")
+        return EXIT_USAGE
+    except AudioError as exc:
+        err.write(f"captioner: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except BrokenPipeError:
+        with contextlib.suppress(OSError):
+            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 - silence the flush at exit
+        return EXIT_OK
+    except Exception as exc:
+        where = _log_crash()
+        err.write(
+            f"captioner: internal error: {exc.__class__.__name__}: {exc}"
+            + (f" (details in {where})" if where else "")
+            + "\n"
+        )
+        return EXIT_ERROR
+    return EXIT_OK

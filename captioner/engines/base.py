@@ -1,0 +1,183 @@
+"""The engine contract.
+
+An engine turns an async stream of :class:`~captioner.audio.base.AudioChunk`
+into an async stream of caption events (:data:`~captioner.captions.events.EngineEvent`)::
+
+    engine = SomeEngine(options, credentials)
+    async for event in engine.stream(audio_chunks):
+        ...
+
+Rules every engine follows:
+
+* It receives its options and credentials through the constructor and never
+  reads settings files, keyrings or environment variables itself.
+* Audio arrives at ``capabilities.sample_rate`` (the session resamples once).
+* ``stream()`` ends when the audio iterator ends *and* every pending caption
+  has been finalised (flush the last words; never drop them).
+* Times in events are seconds on the source timeline: use ``chunk.start``.
+* Line ids are unique within one engine object; the session prefixes them
+  per engine session, so a reconnect never collides with an older line.
+* Failures are raised as :class:`EngineFailure`. ``retryable=False`` means
+  "do not try again with these settings" (bad key, unknown language…);
+  the CLI maps it to exit status 3.
+* :meth:`Engine.update` applies new options to a running stream when the
+  engine can do it without reconnecting; otherwise it returns ``False`` and
+  the session restarts the engine seamlessly.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+
+from captioner.audio.base import AudioChunk
+from captioner.captions.events import EngineEvent
+
+
+class EngineFailure(Exception):
+    """An engine session failed.
+
+    ``retryable`` is ``True`` for transient trouble (network drop, server
+    error) and ``False`` when retrying cannot help (bad credentials, bad
+    options). ``refused`` marks a refusal by the service (CLI exit 3).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        refused: bool = False,
+        code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.refused = refused
+        self.code = code
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot be built here (missing package, missing credentials…)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WordBoostLimits:
+    """Limits of an engine's word boost list (``None`` = no limit)."""
+
+    max_terms: int | None = None
+    max_term_chars: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What an engine can do; the settings panel and the CLI read this."""
+
+    sample_rate: int
+    interim_results: bool
+    word_boost: bool
+    live_update: bool
+    silence_threshold: bool
+    word_boost_limits: WordBoostLimits = field(default_factory=WordBoostLimits)
+    languages: tuple[str, ...] = ()
+    needs_credentials: bool = False
+    realtime_input: bool = False
+    """Audio must not arrive faster than real time (cloud engines): files are paced at 1×."""
+    notes: str = ""
+    """Plain-words notes shown to the user (e.g. why word boost is unsupported)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """The user's choices, as given to an engine."""
+
+    language: str | None = None
+    word_boost: tuple[str, ...] = ()
+    silence_ms: int | None = None
+    endpoint: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+    """Engine-specific advanced options (string values, parsed by the engine)."""
+
+    def replace(self, **changes: object) -> EngineOptions:
+        from dataclasses import replace
+
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Secrets for a cloud engine. Never logged: ``repr`` hides them."""
+
+    api_key: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    token: str | None = None
+
+    def __repr__(self) -> str:
+        present = [k for k in ("api_key", "client_id", "client_secret", "token") if getattr(self, k)]
+        return f"Credentials(<{', '.join(present) or 'empty'}>)"
+
+
+class Engine(abc.ABC):
+    """Base class of every engine. Subclasses set ``id``, ``name`` and ``capabilities``."""
+
+    id: str = ""
+    name: str = ""
+    capabilities: Capabilities
+
+    def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
+        self.options = options
+        self.credentials = credentials or Credentials()
+
+    @abc.abstractmethod
+    def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
+        """Consume ``audio`` and yield caption events until it ends and all is flushed.
+
+        Raises :class:`EngineFailure` on failure.
+        """
+
+    async def update(self, options: EngineOptions) -> bool:
+        """Apply ``options`` to the running stream if possible.
+
+        Return ``True`` when applied live, ``False`` when the caller must
+        restart the engine (the default).
+        """
+        return False
+
+    def validate(self) -> list[str]:
+        """Problems with the options as given, as user-facing warnings (not fatal).
+
+        The default checks word boost against :attr:`capabilities`.
+        """
+        return check_word_boost(self.capabilities, self.options.word_boost)[1]
+
+
+def check_word_boost(caps: Capabilities, terms: tuple[str, ...]) -> tuple[tuple[str, ...], list[str]]:
+    """Split ``terms`` into what ``caps`` accepts and plain-words warnings about the rest."""
+    if not terms:
+        return (), []
+    if not caps.word_boost:
+        return (), [
+            f"word boost is not supported by this engine; {len(terms)} term(s) ignored"
+            + (f" ({caps.notes})" if caps.notes else "")
+        ]
+    limits = caps.word_boost_limits
+    kept: list[str] = []
+    warnings: list[str] = []
+    for term in terms:
+        t = term.strip()
+        if not t:
+            continue
+        if limits.max_term_chars is not None and len(t) > limits.max_term_chars:
+            warnings.append(f"word boost term too long (over {limits.max_term_chars} characters), ignored: {t!r}")
+            continue
+        if t not in kept:
+            kept.append(t)
+    if limits.max_terms is not None and len(kept) > limits.max_terms:
+        dropped = kept[limits.max_terms :]
+        kept = kept[: limits.max_terms]
+        warnings.append(
+            f"word boost is limited to {limits.max_terms} terms; ignored {len(dropped)}: {', '.join(dropped)}"
+        )
+    return tuple(kept), warnings

@@ -1,0 +1,124 @@
+"""API keys and client credentials: the OS keyring, else environment variables.
+
+Secrets are never written to the settings file or to logs. Only the
+composition roots (CLI, app) call this module; engines get a
+:class:`~captioner.engines.base.Credentials` object.
+
+Keyring layout: service ``captioner``, one entry per secret, named
+``<account>/<field>`` where ``account`` is ``assemblyai`` or ``uhlive`` (both
+Uhlive engines share one account).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+
+from captioner.engines.base import Credentials
+
+log = logging.getLogger(__name__)
+
+SERVICE = "captioner"
+
+# engine id -> (keyring account, {credential field: environment variable})
+ACCOUNTS: dict[str, tuple[str, dict[str, str]]] = {
+    "assemblyai": ("assemblyai", {"api_key": "ASSEMBLYAI_API_KEY"}),
+    "uhlive": (
+        "uhlive",
+        {"client_id": "UHLIVE_CLIENT_ID", "client_secret": "UHLIVE_CLIENT_SECRET", "token": "UHLIVE_TOKEN"},
+    ),
+    "uhlive-h2b": (
+        "uhlive",
+        {"client_id": "UHLIVE_CLIENT_ID", "client_secret": "UHLIVE_CLIENT_SECRET", "token": "UHLIVE_TOKEN"},
+    ),
+}
+
+
+class SecretStoreError(Exception):
+    """The keyring cannot store a secret (no backend). The message says what to do."""
+
+
+def fields_for(engine_id: str) -> dict[str, str]:
+    """Credential fields of an engine and the environment variable of each."""
+    return dict(ACCOUNTS.get(engine_id, ("", {}))[1])
+
+
+def _keyring_get(account: str, field: str) -> str | None:
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            return keyring.get_password(SERVICE, f"{account}/{field}")
+        except (KeyringError, RuntimeError) as exc:  # NoKeyringError is a RuntimeError subclass
+            log.debug("keyring unavailable: %s", exc)
+            return None
+    except ImportError:
+        return None
+
+
+def store(engine_id: str, field: str, value: str | None) -> None:
+    """Save (or, with an empty value, delete) one secret in the OS keyring."""
+    account = ACCOUNTS.get(engine_id, (engine_id, {}))[0]
+    import keyring
+    from keyring.errors import KeyringError, PasswordDeleteError
+
+    try:
+        if value:
+            keyring.set_password(SERVICE, f"{account}/{field}", value)
+        else:
+            with contextlib.suppress(PasswordDeleteError):
+                keyring.delete_password(SERVICE, f"{account}/{field}")
+    except (KeyringError, RuntimeError) as exc:
+        raise SecretStoreError(
+            f"no system keyring is available to store the key safely ({exc}); set the environment variable instead"
+        ) from exc
+
+
+def load(engine_id: str, field: str) -> str | None:
+    """One secret from the keyring (``None`` when absent or no keyring)."""
+    account = ACCOUNTS.get(engine_id, (engine_id, {}))[0]
+    return _keyring_get(account, field)
+
+
+def parse_api_key_arg(engine_id: str, value: str) -> Credentials:
+    """Interpret ``--api-key``: an AssemblyAI key, or for Uhlive a token or ``CLIENT_ID:CLIENT_SECRET``."""
+    if engine_id.startswith("uhlive"):
+        if ":" in value:
+            cid, _, secret = value.partition(":")
+            return Credentials(client_id=cid, client_secret=secret)
+        return Credentials(token=value)
+    return Credentials(api_key=value)
+
+
+def resolve(engine_id: str, api_key_arg: str | None = None, env: dict[str, str] | None = None) -> Credentials:
+    """Credentials for ``engine_id``: the argument, else the keyring, else the environment."""
+    if api_key_arg:
+        return parse_api_key_arg(engine_id, api_key_arg)
+    environ = os.environ if env is None else env
+    fields = fields_for(engine_id)
+    values: dict[str, str] = {}
+    for field, var in fields.items():
+        value = load(engine_id, field) or environ.get(var)
+        if value:
+            values[field] = value
+    return Credentials(**values)
+
+
+def describe_missing(engine_id: str) -> str:
+    """A one-line hint on how to provide credentials for ``engine_id``."""
+    fields = fields_for(engine_id)
+    if engine_id == "assemblyai":
+        return "no AssemblyAI API key: pass --api-key, set ASSEMBLYAI_API_KEY, or save it in the settings panel"
+    if engine_id.startswith("uhlive"):
+        return (
+            "no Uhlive credentials: pass --api-key CLIENT_ID:CLIENT_SECRET (or an access token), "
+            "set UHLIVE_CLIENT_ID and UHLIVE_CLIENT_SECRET, or save them in the settings panel"
+        )
+    names = ", ".join(fields.values())
+    return f"no credentials for {engine_id}" + (f": set {names}" if names else "")
+
+
+def has_credentials(creds: Credentials) -> bool:
+    return bool(creds.api_key or creds.token or (creds.client_id and creds.client_secret))

@@ -1,0 +1,362 @@
+"""A captioning session: audio source → engine → transcript, kept alive.
+
+The session owns everything between the source and the transcript:
+
+* a **backlog** of recent audio (bounded), from which each engine session is
+  fed through its own cursor;
+* **retry with backoff** when an engine fails with a retryable error. The new
+  engine session is fed from the end of the last committed caption, so audio
+  captured while disconnected, and speech that had only interim text, is
+  transcribed again: nothing the user said is lost;
+* **live option changes**: ``Engine.update`` when the engine can, otherwise a
+  seamless restart: the old engine is given the end of its audio (and
+  finalises its last words) at the exact block where the new engine starts;
+* audio level, dropped blocks and caption lag, reported as
+  :class:`~captioner.captions.events.AudioLevel` events.
+
+It knows nothing of Qt; views subscribe to the transcript or to ``on_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from captioner.audio.base import AudioChunk, AudioSource
+from captioner.captions.events import (
+    AudioLevel,
+    CaptionEvent,
+    EngineError,
+    EngineEvent,
+    EngineState,
+    Final,
+    Interim,
+    Notice,
+    SpeechStarted,
+    Status,
+)
+from captioner.captions.transcript import Transcript
+from captioner.engines.base import Engine, EngineFailure, EngineOptions
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[EngineOptions], Engine]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff between reconnect attempts: ``initial``·2ⁿ up to ``maximum`` seconds."""
+
+    initial: float = 0.5
+    maximum: float = 30.0
+    max_attempts: int | None = None
+    """Consecutive failed attempts before giving up (``None``: never give up)."""
+    healthy_after: float = 20.0
+    """An engine session that ran this long resets the backoff."""
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.maximum, self.initial * (2 ** max(0, attempt - 1))))
+
+
+class _Backlog:
+    """Recent audio chunks, numbered, read through independent cursors."""
+
+    def __init__(self, max_seconds: float) -> None:
+        self.max_seconds = max_seconds
+        self._chunks: deque[AudioChunk] = deque()
+        self._first_seq = 0
+        self.ended = False
+        self._changed = asyncio.Event()
+
+    @property
+    def next_seq(self) -> int:
+        return self._first_seq + len(self._chunks)
+
+    @property
+    def first_seq(self) -> int:
+        return self._first_seq
+
+    @property
+    def newest(self) -> AudioChunk | None:
+        return self._chunks[-1] if self._chunks else None
+
+    def append(self, chunk: AudioChunk, keep_from: int) -> None:
+        self._chunks.append(chunk)
+        # Trim what no cursor needs, and in any case what is older than max_seconds.
+        while self._chunks and (
+            self._first_seq < keep_from or self._chunks[-1].end - self._chunks[0].start > self.max_seconds
+        ):
+            self._chunks.popleft()
+            self._first_seq += 1
+        self._wake()
+
+    def end(self) -> None:
+        self.ended = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def get(self, seq: int) -> AudioChunk | None:
+        i = seq - self._first_seq
+        if 0 <= i < len(self._chunks):
+            return self._chunks[i]
+        return None
+
+    def seq_after(self, t: float) -> int:
+        """The first chunk that ends after source time ``t`` (or the next one to come)."""
+        for i, c in enumerate(self._chunks):
+            if c.end > t + 1e-6:
+                return self._first_seq + i
+        return self.next_seq
+
+    async def wait(self) -> None:
+        await self._changed.wait()
+
+
+class _Cursor:
+    """Feeds one engine session from the backlog, from ``seq`` until the end (or ``stop_at``)."""
+
+    def __init__(self, backlog: _Backlog, seq: int) -> None:
+        self.backlog = backlog
+        self.seq = seq
+        self.stop_at: int | None = None
+        self._stop_changed = asyncio.Event()
+        self.fed_until = 0.0  # source time of the end of the last chunk handed out
+
+    def stop(self, at: int) -> None:
+        self.stop_at = at
+        self._stop_changed.set()
+
+    async def __aiter__(self) -> AsyncIterator[AudioChunk]:
+        while True:
+            if self.stop_at is not None and self.seq >= self.stop_at:
+                return
+            if self.seq < self.backlog.first_seq:
+                log.warning("audio backlog overflowed; skipping %d blocks", self.backlog.first_seq - self.seq)
+                self.seq = self.backlog.first_seq
+            chunk = self.backlog.get(self.seq)
+            if chunk is None:
+                if self.backlog.ended:
+                    return
+                waiter = asyncio.ensure_future(self.backlog.wait())
+                stopper = asyncio.ensure_future(self._stop_changed.wait())
+                try:
+                    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waiter.cancel()
+                    stopper.cancel()
+                continue
+            self.seq += 1
+            self.fed_until = chunk.end
+            yield chunk
+
+
+class Session:
+    """Runs ``source`` through engines made by ``engine_factory`` into ``transcript``."""
+
+    def __init__(
+        self,
+        source: AudioSource,
+        engine_factory: EngineFactory,
+        options: EngineOptions,
+        *,
+        transcript: Transcript | None = None,
+        on_event: Callable[[CaptionEvent], None] | None = None,
+        retry: RetryPolicy | None = None,
+        backlog_seconds: float = 600.0,
+        level_interval: float = 0.1,
+    ) -> None:
+        self.source = source
+        self.engine_factory = engine_factory
+        self.options = options
+        self.transcript = transcript if transcript is not None else Transcript()
+        self.on_event = on_event
+        self.retry = retry or RetryPolicy()
+        self.level_interval = level_interval
+        self._backlog = _Backlog(backlog_seconds)
+        self._generation = 0
+        self._engine: Engine | None = None
+        self._cursor: _Cursor | None = None
+        self._restart = asyncio.Event()
+        self._committed_until = 0.0  # source time up to which every caption is final
+        self._stopping = False
+        self._finishing: set[asyncio.Task[None]] = set()
+        self._old_cursors: list[_Cursor] = []
+        self.engine_name = ""
+
+    # -- public --------------------------------------------------------------------------
+    @property
+    def engine(self) -> Engine | None:
+        return self._engine
+
+    @property
+    def lag(self) -> float:
+        """How far the current engine's input is behind the newest captured audio (seconds)."""
+        newest = self._backlog.newest
+        if newest is None or self._cursor is None:
+            return 0.0
+        return max(0.0, newest.end - self._cursor.fed_until)
+
+    async def run(self) -> None:
+        """Caption until the source ends (or :meth:`stop`). Raises a non-retryable :class:`EngineFailure`."""
+        pump = asyncio.create_task(self._pump(), name="captioner-audio-pump")
+        try:
+            await self._engine_loop()
+        finally:
+            if not pump.done():
+                await self.source.close()
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pump
+            self._emit(Status(self.engine_name, EngineState.STOPPED, "stopped"))
+
+    async def stop(self) -> None:
+        """Stop capturing; the engine finalises what it heard and :meth:`run` returns."""
+        self._stopping = True
+        await self.source.close()
+
+    async def update_options(self, options: EngineOptions) -> None:
+        """Apply new options (word boost, silence threshold…) to the running session."""
+        self.options = options
+        engine = self._engine
+        if engine is None:
+            return
+        try:
+            applied = await engine.update(options)
+        except EngineFailure as exc:
+            log.warning("live update failed (%s); restarting the engine", exc)
+            applied = False
+        if applied:
+            engine.options = options
+            self._emit(Status(engine.id, EngineState.LISTENING, "settings applied"))
+        else:
+            self._restart.set()
+
+    # -- internals -----------------------------------------------------------------------
+    def _emit(self, event: CaptionEvent) -> None:
+        self.transcript.apply(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    async def _pump(self) -> None:
+        last_level = 0.0
+        peak_db = -120.0
+        dropped_reported = -1
+        try:
+            async for chunk in self.source.chunks():
+                keep_from = self._backlog.next_seq
+                for c in (self._cursor, *self._finishing_cursors()):
+                    if c is not None:
+                        keep_from = min(keep_from, c.seq)
+                keep_from = min(keep_from, self._backlog.seq_after(self._committed_until))
+                self._backlog.append(chunk, keep_from)
+                peak_db = max(peak_db, chunk.rms_dbfs())
+                now = time.monotonic()
+                dropped = self.source.dropped_blocks
+                if now - last_level >= self.level_interval or dropped != dropped_reported:
+                    self._emit(AudioLevel(peak_db, dropped, self.lag))
+                    last_level, peak_db, dropped_reported = now, -120.0, dropped
+        finally:
+            self._backlog.end()
+
+    def _forget_cursor(self, cursor: _Cursor) -> Callable[[asyncio.Task[None]], None]:
+        def forget(_task: asyncio.Task[None]) -> None:
+            if cursor in self._old_cursors:
+                self._old_cursors.remove(cursor)
+
+        return forget
+
+    def _finishing_cursors(self) -> list[_Cursor]:
+        return list(self._old_cursors)
+
+    def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
+        if isinstance(ev, Interim | Final):
+            return dataclasses.replace(ev, line_id=f"{gen}-{ev.line_id}")
+        if isinstance(ev, SpeechStarted) and ev.line_id is not None:
+            return dataclasses.replace(ev, line_id=f"{gen}-{ev.line_id}")
+        return ev
+
+    async def _engine_loop(self) -> None:
+        attempt = 0
+        start_seq = 0
+        try:
+            while True:
+                self._generation += 1
+                gen = self._generation
+                engine = self.engine_factory(self.options)
+                self.engine_name = engine.id
+                self._engine = engine
+                for warning in engine.validate():
+                    self._emit(Notice(engine.id, warning))
+                cursor = _Cursor(self._backlog, start_seq)
+                self._cursor = cursor
+                started = time.monotonic()
+                self._restart.clear()
+                run = asyncio.create_task(self._consume(gen, engine, cursor), name=f"captioner-engine-{gen}")
+                restart = asyncio.create_task(self._restart.wait())
+                try:
+                    await asyncio.wait({run, restart}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    restart.cancel()
+                if not run.done():
+                    # Seamless restart: the old engine gets its audio up to here and finalises it
+                    # while the new one starts at exactly the same block.
+                    start_seq = max(cursor.seq, self._backlog.next_seq)
+                    cursor.stop(start_seq)
+                    self._old_cursors.append(cursor)
+                    self._finishing.add(run)
+                    run.add_done_callback(self._finishing.discard)
+                    run.add_done_callback(self._forget_cursor(cursor))
+                    self._emit(Status(engine.id, EngineState.CONNECTING, "applying new settings"))
+                    attempt = 0
+                    continue
+                exc = run.exception()
+                if exc is None:
+                    return  # source ended, everything flushed
+                if not isinstance(exc, EngineFailure):
+                    raise exc
+                self._emit(EngineError(engine.id, exc.message, exc.retryable and not self._stopping, exc.code))
+                if not exc.retryable:
+                    raise exc
+                if self._stopping and self._backlog.ended:
+                    return
+                # Abandon this generation's interim lines; replay from the last committed caption.
+                self.transcript.drop_live(f"{gen}-")
+                if time.monotonic() - started >= self.retry.healthy_after:
+                    attempt = 0
+                attempt += 1
+                if self.retry.max_attempts is not None and attempt > self.retry.max_attempts:
+                    raise EngineFailure(
+                        f"{exc.message} (gave up after {self.retry.max_attempts} attempts)",
+                        retryable=False,
+                        code=exc.code,
+                    )
+                delay = self.retry.delay(attempt)
+                self._emit(
+                    Status(engine.id, EngineState.RECONNECTING, f"reconnecting in {delay:.1f} s (attempt {attempt})")
+                )
+                await asyncio.sleep(delay)
+                start_seq = self._backlog.seq_after(self._committed_until)
+                start_seq = max(start_seq, self._backlog.first_seq)
+        finally:
+            if self._finishing:
+                await asyncio.gather(*self._finishing, return_exceptions=True)
+            self._engine = None
+
+    async def _consume(self, gen: int, engine: Engine, cursor: _Cursor) -> None:
+        self._emit(Status(engine.id, EngineState.CONNECTING, f"starting {engine.name or engine.id}"))
+        async for ev in engine.stream(cursor.__aiter__()):
+            ev = self._relabel(gen, ev)
+            if isinstance(ev, Final) and ev.end is not None and cursor is self._cursor:
+                self._committed_until = max(self._committed_until, ev.end)
+            self._emit(ev)
+        if cursor is self._cursor:
+            self._committed_until = max(self._committed_until, cursor.fed_until)
