@@ -1,0 +1,278 @@
+"""User settings: a versioned, typed schema persisted as JSON in the user config dir.
+
+No secrets live here (API keys go to the OS keyring, see :mod:`captioner.secrets`);
+:func:`save` refuses to write anything that looks like one.
+
+Every settings object is a frozen dataclass; change one with
+``dataclasses.replace`` (or :meth:`Settings.with_changes`) and :func:`save` it.
+Unknown keys are ignored and missing keys take defaults, so an older or newer
+file never stops the app from starting. Older schema versions are migrated by
+the functions in ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+
+from captioner import paths
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+SILENCE_MS_DEFAULT = 600
+SILENCE_MS_RANGE = (100, 5000)
+
+
+@dataclass(frozen=True, slots=True)
+class Appearance:
+    """How the caption overlay looks."""
+
+    font_family: str = "Sans Serif"
+    font_size: int = 28
+    text_color: str = "#ffffff"
+    interim_color: str = "#c8c8c8"
+    background_color: str = "#000000"
+    background_opacity: float = 0.6  # 0 = fully transparent … 1 = opaque
+    outline: bool = True  # a dark outline/shadow behind the text for legibility
+    lines: int = 2  # number of caption lines shown (1–5)
+    max_line_chars: int = 60  # maximum line width, in characters
+    clear_after_s: float = 8.0  # idle time before captions fade out (0 = never)
+    high_contrast: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """Where the overlay sits on one screen, in that screen's logical coordinates."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class OverlaySettings:
+    """Overlay window behaviour; ``geometry`` is keyed by screen (name + size)."""
+
+    position: str = "bottom"  # "top" | "bottom" | "custom"
+    click_through: bool = False
+    visible: bool = True
+    geometry: dict[str, Geometry] = field(default_factory=dict)
+    force_xwayland: bool = False  # restart under QT_QPA_PLATFORM=xcb on Wayland
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Per-engine, non-secret options."""
+
+    language: str = ""
+    endpoint: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the user sets."""
+
+    version: int = SCHEMA_VERSION
+    engine: str = "local"
+    source: str = "mic"  # "mic" | "system"
+    device: str = ""  # device id/name for the source ("" = default)
+    word_boost: tuple[str, ...] = ()
+    silence_ms: int = SILENCE_MS_DEFAULT
+    engines: dict[str, EngineSettings] = field(default_factory=dict)
+    appearance: Appearance = field(default_factory=Appearance)
+    overlay: OverlaySettings = field(default_factory=OverlaySettings)
+    autostart_captions: bool = True  # start captioning when the app starts
+    offer_last_transcript: bool = True
+
+    def engine_settings(self, engine_id: str | None = None) -> EngineSettings:
+        return self.engines.get(engine_id or self.engine, EngineSettings())
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+# -- (de)serialisation -------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+_SECRET_HINTS = ("api_key", "apikey", "secret", "token", "password")
+
+
+def to_dict(obj: Any) -> Any:
+    """A settings object as plain JSON data."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_dict(v) for v in obj]
+    return obj
+
+
+def _convert(tp: Any, value: Any) -> Any:
+    origin = getattr(tp, "__origin__", None)
+    args: tuple[Any, ...] = tuple(getattr(tp, "__args__", ()))
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return from_dict(tp, value if isinstance(value, dict) else {})
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise TypeError("expected an object")
+        return {str(k): _convert(args[1], v) for k, v in value.items()}
+    if origin is tuple:
+        if not isinstance(value, list | tuple):
+            raise TypeError("expected a list")
+        return tuple(_convert(args[0], v) for v in value)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise TypeError("expected true/false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError("expected a number")
+        return int(value)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError("expected a number")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise TypeError("expected text")
+        return value
+    return value
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build ``cls`` from JSON data: unknown keys ignored, bad or missing values take defaults."""
+    hints = get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            continue
+        try:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+        except (TypeError, ValueError, KeyError) as exc:
+            log.warning("settings: ignoring bad value for %s (%s)", f.name, exc)
+    return clamp(cls(**kwargs))
+
+
+def clamp(obj: T) -> T:
+    """Bring out-of-range values back into range."""
+    if isinstance(obj, Appearance):
+        return dataclasses.replace(
+            obj,
+            font_size=min(96, max(8, obj.font_size)),
+            background_opacity=min(1.0, max(0.0, obj.background_opacity)),
+            lines=min(5, max(1, obj.lines)),
+            max_line_chars=min(200, max(10, obj.max_line_chars)),
+            clear_after_s=min(600.0, max(0.0, obj.clear_after_s)),
+        )
+    if isinstance(obj, Settings):
+        lo, hi = SILENCE_MS_RANGE
+        return dataclasses.replace(
+            obj,
+            silence_ms=min(hi, max(lo, obj.silence_ms)),
+            source=obj.source if obj.source in ("mic", "system") else "mic",
+            version=SCHEMA_VERSION,
+        )
+    return obj
+
+
+# -- migrations ----------------------------------------------------------------------------------
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v1 kept a flat ``opacity`` and ``font_size`` and a single ``geometry``; v2 nests them."""
+    data = dict(data)
+    appearance = dict(data.get("appearance", {}))
+    for key in ("font_size", "font_family"):
+        if key in data:
+            appearance.setdefault(key, data.pop(key))
+    if "opacity" in data:
+        appearance.setdefault("background_opacity", data.pop("opacity"))
+    data["appearance"] = appearance
+    if "geometry" in data:
+        overlay = dict(data.get("overlay", {}))
+        overlay.setdefault("geometry", {"default": data.pop("geometry")})
+        data["overlay"] = overlay
+    data["version"] = 2
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    version = data.get("version", 1)
+    if not isinstance(version, int):
+        version = 1
+    while version < SCHEMA_VERSION and version in MIGRATIONS:
+        data = MIGRATIONS[version](data)
+        version = data.get("version", version + 1)
+    return data
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
+def settings_path() -> Path:
+    return paths.config_dir() / "settings.json"
+
+
+def load(path: Path | None = None) -> Settings:
+    """The saved settings, or defaults (a broken file is kept aside as ``settings.json.bad``)."""
+    p = path or settings_path()
+    try:
+        raw = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        log.warning("cannot read settings %s: %s; using defaults", p, exc)
+        return Settings()
+    try:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        log.warning("settings file %s is damaged (%s); starting from defaults", p, exc)
+        with contextlib.suppress(OSError):
+            os.replace(p, p.with_suffix(".json.bad"))
+        return Settings()
+    return from_dict(Settings, migrate(data))
+
+
+def _check_no_secrets(data: Any, where: str = "") -> None:
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if any(h in str(k).lower() for h in _SECRET_HINTS):
+                raise ValueError(f"refusing to write a secret-looking setting {where}{k!r} to the settings file")
+            _check_no_secrets(v, f"{where}{k}.")
+
+
+def save(settings: Settings, path: Path | None = None) -> Path:
+    """Write atomically (temp file + rename)."""
+    p = path or settings_path()
+    data = to_dict(clamp(settings))
+    _check_no_secrets(data)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return p

@@ -1,0 +1,38 @@
+"""Shared test set-up: every test runs with its own data/config/log directories and an in-memory keyring.
+
+Area-specific fixtures live in the conftest.py of each sub-directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["PYTHON_KEYRING_BACKEND"] = "tests.memory_keyring.MemoryKeyring"
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    base = tmp_path_factory.mktemp("captioner-home")
+    for var, sub in (("CAPTIONER_DATA_DIR", "data"), ("CAPTIONER_CONFIG_DIR", "config"), ("CAPTIONER_LOG_DIR", "log")):
+        monkeypatch.setenv(var, str(base / sub))
+    for var in ("ASSEMBLYAI_API_KEY", "UHLIVE_CLIENT_ID", "UHLIVE_CLIENT_SECRET", "UHLIVE_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    from tests.memory_keyring import MemoryKeyring
+
+    MemoryKeyring.store.clear()
+    yield base
+
+
+@pytest.fixture
+def speech_wav() -> Path:
+    """The main real-speech fixture (A Tale of Two Cities, 44 s)."""
+    from tests.speech import speech_wav as get
+
+    return get("two_cities.wav")
