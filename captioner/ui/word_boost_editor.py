@@ -1,0 +1,267 @@
+"""An editable list of word boost terms, validated against the selected engine's limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from captioner.engines.base import Capabilities, check_word_boost
+
+MAX_IMPORT_BYTES = 1_000_000
+WARN_BRUSH = QBrush(QColor("#b3261e"))
+
+
+def split_terms(text: str) -> list[str]:
+    """Terms from pasted or imported text: one per line (commas and tabs also separate).
+
+    Blank lines and ``#`` comments are dropped; runs of spaces are collapsed.
+    """
+    out: list[str] = []
+    for raw in text.replace("\t", "\n").replace(",", "\n").splitlines():
+        t = " ".join(raw.split())
+        if t and not t.startswith("#"):
+            out.append(t)
+    return out
+
+
+class WordBoostEditor(QWidget):
+    """Add, remove, paste many, import from a text file; shows the engine's limits and problems."""
+
+    terms_changed = Signal(tuple)
+
+    def __init__(self, terms: tuple[str, ...] = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._caps: Capabilities | None = None
+        self._engine_name = ""
+
+        self.entry = QLineEdit()
+        self.entry.setPlaceholderText("A word or phrase, e.g. a name or jargon")
+        self.entry.setAccessibleName("New word boost term")
+        self.entry.returnPressed.connect(self.add_from_entry)
+        self.add_button = QPushButton("&Add")
+        self.add_button.setAccessibleName("Add term")
+        self.add_button.clicked.connect(self.add_from_entry)
+
+        self.list = QListWidget()
+        self.list.setAccessibleName("Word boost terms")
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.itemChanged.connect(self._item_edited)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list, self.remove_selected).setContext(
+            Qt.ShortcutContext.WidgetShortcut
+        )
+
+        self.remove_button = QPushButton("&Remove")
+        self.remove_button.setAccessibleName("Remove selected terms")
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.paste_button = QPushButton("Pa&ste lines")
+        self.paste_button.setToolTip("Add every line of the clipboard as a term")
+        self.paste_button.setAccessibleName("Paste many terms from the clipboard")
+        self.paste_button.clicked.connect(self.paste_from_clipboard)
+        self.import_button = QPushButton("&Import file…")
+        self.import_button.setToolTip("Add every line of a text file as a term")
+        self.import_button.setAccessibleName("Import terms from a text file")
+        self.import_button.clicked.connect(self._choose_file)
+        self.clear_button = QPushButton("Clear a&ll")
+        self.clear_button.setAccessibleName("Remove all terms")
+        self.clear_button.clicked.connect(lambda: self.set_terms(()))
+
+        self.count_label = QLabel()
+        self.count_label.setObjectName("word_boost_count")
+        self.note_label = QLabel()
+        self.note_label.setObjectName("word_boost_note")
+        self.note_label.setWordWrap(True)
+        self.note_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.warning_label = QLabel()
+        self.warning_label.setObjectName("word_boost_warning")
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.warning_label.setStyleSheet("color: #b3261e;")
+        self.warning_label.setAccessibleName("Word boost problems")
+
+        for b in (self.add_button, self.remove_button, self.paste_button, self.import_button, self.clear_button):
+            b.setAutoDefault(False)
+
+        top = QHBoxLayout()
+        top.addWidget(self.entry, 1)
+        top.addWidget(self.add_button)
+        buttons = QHBoxLayout()
+        for b in (self.remove_button, self.paste_button, self.import_button, self.clear_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.note_label)
+        layout.addWidget(self.warning_label)
+        self.setTabOrder(self.entry, self.add_button)
+        self.setTabOrder(self.add_button, self.list)
+        self.setTabOrder(self.list, self.remove_button)
+
+        self.set_terms(terms, emit=False)
+
+    # -- the list --------------------------------------------------------------------------
+    def terms(self) -> tuple[str, ...]:
+        out: list[str] = []
+        for i in range(self.list.count()):
+            t = " ".join(self.list.item(i).text().split())
+            if t and t not in out:
+                out.append(t)
+        return tuple(out)
+
+    def set_terms(self, terms: tuple[str, ...] | list[str], *, emit: bool = True) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for t in terms:
+            self._append_item(t)
+        self.list.blockSignals(False)
+        self._changed(emit)
+
+    def _append_item(self, text: str) -> None:
+        item = QListWidgetItem(text)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        self.list.addItem(item)
+
+    def add_terms(self, terms: list[str]) -> int:
+        """Append terms not already in the list; return how many were added."""
+        present = set(self.terms())
+        added = 0
+        self.list.blockSignals(True)
+        for t in terms:
+            t = " ".join(t.split())
+            if t and t not in present:
+                self._append_item(t)
+                present.add(t)
+                added += 1
+        self.list.blockSignals(False)
+        if added:
+            self.list.scrollToBottom()
+            self._changed(True)
+        return added
+
+    def add_from_entry(self) -> None:
+        terms = split_terms(self.entry.text())
+        if terms:
+            self.add_terms(terms)
+        self.entry.clear()
+        self.entry.setFocus()
+
+    def remove_selected(self) -> None:
+        rows = sorted({self.list.row(i) for i in self.list.selectedItems()}, reverse=True)
+        if not rows and self.list.currentItem() is not None:
+            rows = [self.list.currentRow()]
+        if not rows:
+            return
+        self.list.blockSignals(True)
+        for r in rows:
+            self.list.takeItem(r)
+        self.list.blockSignals(False)
+        self._changed(True)
+
+    def paste_text(self, text: str) -> int:
+        return self.add_terms(split_terms(text))
+
+    def paste_from_clipboard(self) -> int:
+        return self.paste_text(QGuiApplication.clipboard().text())
+
+    def import_file(self, path: str | Path) -> int:
+        """Add every line of a UTF-8 text file; a problem is shown in the warning line, never raised."""
+        p = Path(path)
+        try:
+            if p.stat().st_size > MAX_IMPORT_BYTES:
+                raise ValueError(f"the file is larger than {MAX_IMPORT_BYTES // 1000} kB")
+            text = p.read_text(encoding="utf-8-sig")
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.warning_label.setText(f"Cannot import {p.name}: {reason}")
+            self.warning_label.setVisible(True)
+            return 0
+        return self.paste_text(text)
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import word boost terms", "", "Text files (*.txt *.csv);;All files (*)"
+        )
+        if path:
+            self.import_file(path)
+
+    def _item_edited(self, item: QListWidgetItem) -> None:
+        if not item.text().strip():
+            self.list.blockSignals(True)
+            self.list.takeItem(self.list.row(item))
+            self.list.blockSignals(False)
+        self._changed(True)
+
+    # -- validation ------------------------------------------------------------------------
+    def set_capabilities(self, caps: Capabilities | None, engine_name: str) -> None:
+        """Validate against this engine from now on (``None``: the engine is not installed here)."""
+        self._caps = caps
+        self._engine_name = engine_name
+        self._changed(False)
+
+    def warnings(self) -> list[str]:
+        if self._caps is None:
+            return []
+        return check_word_boost(self._caps, self.terms())[1]
+
+    def _changed(self, emit: bool) -> None:
+        terms = self.terms()
+        caps = self._caps
+        limits = caps.word_boost_limits if caps is not None else None
+        max_terms = limits.max_terms if limits else None
+        max_chars = limits.max_term_chars if limits else None
+        n = len(terms)
+        self.count_label.setText(f"{n} / {max_terms} terms" if max_terms else f"{n} term" + ("" if n == 1 else "s"))
+
+        if caps is None:
+            note = f"{self._engine_name or 'This engine'} is not installed here, so its limits are not known."
+        elif not caps.word_boost:
+            note = f"{self._engine_name} does not support word boost: the terms are kept but not used with it."
+            if caps.notes:
+                note += f" ({caps.notes})"
+        else:
+            parts = []
+            if max_terms:
+                parts.append(f"up to {max_terms} terms")
+            if max_chars:
+                parts.append(f"each at most {max_chars} characters")
+            note = f"{self._engine_name} recognises these words more readily" + (
+                f" ({', '.join(parts)})." if parts else "."
+            )
+        self.note_label.setText(note)
+
+        boosting = caps is not None and caps.word_boost
+        kept, warnings = check_word_boost(caps, terms) if caps is not None and boosting else ((), [])
+        self.warning_label.setText("\n".join(warnings))
+        self.warning_label.setVisible(bool(warnings))
+
+        self.list.blockSignals(True)
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            text = " ".join(item.text().split())
+            tip = ""
+            if boosting and text not in kept:
+                if max_chars and len(text) > max_chars:
+                    tip = f"Longer than {max_chars} characters: ignored by {self._engine_name}"
+                elif max_terms:
+                    tip = f"Over the limit of {max_terms} terms: ignored by {self._engine_name}"
+            item.setForeground(WARN_BRUSH if tip else QBrush())
+            item.setToolTip(tip)
+        self.list.blockSignals(False)
+        if emit:
+            self.terms_changed.emit(terms)
