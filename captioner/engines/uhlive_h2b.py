@@ -1,0 +1,444 @@
+"""Uhlive Stream H2B (the recognition / "voicebot" API): one recognition after another.
+
+Protocol (commands built and events parsed by the official ``uhlive`` SDK's
+sans-IO :class:`~uhlive.stream.recognition.Recognizer`; the websocket I/O is ours):
+
+* connect to ``{endpoint}/bots`` with ``Authorization: bearer TOKEN``;
+* ``OPEN`` (codec ``linear``) → ``OPENED``; ``SET-PARAMS`` (language, the
+  silence threshold as ``speech_complete_timeout``, long ``no_input_timeout``
+  and ``recognition_timeout``) → ``PARAMS-SET``;
+* ``RECOGNIZE builtin:speech/transcribe`` → ``RECOGNITION-IN-PROGRESS`` →
+  ``START-OF-INPUT`` (a :class:`SpeechStarted` and a "…" interim) →
+  ``RECOGNITION-COMPLETE`` (a :class:`Final`), and at once the next
+  ``RECOGNIZE``. Audio flows continuously; a frame is only held back for the
+  instant between a ``RECOGNITION-COMPLETE`` and the next ``RECOGNIZE`` being
+  written, so every frame the server gets belongs to a recognition.
+* ``NoInputTimeout`` / ``NoMatch`` are normal in silence: re-armed silently.
+* At the end of the audio: if someone is speaking, silence is sent (at real
+  time) until the service completes the recognition; then ``STOP`` if needed
+  and ``CLOSE`` → ``CLOSED``.
+
+There are no interim words: this API returns one result per recognition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from uhlive.stream.recognition import (
+    Closed,
+    CompletionCause,
+    InvalidParamValue,
+    MethodFailed,
+    MethodNotAllowed,
+    MethodNotValid,
+    MissingParam,
+    Opened,
+    ParamsSet,
+    RecognitionComplete,
+    Recognizer,
+    StartOfInput,
+    Stopped,
+    build_connection_request,
+)
+from uhlive.stream.recognition.events import EVENT_MAP, Event
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from captioner.audio.base import AudioChunk
+from captioner.captions.events import EngineEvent, EngineState, Final, Interim, SpeechStarted, Status
+from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions
+from captioner.engines.uhlive_auth import access_token
+from captioner.engines.uhlive_common import (
+    AVAILABLE,
+    BYTES_PER_SECOND,
+    FRAME_BYTES,
+    FRAME_MS,
+    LANGUAGES,
+    NO_WORD_BOOST_NOTE,
+    SAMPLE_RATE,
+    Framer,
+    Pacer,
+    api_base,
+    auth_endpoint,
+    int_option,
+    open_socket,
+    paced_frames,
+    split_language,
+    word_boost_warnings,
+)
+
+log = logging.getLogger(__name__)
+
+WHAT = "the Uhlive H2B server"
+GRAMMAR = "builtin:speech/transcribe"
+DEFAULT_SILENCE_MS = 800
+SPEAKING = "…"
+"""Text of the interim line shown between START-OF-INPUT and the result."""
+
+_QUIET = {CompletionCause.NoInputTimeout, CompletionCause.NoMatch, CompletionCause.NoMatchMaxtime}
+_REFUSED = {CompletionCause.LanguageUnsupported}
+_BROKEN = {CompletionCause.GramDefinitionFailure, CompletionCause.GramLoadFailure}
+
+
+@dataclass
+class _State:
+    """Shared by the audio sender and the event reader (one event loop, no locks needed)."""
+
+    armed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set while a RECOGNIZE has been written and its recognition has not completed."""
+    audio_done: asyncio.Event = field(default_factory=asyncio.Event)
+    speech_open: bool = False
+    audio_start: float | None = None
+    wall_start: float = 0.0
+    sent_until: float = 0.0
+    bytes_sent: int = 0
+    pad_seconds: float = 0.0
+
+    def to_source(self, epoch_ms: object, lo: float) -> float | None:
+        if self.audio_start is None or not isinstance(epoch_ms, int | float) or isinstance(epoch_ms, bool):
+            return None
+        t = self.audio_start + float(epoch_ms) / 1000.0 - self.wall_start
+        return round(min(max(t, lo, self.audio_start), self.sent_until), 3)
+
+
+class UhliveH2BEngine(Engine):
+    """Captions from Uhlive Stream H2B: a final line per recognition, a "speaking…" indicator, no interim words."""
+
+    id = "uhlive-h2b"
+    name = "Uhlive Stream H2B"
+    capabilities = Capabilities(
+        sample_rate=SAMPLE_RATE,
+        interim_results=False,
+        word_boost=False,
+        live_update=True,
+        silence_threshold=True,
+        languages=LANGUAGES,
+        needs_credentials=True,
+        realtime_input=True,
+        notes=(
+            f"{NO_WORD_BOOST_NOTE}; no interim words: each line appears when the speaker pauses "
+            "(a 'speaking…' indicator shows before); the silence threshold is its speech_complete_timeout"
+        ),
+    )
+
+    open_timeout = 15.0
+    """Seconds to wait for each set-up reply (OPENED, PARAMS-SET)."""
+    close_timeout = 10.0
+    """Seconds to wait for the end of the session (last result, STOPPED, CLOSED) after the audio ended."""
+
+    def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
+        super().__init__(options, credentials)
+        self.base_url = api_base(options)
+        self.auth_url = auth_endpoint(options)
+        self._params = self._session_params(options)
+        self._override: dict[str, Any] = {}
+        self._utterance = 0
+
+    @staticmethod
+    def _session_params(options: EngineOptions) -> dict[str, Any]:
+        lang, _country = split_language(options.language)  # checks that Uhlive offers it
+        region = (options.language or "").replace("_", "-").partition("-")[2]
+        extra: Mapping[str, str] = options.extra
+        silence = options.silence_ms if options.silence_ms is not None else DEFAULT_SILENCE_MS
+        if not 100 <= silence <= 20_000:
+            raise ValueError("the Uhlive H2B silence threshold must be between 100 and 20000 ms")
+        language = extra.get("speech_language") or (f"{lang}-{region.upper()}" if region else lang)
+        return {
+            "speech_language": language,
+            "speech_complete_timeout": silence,
+            "no_input_timeout": int_option(extra, "no_input_timeout", 30_000, 1_000, 600_000),
+            "recognition_timeout": int_option(extra, "recognition_timeout", 30_000, 2_000, 600_000),
+        }
+
+    @classmethod
+    def check_available(cls) -> tuple[bool, str]:
+        return True, AVAILABLE
+
+    def validate(self) -> list[str]:
+        return word_boost_warnings(self.capabilities, self.options)
+
+    async def update(self, options: EngineOptions) -> bool:
+        """Language and silence threshold apply from the next recognition; anything else needs a restart."""
+        if options.endpoint != self.options.endpoint or dict(options.extra) != dict(self.options.extra):
+            return False
+        try:
+            params = self._session_params(options)
+        except ValueError:
+            return False
+        self._override = {k: v for k, v in params.items() if self._params.get(k) != v}
+        self.options = options
+        return True
+
+    # -- session -----------------------------------------------------------------------------
+    async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
+        token = await access_token(self.credentials, self.auth_url)
+        _sdk_url, headers = build_connection_request(token)
+        ws = await open_socket(f"{self.base_url}/bots", WHAT, headers)
+        recognizer = Recognizer()
+        state = _State()
+        sender: asyncio.Task[None] | None = None
+        try:
+            await self._send_text(
+                ws,
+                recognizer.open(
+                    custom_id=self.options.extra.get("custom_id", "captioner"),
+                    channel_id="captioner",
+                    audio_codec="linear",
+                ),
+            )
+            await self._expect(ws, recognizer, Opened)
+            await self._send_text(ws, recognizer.set_params(**self._params))
+            await self._expect(ws, recognizer, ParamsSet)
+            yield Status(self.id, EngineState.LISTENING, f"listening ({self._params['speech_language']})")
+            sender = asyncio.create_task(self._send_audio(ws, recognizer, audio, state))
+            await self._recognize(ws, recognizer, state)
+            async for event in self._read(ws, recognizer, state, sender):
+                yield event
+        finally:
+            if sender is not None and not sender.done():
+                sender.cancel()
+                with contextlib.suppress(BaseException):
+                    await sender
+            with contextlib.suppress(Exception):
+                await ws.close()
+
+    async def _send_text(self, ws: ClientConnection, text: str) -> None:
+        try:
+            await ws.send(text)
+        except ConnectionClosed as exc:
+            raise _closed_failure(exc) from None
+
+    async def _expect(self, ws: ClientConnection, recognizer: Recognizer, kind: type[Event]) -> Event:
+        """Read until an event of ``kind``; a failure event here means the service refused our settings."""
+        deadline = asyncio.get_running_loop().time() + self.open_timeout
+        while True:
+            remaining = deadline - asyncio.get_running_loop().time()
+            try:
+                raw = await asyncio.wait_for(ws.recv(), max(remaining, 0.0))
+            except TimeoutError:
+                raise EngineFailure(f"{WHAT} did not answer ({kind.__name__})", retryable=True) from None
+            except ConnectionClosed as exc:
+                raise _closed_failure(exc, "while opening the session") from None
+            event = _parse(recognizer, raw)
+            if event is None:
+                continue
+            if isinstance(event, kind):
+                return event
+            if isinstance(event, InvalidParamValue | MissingParam | MethodFailed | MethodNotValid):
+                raise EngineFailure(
+                    f"Uhlive refused the session settings: {_describe(event)}", retryable=False, refused=True
+                )
+            if isinstance(event, MethodNotAllowed):
+                raise EngineFailure(f"Uhlive H2B protocol error: {_describe(event)}", retryable=True)
+            log.debug("Uhlive H2B event while waiting for %s: %s", kind.__name__, type(event).__name__)
+
+    async def _recognize(self, ws: ClientConnection, recognizer: Recognizer, state: _State) -> None:
+        """Start the next recognition and let audio flow into it."""
+        await self._send_text(ws, recognizer.recognize(GRAMMAR, **self._override))
+        state.armed.set()
+
+    async def _send_audio(
+        self, ws: ClientConnection, recognizer: Recognizer, audio: AsyncIterator[AudioChunk], state: _State
+    ) -> None:
+        pacer = Pacer()
+        try:
+            async for start, pcm in paced_frames(audio, Framer(), pacer):
+                await self._send_frame(ws, recognizer, state, pcm, start)
+            # Someone still speaking: send silence (as a microphone would) until the service ends the line.
+            limit = (int(self._params["speech_complete_timeout"]) + 3000) / 1000.0
+            silence = bytes(FRAME_BYTES)
+            while state.speech_open and state.pad_seconds < limit:
+                await pacer.wait()
+                pacer.sent(len(silence))
+                await self._send_frame(ws, recognizer, state, silence, None)
+                state.pad_seconds += FRAME_MS / 1000
+            state.audio_done.set()
+        except ConnectionClosed:
+            return  # the reader reports it
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await ws.close(1011, "client error")
+            raise
+
+    async def _send_frame(
+        self, ws: ClientConnection, recognizer: Recognizer, state: _State, pcm: bytes, start: float | None
+    ) -> None:
+        await state.armed.wait()
+        if state.audio_start is None and start is not None:
+            state.audio_start, state.wall_start = start, time.time()
+        await ws.send(recognizer.send_audio_chunk(pcm))
+        state.bytes_sent += len(pcm)
+        if start is not None:
+            state.sent_until = start + len(pcm) / BYTES_PER_SECOND
+
+    async def _read(
+        self, ws: ClientConnection, recognizer: Recognizer, state: _State, sender: asyncio.Task[None]
+    ) -> AsyncIterator[EngineEvent]:
+        loop = asyncio.get_running_loop()
+        done_waiter = asyncio.ensure_future(state.audio_done.wait())
+        recv: asyncio.Future[str | bytes] | None = None
+        finishing = False
+        deadline: float | None = None
+        recognition_from = 0.0
+        shown: str | None = None  # line id of the "…" interim on screen
+        try:
+            while True:
+                if recv is None:
+                    recv = asyncio.ensure_future(ws.recv())
+                waiting: set[asyncio.Future[Any]] = {recv} if finishing else {recv, done_waiter}
+                timeout = None if deadline is None else max(0.0, deadline - loop.time())
+                done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                if not done:
+                    log.warning("%s did not close the session in time", WHAT)
+                    if shown is not None:
+                        yield Final(shown, "", self.id, None, None)
+                    return
+                if done_waiter in done and not finishing:
+                    finishing = True
+                    deadline = loop.time() + self.close_timeout
+                    if state.armed.is_set():
+                        await self._send_text(ws, recognizer.stop())
+                    else:
+                        await self._send_text(ws, recognizer.close())
+                if recv not in done:
+                    continue
+                try:
+                    raw = recv.result()
+                except ConnectionClosed as exc:
+                    await _raise_sender_error(sender)
+                    raise _closed_failure(exc) from None
+                finally:
+                    recv = None
+                event = _parse(recognizer, raw)
+                if event is None:
+                    continue
+                if isinstance(event, StartOfInput):
+                    state.speech_open = True
+                    shown = str(self._utterance)
+                    at = state.sent_until if state.audio_start is not None else None
+                    yield SpeechStarted(self.id, at, shown)
+                    yield Interim(shown, SPEAKING, self.id, at, None)
+                elif isinstance(event, RecognitionComplete):
+                    state.armed.clear()
+                    state.speech_open = False
+                    lo = recognition_from
+                    recognition_from = state.sent_until
+                    if finishing:
+                        await self._send_text(ws, recognizer.close())
+                    else:
+                        await self._recognize(ws, recognizer, state)  # at once: no audio between the two
+                    final = self._result(event, raw, state, lo, shown)
+                    shown = None
+                    if final is not None:
+                        self._utterance += 1
+                        yield final
+                elif isinstance(event, Stopped):
+                    state.armed.clear()
+                    state.speech_open = False
+                    await self._send_text(ws, recognizer.close())
+                elif isinstance(event, Closed):
+                    if shown is not None:
+                        yield Final(shown, "", self.id, None, None)
+                    return
+                elif isinstance(event, MethodNotAllowed) and finishing:
+                    # A STOP that crossed the last RECOGNITION-COMPLETE: nothing to stop any more.
+                    log.debug("Uhlive H2B: %s", _describe(event))
+                elif isinstance(
+                    event, MethodNotAllowed | MethodNotValid | MethodFailed | InvalidParamValue | MissingParam
+                ):
+                    raise EngineFailure(f"Uhlive H2B error: {_describe(event)}", retryable=True)
+                else:
+                    log.debug("Uhlive H2B event %s", type(event).__name__)
+        finally:
+            done_waiter.cancel()
+            if recv is not None:
+                recv.cancel()
+
+    def _result(
+        self, event: RecognitionComplete, raw: str | bytes, state: _State, lo: float, shown: str | None
+    ) -> Final | None:
+        cause = event.completion_cause
+        if cause in _REFUSED:
+            raise EngineFailure(f"Uhlive refused the language: {_describe(event)}", retryable=False, refused=True)
+        if cause in _BROKEN:
+            raise EngineFailure(f"Uhlive H2B grammar error: {_describe(event)}", retryable=False)
+        if cause == CompletionCause.Error:
+            raise EngineFailure(f"Uhlive H2B recognition error: {_describe(event)}", retryable=True)
+        body = event.body
+        text = " ".join(body.asr.transcript.split()) if body is not None and body.asr is not None else ""
+        line_id = shown if shown is not None else str(self._utterance)
+        if not text:
+            if cause not in _QUIET and cause is not None:
+                log.info("Uhlive H2B recognition ended without text (%s)", cause.value)
+            # A quiet re-arm; close the "…" line if one was shown.
+            return Final(line_id, "", self.id, None, None) if shown is not None else None
+        start = end = None
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            asr = json.loads(raw)["body"]["asr"]
+            start = state.to_source(asr.get("start"), lo)
+            end = state.to_source(asr.get("end"), lo)
+        if end is None:
+            end = state.sent_until if state.audio_start is not None else None
+        if start is None and state.audio_start is not None:
+            start = lo
+        return Final(line_id, text, self.id, start, end)
+
+
+def _parse(recognizer: Recognizer, raw: str | bytes) -> Event | None:
+    """The SDK's parse of ``raw``; unknown or malformed events are logged and skipped (``None``)."""
+    if isinstance(raw, bytes):
+        log.debug("skipping a binary frame from the server (%d bytes)", len(raw))
+        return None
+    try:
+        data = json.loads(raw)
+        name = data["event"]
+    except (ValueError, KeyError, TypeError):
+        log.warning("skipping a malformed Uhlive H2B message")
+        return None
+    if name not in EVENT_MAP:
+        log.info("skipping unknown Uhlive H2B event %r", name)
+        return None
+    try:
+        return recognizer.receive(raw)
+    except (ValueError, KeyError, TypeError) as exc:
+        if name == "RECOGNITION-COMPLETE" and isinstance(data, dict):
+            # e.g. a completion cause this SDK does not know: keep the protocol state right.
+            log.warning("Uhlive H2B result with an unknown completion cause (%s)", exc.__class__.__name__)
+            data["completion_cause"] = None
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                return recognizer.receive(json.dumps(data))
+        log.warning("skipping a malformed Uhlive H2B %r event (%s)", name, exc.__class__.__name__)
+        return None
+
+
+def _describe(event: Event) -> str:
+    parts = [type(event).__name__]
+    if event.completion_cause is not None:
+        parts.append(event.completion_cause.value)
+    if event.completion_reason:
+        parts.append(str(event.completion_reason)[:200])
+    return ": ".join(parts)
+
+
+async def _raise_sender_error(sender: asyncio.Task[None]) -> None:
+    if not sender.done():
+        await asyncio.wait({sender}, timeout=2.0)
+    if sender.done() and not sender.cancelled():
+        error = sender.exception()
+        if error is not None:
+            raise error
+
+
+def _closed_failure(exc: ConnectionClosed, when: str = "") -> EngineFailure:
+    code = exc.rcvd.code if exc.rcvd is not None else 1006
+    reason = exc.rcvd.reason if exc.rcvd is not None else ""
+    text = f"{WHAT} closed the connection{' ' + when if when else ''} (code {code}{': ' + reason if reason else ''})"
+    return EngineFailure(text, retryable=True, code=code)
