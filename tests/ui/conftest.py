@@ -1,0 +1,75 @@
+"""Qt test set-up: offscreen platform with two screens (one high-DPI), and a qasync loop.
+
+The offscreen platform reads its screens from a JSON file given as a platform
+option; the QApplication is created lazily by pytest-qt, after this module is
+imported, so every UI test sees the same two screens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SCREENS = {
+    "synchronousWindowSystemEvents": True,
+    "windowFrameMargins": False,
+    "screens": [
+        {"name": "Main", "x": 0, "y": 0, "width": 1920, "height": 1080, "logicalDpi": 96, "dpr": 1},
+        {"name": "Laptop", "x": 1920, "y": 0, "width": 1280, "height": 800, "logicalDpi": 96, "dpr": 2},
+    ],
+}
+
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    _cfg = Path(tempfile.gettempdir()) / f"captioner-test-screens-{os.getpid()}.json"
+    _cfg.write_text(json.dumps(SCREENS))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_cfg}"
+
+
+@pytest.fixture
+def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    """A qasync event loop marked as running, driven by Qt's own event processing.
+
+    Tests stay synchronous and wait with ``qtbot.waitUntil``/``waitSignal``: while
+    Qt processes events, asyncio tasks and callbacks run too, as in the app.
+    """
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    try:
+        yield loop
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            from PySide6.QtCore import QCoreApplication, QDeadlineTimer
+
+            deadline = QDeadlineTimer(5000)
+            while any(not t.done() for t in pending) and not deadline.hasExpired():
+                QCoreApplication.processEvents()
+        loop.stop()
+        import contextlib
+
+        with contextlib.suppress(TypeError, RuntimeError):
+            qapp.aboutToQuit.disconnect()
+        asyncio.events._set_running_loop(None)
+        loop.close()
+
+
+def run_async(qtbot: Any, loop: asyncio.AbstractEventLoop, coro: Any, timeout: float = 30.0) -> Any:
+    """Run ``coro`` as a task on the qasync loop and wait (processing Qt events) for its result."""
+    task = loop.create_task(coro)
+    qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
+    return task.result()
+
+
+@pytest.fixture
+def run(qtbot: Any, qloop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    return lambda coro, timeout=30.0: run_async(qtbot, qloop, coro, timeout)
