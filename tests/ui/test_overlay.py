@@ -239,7 +239,8 @@ def test_status_level_and_lag(make_overlay: Any, qtbot: Any) -> None:
     assert ov.status() == ("error", "No microphone. Check that one is connected.")
     quiet = pixels(ov)
     ov.set_level(-6.0)
-    qtbot.waitUntil(lambda: count_color(pixels(ov), (0x2F, 0xB3, 0x5A), tol=30) > count_color(quiet, (0x2F, 0xB3, 0x5A)))
+    green = (0x2F, 0xB3, 0x5A)
+    qtbot.waitUntil(lambda: count_color(pixels(ov), green, tol=30) > count_color(quiet, green, tol=30))
     ov.set_lag(3.2)
     qtbot.waitUntil(lambda: count_color(pixels(ov), (0xE0, 0xA5, 0x26), tol=40) > 20)
 
