@@ -52,6 +52,7 @@ class SettingsDialog(QDialog):
         ]
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Settings sections")
+        self.tabs.tabBar().setAccessibleName("Settings sections")
         for page in self.pages:
             self.tabs.addTab(page, page.title)
             page.edited.connect(self._schedule)

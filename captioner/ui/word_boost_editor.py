@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -59,9 +59,7 @@ class WordBoostEditor(QWidget):
         self.list.setAccessibleName("Word boost terms")
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.list.itemChanged.connect(self._item_edited)
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list, self.remove_selected).setContext(
-            Qt.ShortcutContext.WidgetShortcut
-        )
+        self.list.installEventFilter(self)
 
         self.remove_button = QPushButton("&Remove")
         self.remove_button.setAccessibleName("Remove selected terms")
@@ -114,6 +112,19 @@ class WordBoostEditor(QWidget):
         self.setTabOrder(self.list, self.remove_button)
 
         self.set_terms(terms, emit=False)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Delete (or Backspace) removes the selected terms while the list has focus (not while editing one).
+        if (
+            watched is self.list
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and (event.matches(QKeySequence.StandardKey.Delete) or event.key() == Qt.Key.Key_Backspace)
+            and self.list.state() != QListWidget.State.EditingState
+        ):
+            self.remove_selected()
+            return True
+        return super().eventFilter(watched, event)
 
     # -- the list --------------------------------------------------------------------------
     def terms(self) -> tuple[str, ...]:

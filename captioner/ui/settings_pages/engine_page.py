@@ -100,7 +100,7 @@ class CredentialField(QWidget):
         try:
             secrets.store(self.engine_id, self.field, value)
         except secrets.SecretStoreError as exc:
-            self._status.setText(f"Not saved: {exc}.")
+            self._status.setText(f"Not saved: {exc}" + (f": {self.env_var}." if self.env_var else "."))
             self._status.setProperty("error", True)
             return False
         except ImportError:
