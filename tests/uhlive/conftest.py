@@ -34,3 +34,12 @@ async def h2b_server(token_server: FakeTokenServer) -> AsyncIterator[FakeH2BServ
 @pytest.fixture
 def tones(tmp_path: Path) -> Path:
     return tone_wav(tmp_path / "tones.wav", PATTERN)
+
+
+# One short utterance, for error paths.
+SHORT = [(0, 0.2), (700, 0.5), (0, 0.7)]
+
+
+@pytest.fixture
+def short_tone(tmp_path: Path) -> Path:
+    return tone_wav(tmp_path / "short.wav", SHORT)

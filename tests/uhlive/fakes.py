@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import secrets
 import threading
@@ -234,7 +235,11 @@ class _WsFake:
         return self._auth(connection, request)
 
     async def __aenter__(self) -> _WsFake:
-        self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._process_request)
+        # The server's own websockets log (request lines with tokens) stays out of the captured logs,
+        # so that the secrets test sees only what the client logs.
+        quiet = logging.getLogger("tests.uhlive.fake-server")
+        quiet.setLevel(logging.WARNING)
+        self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._process_request, logger=quiet)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
