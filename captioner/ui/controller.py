@@ -18,14 +18,14 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from captioner import paths
 from captioner import secrets as secret_store
-from captioner.audio.base import AudioChunk, AudioError
+from captioner.audio.base import AudioChunk, AudioError, AudioSource
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
@@ -47,6 +47,9 @@ from captioner.settings import Settings
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 15.0
+
+SourceOpener = Callable[[str, int, str | None, bool], AudioSource]
+"""(spec, sample_rate, device, realtime) -> source; the default is :func:`captioner.audio.open_source`."""
 
 
 class _RunScoped(Engine):
@@ -118,6 +121,7 @@ class CaptionController(QObject):
         source: str | None = None,
         realtime: bool = True,
         engines: Mapping[str, type[Engine]] | None = None,
+        opener: SourceOpener | None = None,
         retry: RetryPolicy | None = None,
         parent: QObject | None = None,
     ) -> None:
@@ -127,6 +131,7 @@ class CaptionController(QObject):
         self.source_override = source
         self.realtime = realtime
         self._engines = dict(engines or {})
+        self._opener = opener
         self._retry = retry
         self._session: Session | None = None
         self._task: asyncio.Task[None] | None = None
@@ -170,15 +175,27 @@ class CaptionController(QObject):
             raise SetupError(f"{info.name} cannot run here: {why}. Pick another engine in Settings.")
         return cls
 
-    def _build(self) -> Session:
+    def _open(self, spec: str, rate: int, device: str | None, realtime: bool) -> AudioSource:
+        if self._opener is not None:
+            return self._opener(spec, rate, device, realtime)
         from captioner.audio import open_source
 
+        return open_source(spec, rate, device=device, realtime=realtime)
+
+    def _build(self) -> Session:
         s = self.settings
         cls = self._engine_class(s.engine)
         caps = cls.capabilities
         credentials = secret_store.resolve(s.engine)
         if caps.needs_credentials and not secret_store.has_credentials(credentials):
-            raise SetupError(secret_store.describe_missing(s.engine).replace("pass --api-key, ", "") + ".")
+            info = registry.ENGINES.get(s.engine)
+            name = info.name if info else s.engine
+            env = " and ".join(info.credential_env) if info and info.credential_env else ""
+            raise SetupError(
+                f"{name} needs an API key or credentials: enter them in Settings (kept in the system keyring)"
+                + (f", or set {env}" if env else "")
+                + "."
+            )
         options = engine_options(s)
         try:
             probe = cls(options, credentials)  # bad options fail here, before audio is opened
@@ -187,7 +204,7 @@ class CaptionController(QObject):
         spec = self.source_override or s.source
         realtime = self.realtime or caps.realtime_input
         try:
-            source = open_source(spec, caps.sample_rate, device=s.device or None, realtime=realtime)
+            source = self._open(spec, caps.sample_rate, s.device or None, realtime)
         except AudioError as exc:
             raise SetupError(f"{exc}. {_audio_hint(spec)}") from None
         self._runs += 1
