@@ -150,12 +150,15 @@ class LevelMonitor(QObject):
             log.exception("level monitor failed")
             message = f"cannot open the audio source: {exc}"
         finally:
-            self._source = None
             if source is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(source.close())
-            self._emit(self.level, -120.0)
-            self._emit(self.stopped, message)
+            if self._task is asyncio.current_task():
+                self._task = None
+            if self._task is None:  # not replaced by a newer source: report the stop
+                self._source = None
+                self._emit(self.level, -120.0)
+                self._emit(self.stopped, message)
 
     @staticmethod
     def _emit(signal: Any, value: object) -> None:

@@ -1,0 +1,225 @@
+"""The transcript window: live lines from a real Transcript, search, exports, previous session, autosave folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+
+from captioner import paths
+from captioner.captions import export
+from captioner.captions.events import Final, Interim
+from captioner.captions.transcript import Transcript, finals_in_range, load_autosave
+from captioner.ui.transcript_window import TranscriptWindow, format_time
+
+SENTENCES = [
+    "It was the best of times,",
+    "it was the worst of times,",
+    "it was the age of wisdom,",
+    "it was the age of foolishness,",
+    "it was the epoch of belief,",
+    "it was the epoch of incredulity,",
+    "it was the season of Light,",
+    "it was the season of Darkness, with wisdom",
+]
+
+
+def fill(t: Transcript, sentences=SENTENCES, step: float = 3.0) -> None:
+    for i, text in enumerate(sentences):
+        t.apply(Interim(f"1-{i}", text.split(",")[0], "local", start=i * step))
+        t.apply(Final(f"1-{i}", text, "local", start=i * step, end=i * step + 2.5))
+
+
+@pytest.fixture
+def window(qtbot):
+    def make(transcript: Transcript | None = None) -> TranscriptWindow:
+        t = transcript or Transcript()
+        w = TranscriptWindow(t)
+        qtbot.addWidget(w)
+        t.subscribe(w.on_change)
+        return w
+
+    return make
+
+
+def texts(w: TranscriptWindow) -> list[str]:
+    return [w.table.item(r, 1).text() for r in range(w.table.rowCount())]
+
+
+def test_live_lines_commit_and_revise_in_place(window) -> None:
+    t = Transcript()
+    w = window(t)
+    t.apply(Interim("1-0", "hello wor", "local", start=0.0))
+    assert w.table.rowCount() == 0  # interim text is the overlay's business
+    t.apply(Final("1-0", "hello world", "local", start=0.0, end=1.0))
+    t.apply(Final("1-1", "second line", "local", start=65.0, end=66.0))
+    assert texts(w) == ["hello world", "second line"]
+    assert [w.table.item(r, 0).text() for r in range(2)] == ["0:00:00", "0:01:05"]
+    t.apply(Final("1-0", "Hello, world.", "local", start=0.0, end=1.0))  # a formatted revision
+    assert texts(w) == ["Hello, world.", "second line"]
+    assert [line.text for line in w.lines()] == ["Hello, world.", "second line"]
+
+
+def test_existing_lines_are_shown_at_once(window) -> None:
+    t = Transcript()
+    fill(t)
+    w = window(t)
+    assert texts(w) == SENTENCES
+
+
+def test_time_column_falls_back_to_the_wall_clock() -> None:
+    from captioner.captions.transcript import Line
+
+    assert format_time(Line("x", "t", True, "e", start=3725.4)) == "1:02:05"
+    assert format_time(Line("x", "t", True, "e", wall_time=0.0)) == ""
+    assert len(format_time(Line("x", "t", True, "e", wall_time=1_700_000_000.0))) == 8
+
+
+def test_search_highlights_and_steps_through_matches(window, qtbot) -> None:
+    t = Transcript()
+    fill(t)
+    w = window(t)
+    qtbot.keyClicks(w.search, "WISDOM")
+    qtbot.waitUntil(lambda: w.match_label.text() == "1 of 2", timeout=2000)
+    assert [line.line_id for line in w.matches()] == ["1-2", "1-7"]
+    assert w.current_match().line_id == "1-2"
+    highlighted = [
+        r for r in range(w.table.rowCount()) if w.table.item(r, 1).background().style() != Qt.BrushStyle.NoBrush
+    ]
+    assert highlighted == [2, 7]
+    qtbot.keyClick(w.search, Qt.Key.Key_Return)  # Enter: next
+    assert w.current_match().line_id == "1-7" and w.match_label.text() == "2 of 2"
+    w.next_match()  # wraps around
+    assert w.current_match().line_id == "1-2"
+    w.previous_match()
+    assert w.current_match().line_id == "1-7"
+    assert w.visible_lines() == w.lines()  # highlight mode hides nothing
+    w.only_matches.setChecked(True)
+    assert [line.line_id for line in w.visible_lines()] == ["1-2", "1-7"]
+    w.search.clear()
+    w.apply_search()
+    assert w.visible_lines() == w.lines() and w.match_label.text() == ""
+
+
+def test_search_no_match_and_live_lines_join_the_search(window, qtbot) -> None:
+    t = Transcript()
+    fill(t)
+    w = window(t)
+    w.search.setText("despair")
+    w.apply_search()
+    assert w.match_label.text() == "no match"
+    w.only_matches.setChecked(True)
+    assert w.visible_lines() == []
+    t.apply(Final("1-9", "it was the winter of despair", "local", start=30.0, end=32.0))
+    assert [line.line_id for line in w.matches()] == ["1-9"]
+    assert [line.line_id for line in w.visible_lines()] == ["1-9"]
+    t.apply(Final("1-9", "it was the winter of hope", "local", start=30.0, end=32.0))  # revised: no longer a match
+    assert w.matches() == [] and w.visible_lines() == []
+
+
+@pytest.mark.parametrize("fmt", ["txt", "srt", "vtt", "json"])
+def test_export_all_lines_matches_the_exporters(window, fmt: str, tmp_path: Path) -> None:
+    t = Transcript()
+    fill(t)
+    w = window(t)
+    out = tmp_path / f"out.{fmt}"
+    w.format.setCurrentIndex(w.format.findData(fmt))
+    assert w.export_to(out)
+    assert out.read_text(encoding="utf-8") == export.EXPORTERS[fmt](t.finals)
+    assert f"Saved {len(SENTENCES)} line(s)" in w.status.text()
+
+
+@pytest.mark.parametrize("fmt", ["txt", "srt", "vtt", "json"])
+def test_export_a_time_range(window, fmt: str, tmp_path: Path) -> None:
+    t = Transcript()
+    fill(t)
+    w = window(t)
+    w.range.setCurrentIndex(w.range.findData("range"))
+    assert w.range_from.isEnabled() and w.range_to.isEnabled()
+    w.range_from.setValue(5.0)
+    w.range_to.setValue(12.0)
+    chosen = w.lines_for_export()
+    assert [line.line_id for line in chosen] == ["1-2", "1-3", "1-4"]  # starts 6, 9, 12
+    assert chosen == finals_in_range(t.finals, 5.0, 12.0)
+    out = tmp_path / f"range.{fmt}"
+    assert w.export_to(out, fmt)
+    assert out.read_text(encoding="utf-8") == export.EXPORTERS[fmt](chosen)
+
+
+def test_export_selected_rows(window, tmp_path: Path) -> None:
+    t = Transcript()
+    fill(t)
+    w = window(t)
+    w.table.selectRow(1)
+    w.table.setSelectionMode(w.table.SelectionMode.MultiSelection)
+    w.table.selectRow(3)
+    assert w.range.currentData() == "selection"  # selecting several rows offers to export them
+    out = tmp_path / "sel.srt"
+    assert w.export_to(out, "srt")
+    assert out.read_text() == export.to_srt([t.finals[1], t.finals[3]])
+
+
+def test_export_button_uses_the_save_dialog_and_adds_the_extension(window, tmp_path: Path, monkeypatch) -> None:
+    from captioner.ui import transcript_window
+
+    t = Transcript()
+    fill(t, SENTENCES[:2])
+    w = window(t)
+    w.format.setCurrentIndex(w.format.findData("vtt"))
+    target = tmp_path / "talk"
+    monkeypatch.setattr(transcript_window.QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    w.export_button.click()
+    assert (tmp_path / "talk.vtt").read_text() == export.to_vtt(t.finals)
+
+
+def test_export_to_an_unwritable_place_reports_it(window, tmp_path: Path) -> None:
+    t = Transcript()
+    fill(t, SENTENCES[:1])
+    w = window(t)
+    assert w.export_to(tmp_path / "no-such-dir" / "x.txt", "txt") is False
+    assert w.status.text().startswith("Could not save x.txt")
+
+
+def test_previous_session_from_autosave(window, tmp_path: Path) -> None:
+    old = Transcript(autosave=tmp_path / "old.jsonl")
+    fill(old, SENTENCES[:3])
+    old.close()
+    lines = load_autosave(tmp_path / "old.jsonl")
+    live = Transcript()
+    live.apply(Final("2-0", "today's first line", "local", start=0.0))
+    w = window(live)
+    w.show_lines(lines)
+    assert texts(w) == SENTENCES[:3]
+    assert not w.banner.isHidden() and "previous session (3 lines)" in w.banner.text()
+    live.apply(Final("2-1", "said while looking back", "local", start=2.0))
+    assert texts(w) == SENTENCES[:3]  # the old session stays on screen...
+    out = tmp_path / "old.txt"
+    w.export_to(out, "txt")
+    assert out.read_text() == export.to_txt(lines)  # ...and is what gets exported
+    w.back_button.click()
+    assert texts(w) == ["today's first line", "said while looking back"]
+    assert w.banner.isHidden()
+
+
+class _UrlCatcher(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
+def test_open_autosave_folder(window) -> None:
+    catcher = _UrlCatcher()
+    QDesktopServices.setUrlHandler("file", catcher, "open")
+    try:
+        w = window()
+        assert w.open_autosave_folder()
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert [u.toLocalFile() for u in catcher.urls] == [str(paths.transcripts_dir())]
+    assert paths.transcripts_dir().is_dir()
