@@ -21,7 +21,9 @@ blocks at all while nothing plays. Chunk ``start`` times count the samples
 actually delivered; when no block has arrived for ``idle_fill_after`` seconds the
 source inserts digital silence for the wall-clock gap, so that an engine's
 endpointer still sees the silence that ends a caption and the source timeline
-stays close to the clock.
+stays close to the clock. Nothing is inserted before the first block: a device
+may take a second or two to start delivering (a PulseAudio monitor of an idle
+null sink does), and that start-up delay holds no audio.
 """
 
 from __future__ import annotations
@@ -158,7 +160,11 @@ class CaptureSource(AudioSource):
                 except TimeoutError:
                     now = time.monotonic()
                     gap = now - last_block_at - filled
-                    if self.idle_fill_after is None or now - last_block_at < self.idle_fill_after:
+                    if (
+                        self.idle_fill_after is None
+                        or self.blocks_received == 0  # not started yet (a device can take a second or two)
+                        or now - last_block_at < self.idle_fill_after
+                    ):
                         continue
                     if filled == 0.0 and resampler is not None:
                         # Going idle: flush the resampler's tail before the silence.
@@ -398,10 +404,13 @@ class MicrophoneSource(CaptureSource):
                 index = resolve_input_device(input_devices(sd), device, default_input_index(sd))
             except AudioError:
                 found = _pulse_source_for(device) if isinstance(device, str) and device.strip() else None
-                if found is None:
+                if found is not None:
+                    self.pulse_source = found
+                    index = _pulse_device_index(sd)
+                elif refresh_portaudio():  # plugged in (or sound server started) since PortAudio listed devices
+                    index = resolve_input_device(input_devices(sd), device, default_input_index(sd))
+                else:
                     raise
-                self.pulse_source = found
-                index = _pulse_device_index(sd)
         info = dict(sd.query_devices(index))
         self.device_index = index
         self.device_name = str(info.get("name", index))
