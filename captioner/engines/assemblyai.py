@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 import urllib.error
 import urllib.request
@@ -50,6 +51,26 @@ from captioner.engines.base import (
 log = logging.getLogger(__name__)
 
 _DONE = object()
+
+
+class _RedactingFilter(logging.Filter):
+    """Keeps secrets out of the websockets library's DEBUG lines (it logs request headers and URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            msg = record.getMessage()
+        except Exception:
+            return True
+        clean = re.sub(r"(?i)(authorization:\s*)\S.*", r"\1***", msg)
+        clean = proto.redact(clean)
+        if clean != msg:
+            record.msg, record.args = clean, ()
+        return True
+
+
+# The logger handed to websockets for our connections.
+ws_log = logging.getLogger("captioner.engines.assemblyai.websocket")
+ws_log.addFilter(_RedactingFilter())
 ROLLOVER_MARGIN = 120.0  # seconds before expiry at which the next session is opened
 
 
@@ -262,6 +283,7 @@ class AssemblyAIEngine(Engine):
                 ping_interval=20,
                 ping_timeout=20,
                 close_timeout=2,
+                logger=ws_log,
             )
         except InvalidStatus as exc:
             resp = exc.response

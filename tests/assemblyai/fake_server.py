@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 import time
 import uuid
@@ -46,6 +47,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 MAX_MESSAGE = 128 * 1024
+# The fake's own websockets logger (it would print the client's Authorization header at DEBUG).
+_fake_log = logging.getLogger("tests.fake_assemblyai")
+_fake_log.setLevel(logging.INFO)
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,7 @@ class FakeAssemblyAI:
             max_size=MAX_MESSAGE,
             compression=None,
             ping_interval=None,
+            logger=_fake_log,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -210,7 +215,7 @@ class FakeAssemblyAI:
     # -- HTTP ------------------------------------------------------------------------------------
     def _credential_ok(self, headers: Headers, query: dict[str, str], consume: bool) -> tuple[bool, str]:
         auth = headers.get("Authorization")
-        token = query.get("token") or (auth if auth and auth not in self.keys else None)
+        token = query.get("token") or (auth if auth and auth in self.tokens else None)
         if auth and auth in self.keys:
             return True, ""
         if token:
