@@ -117,8 +117,9 @@ class _Backlog:
                 return self._first_seq + i
         return self.next_seq
 
-    async def wait(self) -> None:
-        await self._changed.wait()
+    def changed(self) -> asyncio.Event:
+        """An event set at the next append or end (take it *before* awaiting, to miss nothing)."""
+        return self._changed
 
 
 class _Cursor:
@@ -146,7 +147,7 @@ class _Cursor:
             if chunk is None:
                 if self.backlog.ended:
                     return
-                waiter = asyncio.ensure_future(self.backlog.wait())
+                waiter = asyncio.ensure_future(self.backlog.changed().wait())
                 stopper = asyncio.ensure_future(self._stop_changed.wait())
                 try:
                     await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -323,22 +324,24 @@ class Session:
                     return  # source ended, everything flushed
                 if not isinstance(exc, EngineFailure):
                     raise exc
-                self._emit(EngineError(engine.id, exc.message, exc.retryable and not self._stopping, exc.code))
+                if time.monotonic() - started >= self.retry.healthy_after:
+                    attempt = 0
+                attempt += 1
+                gave_up = self.retry.max_attempts is not None and attempt > self.retry.max_attempts
+                will_retry = exc.retryable and not gave_up and not (self._stopping and self._backlog.ended)
+                self._emit(EngineError(engine.id, exc.message, will_retry, exc.code))
                 if not exc.retryable:
                     raise exc
                 if self._stopping and self._backlog.ended:
                     return
-                # Abandon this generation's interim lines; replay from the last committed caption.
-                self.transcript.drop_live(f"{gen}-")
-                if time.monotonic() - started >= self.retry.healthy_after:
-                    attempt = 0
-                attempt += 1
-                if self.retry.max_attempts is not None and attempt > self.retry.max_attempts:
+                if gave_up:
                     raise EngineFailure(
                         f"{exc.message} (gave up after {self.retry.max_attempts} attempts)",
                         retryable=False,
                         code=exc.code,
                     )
+                # Abandon this generation's interim lines; replay from the last committed caption.
+                self.transcript.drop_live(f"{gen}-")
                 delay = self.retry.delay(attempt)
                 self._emit(
                     Status(engine.id, EngineState.RECONNECTING, f"reconnecting in {delay:.1f} s (attempt {attempt})")
