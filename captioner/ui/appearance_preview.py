@@ -7,8 +7,8 @@ interim line in the interim colour and italic, with an outline when enabled.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtCore import QPointF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from captioner.settings import Appearance
@@ -27,6 +27,7 @@ class AppearancePreview(QWidget):
     def __init__(self, appearance: Appearance | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._appearance = appearance or Appearance()
+        self._checker: QBrush | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(110)
         self.setAccessibleName("Caption preview")
@@ -89,11 +90,16 @@ class AppearancePreview(QWidget):
         p.end()
 
     def _paint_checkerboard(self, p: QPainter) -> None:
-        size = 10
-        light, dark = QColor("#d0d0d0"), QColor("#8a8a8a")
-        for row in range(0, self.height() // size + 1):
-            for col in range(0, self.width() // size + 1):
-                p.fillRect(QRectF(col * size, row * size, size, size), light if (row + col) % 2 else dark)
+        if self._checker is None:
+            size = 10
+            tile = QPixmap(2 * size, 2 * size)
+            tile.fill(QColor("#d0d0d0"))
+            tp = QPainter(tile)
+            tp.fillRect(0, 0, size, size, QColor("#8a8a8a"))
+            tp.fillRect(size, size, size, size, QColor("#8a8a8a"))
+            tp.end()
+            self._checker = QBrush(tile)
+        p.fillRect(self.rect(), self._checker)
 
     @staticmethod
     def _draw_text(p: QPainter, font: QFont, at: QPointF, text: str, color: QColor, outline: bool) -> None:

@@ -69,6 +69,8 @@ class TranscriptWindow(QWidget):
         self._row_of: dict[str, int] = {}
         self._matches: list[int] = []  # matching rows, ascending
         self._match_set: set[int] = set()
+        self._painted: dict[int, int] = {}  # row -> 1 highlighted, 2 current match
+        self._hidden: set[int] = set()
         self._current = -1
         self._showing_previous = False
 
@@ -116,7 +118,9 @@ class TranscriptWindow(QWidget):
         self.table.setAccessibleName("Final captions")
         self.table.setHorizontalHeaderLabels(["Time", "Caption"])
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        # A fixed time column: ResizeToContents would measure every row on each new line.
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(0, self.table.fontMetrics().horizontalAdvance("00:00:00") + 24)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -191,6 +195,7 @@ class TranscriptWindow(QWidget):
         self._lines = []
         self._row_of = {}
         self._matches, self._match_set, self._current = [], set(), -1
+        self._painted, self._hidden = {}, set()
         self.table.setRowCount(0)
         for line in lines:
             self._append(line)
@@ -276,12 +281,25 @@ class TranscriptWindow(QWidget):
         return hit
 
     def _paint_row(self, row: int, hit: bool) -> None:
-        brush = CURRENT if hit and self._current_row() == row else HIGHLIGHT if hit else QBrush()
-        for col in (0, 1):
-            item = self.table.item(row, col)
-            if item is not None:
-                item.setBackground(brush)
-        self.table.setRowHidden(row, self.only_matches.isChecked() and bool(self._needle()) and not hit)
+        """Set one row's highlight and visibility, touching Qt only when they change."""
+        state = 2 if hit and self._current_row() == row else 1 if hit else 0
+        if self._painted.get(row, 0) != state:
+            brush = (QBrush(), HIGHLIGHT, CURRENT)[state]
+            for col in (0, 1):
+                item = self.table.item(row, col)
+                if item is not None:
+                    item.setBackground(brush)
+            if state:
+                self._painted[row] = state
+            else:
+                self._painted.pop(row, None)
+        hide = self.only_matches.isChecked() and not hit and bool(self._needle())
+        if hide != (row in self._hidden):
+            self.table.setRowHidden(row, hide)
+            if hide:
+                self._hidden.add(row)
+            else:
+                self._hidden.discard(row)
 
     def _current_row(self) -> int:
         return self._matches[self._current] if 0 <= self._current < len(self._matches) else -1
@@ -293,8 +311,13 @@ class TranscriptWindow(QWidget):
         self._matches = [r for r, line in enumerate(self._lines) if needle and needle in line.text.casefold()]
         self._match_set = set(self._matches)
         self._current = -1
+        filtering = self.only_matches.isChecked() and bool(needle)
+        # Only rows whose state may change: earlier highlights or hidden rows, new matches, and all rows when filtering.
+        rows = set(self._painted) | self._hidden | self._match_set
+        if filtering:
+            rows = range(len(self._lines))  # type: ignore[assignment]
         self.table.setUpdatesEnabled(False)
-        for row in range(len(self._lines)):
+        for row in sorted(rows):
             self._paint_row(row, row in self._match_set)
         self.table.setUpdatesEnabled(True)
         if self._matches:
@@ -329,11 +352,7 @@ class TranscriptWindow(QWidget):
         self._current = index
         for row in (old, self._current_row()):
             if row >= 0:
-                brush = CURRENT if row == self._current_row() else HIGHLIGHT
-                for col in (0, 1):
-                    item = self.table.item(row, col)
-                    if item is not None:
-                        item.setBackground(brush)
+                self._paint_row(row, row in self._match_set)
         row = self._current_row()
         item = self.table.item(row, 1)
         if item is not None:

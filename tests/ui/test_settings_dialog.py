@@ -404,3 +404,14 @@ def test_audio_page_copes_with_no_devices_and_a_missing_saved_device(dialog, mon
     assert "not found" in page.device.currentText()
     assert "No system-audio sources found" in page.device_note.text()
     assert d.settings().device == "gone-monitor"
+
+
+def test_ctrl_page_down_switches_tabs(dialog, qtbot) -> None:
+    d = dialog()
+    _show_active(qtbot, d)
+    assert d.tabs.currentIndex() == 0
+    qtbot.keyClick(QApplication.focusWidget() or d, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
+    assert d.tabs.currentWidget() is d.audio_page
+    qtbot.keyClick(QApplication.focusWidget() or d, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(QApplication.focusWidget() or d, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
+    assert d.tabs.currentWidget() is d.overlay_page  # wraps around

@@ -223,3 +223,25 @@ def test_open_autosave_folder(window) -> None:
         QDesktopServices.unsetUrlHandler("file")
     assert [u.toLocalFile() for u in catcher.urls] == [str(paths.transcripts_dir())]
     assert paths.transcripts_dir().is_dir()
+
+
+def test_find_shortcuts(window, qtbot) -> None:
+    t = Transcript()
+    fill(t)
+    w = window(t)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=3000)
+    w.table.setFocus()
+    qtbot.keyClick(w.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert w.search.hasFocus()
+    w.search.setText("times")
+    w.apply_search()
+    assert w.current_match().line_id == "1-0"
+    qtbot.keyClick(w.search, Qt.Key.Key_F3)
+    assert w.current_match().line_id == "1-1"
+    qtbot.keyClick(w.search, Qt.Key.Key_F3, Qt.KeyboardModifier.ShiftModifier)
+    assert w.current_match().line_id == "1-0"
+    qtbot.keyClick(w.search, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert w.current_match().line_id == "1-1"  # Shift+Enter: previous, wrapping around
