@@ -124,7 +124,8 @@ def main() -> int:
     app.processEvents()
     transcript.subscribe(w.on_change)
     per_line = []
-    words = "it was the best of times it was the worst of times it was the age of wisdom".split()
+    sentence = "it was the best of times it was the worst of times it was the age of wisdom"
+    words = sentence.split(" ")
     for i in range(args.lines):
         text = " ".join(words[(i + k) % len(words)] for k in range(10)) + f" {i}"
         t0 = time.perf_counter()
