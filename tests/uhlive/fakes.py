@@ -57,7 +57,7 @@ def tone_wav(path: Path, pattern: list[tuple[int, float]], rate: int = 16000) ->
     """Write a WAV of tone bursts: ``(pitch, seconds)``, pitch 0 = silence."""
     parts = []
     for pitch, seconds in pattern:
-        n = int(round(seconds * rate))
+        n = round(seconds * rate)
         if pitch:
             t = np.arange(n) / rate
             parts.append(0.3 * np.sin(2 * np.pi * pitch * t))
@@ -155,7 +155,10 @@ class FakeTokenServer:
                 elif form.get("client_id") != fake.client_id or form.get("client_secret") != fake.client_secret:
                     self._reply(
                         401,
-                        {"error": "unauthorized_client", "error_description": "Invalid client or Invalid client credentials"},
+                        {
+                            "error": "unauthorized_client",
+                            "error_description": "Invalid client or Invalid client credentials",
+                        },
                     )
                 else:
                     token = fake.make_token()
@@ -320,7 +323,13 @@ class FakeConversationServer(_WsFake):
             start, end = ms(u["start"]), ms(u["end"])
             step = (end - start) // max(1, len(words))
             comps = [
-                {"value": w, "start": start + i * step, "end": start + (i + 1) * step, "length": step, "confidence": 0.9}
+                {
+                    "value": w,
+                    "start": start + i * step,
+                    "end": start + (i + 1) * step,
+                    "length": step,
+                    "confidence": 0.9,
+                }
                 for i, w in enumerate(words)
             ]
             body = {
@@ -381,11 +390,11 @@ class FakeConversationServer(_WsFake):
                             if silence * 1000 // RATE >= self.end_silence_ms:
                                 await finish(cur)
                                 cur = None
-                    if self.phx_error_after_bytes is not None and stats.bytes >= self.phx_error_after_bytes:
-                        if len(self.connections) == 1:
-                            await send([join_ref, None, topic, "phx_error", {}])
-                            await ws.close(1011, "channel crashed")
-                            return
+                    error_at = self.phx_error_after_bytes
+                    if error_at is not None and stats.bytes >= error_at and len(self.connections) == 1:
+                        await send([join_ref, None, topic, "phx_error", {}])
+                        await ws.close(1011, "channel crashed")
+                        return
                     if self._maybe_drop(ws, stats):
                         return
                     continue

@@ -105,7 +105,7 @@ async def test_cli_bad_credentials_exit_3(
     short_tone: Path,
 ) -> None:
     server = conversation_server if engine == "uhlive" else h2b_server
-    code, out, err = await run_cli(
+    code, _out, err = await run_cli(
         "--engine", engine, *common(server.url, token_server, short_tone), "--api-key", "cid:wrong"
     )
     assert code == 3

@@ -109,9 +109,7 @@ async def test_join_error_is_a_refusal(
 ) -> None:
     conversation_server.join_error = "subscription expired"
     with pytest.raises(EngineFailure) as info:
-        await run_session(
-            UhliveConversationEngine, short_tone, options(conversation_server, token_server), CREDS
-        )
+        await run_session(UhliveConversationEngine, short_tone, options(conversation_server, token_server), CREDS)
     assert info.value.refused and "subscription expired" in info.value.message
     assert len(conversation_server.connections) == 1
 
@@ -169,7 +167,12 @@ async def test_secrets_never_logged(
 
 def test_capabilities_and_warnings() -> None:
     caps = UhliveConversationEngine.capabilities
-    assert (caps.sample_rate, caps.interim_results, caps.word_boost, caps.silence_threshold) == (8000, True, False, False)
+    assert (caps.sample_rate, caps.interim_results, caps.word_boost, caps.silence_threshold) == (
+        8000,
+        True,
+        False,
+        False,
+    )
     assert caps.needs_credentials and caps.realtime_input
     assert set(caps.languages) == {"fr", "en", "es", "de"}
     engine = UhliveConversationEngine(EngineOptions(word_boost=("Kubernetes", "Dupont"), silence_ms=700))

@@ -37,7 +37,7 @@ GOLDEN_JOIN = (
     '["1","1","conversation:myclient@conv42","phx_join",{"readonly":false,"speaker":"Alice","model":"fr",'
     '"country":"fr","interim_results":true,"rescoring":true,"origin":1700000000000,"audio_codec":"linear"}]'
 )
-GOLDEN_PUSH_HEAD = b"\x00\x01\x01\x1c\x0b" b"1" b"2" b"conversation:myclient@conv42" b"audio_chunk"
+GOLDEN_PUSH_HEAD = b"\x00\x01\x01\x1c\x0b12conversation:myclient@conv42audio_chunk"
 GOLDEN_OPEN = (
     '{"command":"OPEN","request_id":1,"channel_id":"pfx","headers":{"custom_id":"cust","audio_codec":"linear",'
     '"session_id":""},"body":""}'
@@ -50,7 +50,12 @@ GOLDEN_COMPLETE = {
     "completion_cause": "Success",
     "completion_reason": "success",
     "body": {
-        "asr": {"transcript": "l e cent trente-sept", "confidence": 0.966, "start": 1732207126566, "end": 1732207132536},
+        "asr": {
+            "transcript": "l e cent trente-sept",
+            "confidence": 0.966,
+            "start": 1732207126566,
+            "end": 1732207132536,
+        },
         "nlu": {"type": "builtin:speech/spelling/mixed", "value": "le137", "confidence": 0.9467},
         "grammar_uri": "session:parcel",
         "asr_model": "fr.epellation.v26",
@@ -61,7 +66,9 @@ GOLDEN_COMPLETE = {
 
 def tone(pitch: int, seconds: float) -> bytes:
     t = np.arange(int(seconds * 8000)) / 8000
-    return (0.3 * np.sin(2 * np.pi * pitch * t) * 32767).astype("<i2").tobytes() if pitch else bytes(int(seconds * 16000))
+    return (
+        (0.3 * np.sin(2 * np.pi * pitch * t) * 32767).astype("<i2").tobytes() if pitch else bytes(int(seconds * 16000))
+    )
 
 
 def test_sdk_builds_the_golden_conversation_frames() -> None:
@@ -145,13 +152,18 @@ async def test_h2b_fake_speaks_the_sdk_protocol(token_server: FakeTokenServer) -
                 return event
 
             # Wrong state and unknown command, answered with the documented failure events.
-            await ws.send(json.dumps({"command": "RECOGNIZE", "request_id": 1, "channel_id": "", "headers": {}, "body": ""}))
+            await ws.send(
+                json.dumps({"command": "RECOGNIZE", "request_id": 1, "channel_id": "", "headers": {}, "body": ""})
+            )
             await expect(MethodNotAllowed)
-            await ws.send(json.dumps({"command": "DANCE", "request_id": 2, "channel_id": "", "headers": {}, "body": ""}))
+            await ws.send(
+                json.dumps({"command": "DANCE", "request_id": 2, "channel_id": "", "headers": {}, "body": ""})
+            )
             await expect(MethodNotValid)
             await ws.send(rec.open("cust", "pfx"))
             opened = await expect(Opened)
-            assert rec.channel_id.startswith("pfx") and opened.request_id == 1  # echoes the command's id; type: ignore[attr-defined]
+            assert rec.channel_id.startswith("pfx")
+            assert opened.request_id == 1  # type: ignore[attr-defined]  # echoes the command's id
             await ws.send(rec.set_params(speech_language="en", no_input_timeout=5000, speech_complete_timeout=400))
             await expect(ParamsSet)
             await ws.send(rec.recognize("builtin:speech/nonsense"))
@@ -167,7 +179,11 @@ async def test_h2b_fake_speaks_the_sdk_protocol(token_server: FakeTokenServer) -
             assert done.completion_cause == CompletionCause.Success  # type: ignore[attr-defined]
             assert done.body.asr.transcript == "hello world"  # type: ignore[attr-defined]
             # A STOP outside a recognition is refused; inside one it stops it.
-            await ws.send(json.dumps({"command": "STOP", "request_id": 9, "channel_id": rec.channel_id, "headers": {}, "body": ""}))
+            await ws.send(
+                json.dumps(
+                    {"command": "STOP", "request_id": 9, "channel_id": rec.channel_id, "headers": {}, "body": ""}
+                )
+            )
             await expect(MethodNotAllowed)
             await ws.send(rec.recognize("builtin:speech/transcribe"))
             await expect(RecognitionInProgress)
@@ -176,5 +192,13 @@ async def test_h2b_fake_speaks_the_sdk_protocol(token_server: FakeTokenServer) -
             await ws.send(rec.close())
             await expect(Closed)
         for ev in server.connections[0].sent:
-            assert set(ev) == {"event", "request_id", "channel_id", "headers", "completion_cause", "completion_reason", "body"}
+            assert set(ev) == {
+                "event",
+                "request_id",
+                "channel_id",
+                "headers",
+                "completion_cause",
+                "completion_reason",
+                "body",
+            }
         assert set(server.connections[0].completions[0]["body"]) >= set(GOLDEN_COMPLETE["body"]) - {"alternatives"}

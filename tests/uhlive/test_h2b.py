@@ -16,10 +16,12 @@ from tests.uhlive.helpers import finals, run_session
 
 EXPECTED = burst_times(PATTERN)
 CREDS = Credentials(client_id="cid", client_secret="s3cret")
-FILE_BYTES = int(round(sum(s for _, s in PATTERN) * 8000)) * 2
+FILE_BYTES = round(sum(s for _, s in PATTERN) * 8000) * 2
 
 
-def options(server: FakeH2BServer, tokens: FakeTokenServer, extra: dict[str, str] | None = None, **kw: object) -> EngineOptions:
+def options(
+    server: FakeH2BServer, tokens: FakeTokenServer, extra: dict[str, str] | None = None, **kw: object
+) -> EngineOptions:
     return EngineOptions(endpoint=server.url, extra={"auth_endpoint": tokens.url, **(extra or {})}, **kw)  # type: ignore[arg-type]
 
 
@@ -65,9 +67,7 @@ async def test_last_words_finish_after_the_audio_ends(
 ) -> None:
     # The file ends in the middle of speech: silence is sent until the service ends the line.
     wav = tone_wav(tmp_path / "cut.wav", [(0, 0.2), (1000, 0.6)])
-    transcript, _ = await run_session(
-        UhliveH2BEngine, wav, options(h2b_server, token_server, silence_ms=300), CREDS
-    )
+    transcript, _ = await run_session(UhliveH2BEngine, wav, options(h2b_server, token_server, silence_ms=300), CREDS)
     assert [line.text for line in transcript.finals] == ["see you tomorrow then"]
     assert transcript.finals[0].end == pytest.approx(0.8, abs=0.1)
     conn = h2b_server.connections[0]
@@ -172,7 +172,12 @@ async def test_live_update_applies_to_the_next_recognition(
 
 def test_capabilities_and_warnings() -> None:
     caps = UhliveH2BEngine.capabilities
-    assert (caps.sample_rate, caps.interim_results, caps.word_boost, caps.silence_threshold) == (8000, False, False, True)
+    assert (caps.sample_rate, caps.interim_results, caps.word_boost, caps.silence_threshold) == (
+        8000,
+        False,
+        False,
+        True,
+    )
     assert caps.needs_credentials and caps.realtime_input
     warnings = UhliveH2BEngine(EngineOptions(word_boost=("Dupont",), silence_ms=500)).validate()
     assert len(warnings) == 1 and "no vocabulary boosting" in warnings[0]
