@@ -366,27 +366,54 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _install_signal_wakeup(app: DesktopApp) -> Any:
-    """Ctrl-C / SIGTERM quit cleanly, with no polling timer (idle CPU stays at zero)."""
-    from PySide6.QtCore import QSocketNotifier
+class _QuitSignals:
+    """Ctrl-C / SIGTERM quit cleanly, with no polling timer (idle CPU stays at zero).
 
-    rsock, wsock = socket.socketpair()
-    rsock.setblocking(False)
-    wsock.setblocking(False)
-    try:
-        signal.set_wakeup_fd(wsock.fileno())
-    except ValueError:  # not the main thread
-        return None
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.request_quit())
-    notifier = QSocketNotifier(rsock.fileno(), QSocketNotifier.Type.Read)
+    Installed before the app exists, so a signal that arrives during start-up is not lost.
+    """
 
-    def drain() -> None:
+    def __init__(self) -> None:
+        from PySide6.QtCore import QSocketNotifier
+
+        self.app: DesktopApp | None = None
+        self.received = False
+        self._rsock, self._wsock = socket.socketpair()
+        self._rsock.setblocking(False)
+        self._wsock.setblocking(False)
+        self.installed = False
+        try:
+            signal.set_wakeup_fd(self._wsock.fileno())
+        except ValueError:  # not the main thread
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+        self.installed = True
+        self._notifier = QSocketNotifier(self._rsock.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._drain)
+
+    def _handle(self, *_: object) -> None:
+        self.received = True
+        if self.app is not None:
+            self.app.request_quit()
+
+    def attach(self, app: DesktopApp) -> None:
+        self.app = app
+        if self.received:
+            app.request_quit()
+
+    def _drain(self) -> None:
         with contextlib.suppress(OSError):
-            rsock.recv(64)
+            self._rsock.recv(64)
 
-    notifier.activated.connect(drain)
-    return notifier, rsock, wsock
+    def close(self) -> None:
+        if self.installed:
+            with contextlib.suppress(ValueError):
+                signal.set_wakeup_fd(-1)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL if sig == signal.SIGTERM else signal.default_int_handler)
+            self._notifier.setEnabled(False)
+        self._rsock.close()
+        self._wsock.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -426,8 +453,10 @@ def main(argv: list[str] | None = None) -> int:
     qapp.setQuitOnLastWindowClosed(False)
     qapp.setWindowIcon(app_icon())
 
+    quit_signals = _QuitSignals()
     guard = SingleInstance()
     if not guard.acquire():
+        quit_signals.close()
         sys.stderr.write("captioner: already running; showing the captions of the running app\n")
         return EXIT_OK
 
@@ -442,11 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         guard.on_activate = app.activate
         qapp.aboutToQuit.connect(app.request_quit)
-        wakeup = _install_signal_wakeup(app)
-        try:
-            return await app.run()
-        finally:
-            del wakeup
+        quit_signals.attach(app)
+        return await app.run()
 
     try:
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(qapp)) as runner:
@@ -455,8 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     finally:
         guard.release()
-        with contextlib.suppress(ValueError):
-            signal.set_wakeup_fd(-1)
+        quit_signals.close()
 
 
 if __name__ == "__main__":
