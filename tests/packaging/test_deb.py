@@ -1,0 +1,208 @@
+"""The Linux package, end to end: build the bundle and the .deb, install it, run it, validate it, remove it.
+
+One build per session (``built_deb``), one install per module (``installed``, removed with
+``dpkg --purge`` at the end — the removal is checked there too).
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from captioner import __version__
+from tests.packaging.conftest import APP_ID, BuiltDeb, Installed, clean_env
+from tests.speech import TRANSCRIPTS, wer, words
+
+pytestmark = pytest.mark.slow
+
+
+def _run(args: list[str], home: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, capture_output=True, text=True, timeout=timeout, env=clean_env(home), cwd=home, check=False
+    )
+
+
+def _desktop_entry(installed: Installed) -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(installed.path(f"/usr/share/applications/{APP_ID}.desktop"), encoding="utf-8")
+    return parser["Desktop Entry"]
+
+
+def test_package_metadata_and_layout(built_deb: BuiltDeb) -> None:
+    deb = built_deb.path
+    fields = {
+        k: subprocess.run(["dpkg-deb", "-f", str(deb), k], capture_output=True, text=True, check=True).stdout.strip()
+        for k in ("Package", "Version", "Architecture", "Depends", "Installed-Size")
+    }
+    assert fields["Package"] == "captioner"
+    assert fields["Version"] == __version__
+    depends = [d.strip().split(" ")[0] for d in fields["Depends"].split(",")]
+    for needed in ("libportaudio2", "libasound2-plugins", "libpulse0", "pulseaudio-utils", "libegl1", "libxcb1"):
+        assert needed in depends, f"Depends lacks {needed}: {fields['Depends']}"
+    assert re.search(r"libc6 \(>= 2\.\d+\)", fields["Depends"])
+    assert int(fields["Installed-Size"]) > 50_000  # KiB: the bundle is really in there
+    # zstd compression, as asked.
+    members = subprocess.run(["ar", "t", str(deb)], capture_output=True, text=True, check=True).stdout.split()
+    assert members == ["debian-binary", "control.tar.zst", "data.tar.zst"]
+
+    listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True).stdout
+    paths = {line.split()[5].lstrip(".") for line in listing.splitlines()}
+    assert "/opt/captioner/captioner" in paths
+    assert re.search(r"\./usr/bin/captioner -> /opt/captioner/captioner$", listing, re.M)
+    for p in (
+        f"/usr/share/applications/{APP_ID}.desktop",
+        f"/usr/share/metainfo/{APP_ID}.metainfo.xml",
+        f"/usr/share/icons/hicolor/scalable/apps/{APP_ID}.svg",
+        f"/usr/share/icons/hicolor/48x48/apps/{APP_ID}.png",
+        f"/usr/share/icons/hicolor/128x128/apps/{APP_ID}.png",
+        f"/usr/share/icons/hicolor/256x256/apps/{APP_ID}.png",
+        "/usr/share/doc/captioner/copyright",
+    ):
+        assert p in paths, f"{p} is not in the package"
+    # Files are owned by root, not by whoever built the package.
+    owners = {line.split()[1] for line in listing.splitlines()}
+    assert owners == {"root/root"}
+
+
+def test_bundle_holds_what_it_needs_and_not_more(installed: Installed) -> None:
+    internal = installed.path("/opt/captioner/_internal")
+    plugins = internal / "PySide6" / "Qt" / "plugins"
+    have = {str(p.relative_to(plugins)) for p in plugins.rglob("*.so")}
+    for wanted in (
+        "platforms/libqxcb.so",
+        "platforms/libqoffscreen.so",
+        "platforms/libqwayland.so",
+        "wayland-shell-integration/libxdg-shell.so",
+        "imageformats/libqsvg.so",
+        "iconengines/libqsvgicon.so",
+    ):
+        assert wanted in have, f"Qt plugin {wanted} missing from the bundle"
+    for unwanted in ("platformthemes/libqgtk3.so", "platforms/libqvnc.so", "platforms/libqeglfs.so"):
+        assert unwanted not in have
+    assert not any(d in have for d in ("sqldrivers", "qmltooling", "printsupport")), have
+    names = {p.name for p in internal.rglob("*") if p.is_file()}
+    assert not any(n.startswith(("libQt6WebEngine", "libQt6Qml", "libQt6Quick", "libgtk-3")) for n in names)
+    # PortAudio and ALSA come from the system (Depends), never from the bundle.
+    assert not any(n.startswith(("libportaudio", "libasound")) for n in names)
+    # The local engine's model and the self-test sample are inside.
+    assert (internal / "pocketsphinx" / "model" / "en-us" / "en-us.lm.bin").is_file()
+    assert (internal / "pocketsphinx" / "model" / "en-us" / "cmudict-en-us.dict").is_file()
+    assert (internal / "resources" / "samples" / "beckett.wav").is_file()
+    assert (internal / "resources" / "icons" / "captioner.svg").is_file()
+
+
+def test_installed_version(installed: Installed, tmp_path: Path) -> None:
+    started = time.monotonic()
+    proc = _run([str(installed.exe), "--version"], tmp_path, timeout=60)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"captioner {__version__}"
+    assert proc.stderr == ""
+    print(f"installed captioner --version: {elapsed:.2f} s")
+
+
+def test_installed_bundle_has_every_engine(installed: Installed, tmp_path: Path) -> None:
+    # Engines are imported by name at run time: a module PyInstaller did not see would be missing here.
+    import json
+
+    from captioner.engines import registry
+
+    proc = _run([str(installed.exe), "engines", "--json"], tmp_path, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    records = {r["id"]: r for r in map(json.loads, proc.stdout.splitlines())}
+    assert set(records) == set(registry.ENGINES)
+    for engine_id, rec in records.items():
+        assert "not installed" not in rec["reason"], f"{engine_id}: {rec['reason']}"
+        assert "sample_rate" in rec, f"{engine_id} could not be loaded from the bundle: {rec['reason']}"
+    assert records["local"]["available"] is True, records["local"]["reason"]
+
+
+def test_installed_self_test_captions_the_sample(installed: Installed, tmp_path: Path) -> None:
+    # No QT_QPA_PLATFORM and no DISPLAY in the environment: the self-test must choose offscreen itself.
+    started = time.monotonic()
+    proc = _run([str(installed.exe), "--self-test"], tmp_path, timeout=180)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert "captioner self-test: OK" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    # Real decoding of the real sample (PocketSphinx is rough on it: WER ~0.75 from a checkout too),
+    # not an empty or canned line: several of the reader's words must be there.
+    heard = set(words(proc.stdout)) & set(words(TRANSCRIPTS["beckett.wav"]))
+    assert len(heard) >= 3, f"only {heard} recognised in {proc.stdout!r}"
+    error = wer(TRANSCRIPTS["beckett.wav"], proc.stdout)
+    print(f"installed captioner --self-test: {elapsed:.2f} s, WER {error:.2f}: {proc.stdout.strip()!r}")
+
+
+def test_installed_self_test_fails_cleanly_without_its_sample(installed: Installed, tmp_path: Path) -> None:
+    env_home = tmp_path
+    env = clean_env(env_home) | {"CAPTIONER_RESOURCES_DIR": str(tmp_path / "nowhere")}
+    proc = subprocess.run(
+        [str(installed.exe), "--self-test"], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"captioner self-test: FAILED: the speech sample is missing: {tmp_path / 'nowhere' / 'samples' / 'beckett.wav'}"
+    ]
+
+
+def test_desktop_entry_validates_and_launches_the_command(installed: Installed) -> None:
+    desktop = installed.path(f"/usr/share/applications/{APP_ID}.desktop")
+    if shutil.which("desktop-file-validate") is None:
+        pytest.fail("desktop-file-validate is missing: run scripts/setup --dev (TEST_DEBS: desktop-file-utils)")
+    proc = subprocess.run(["desktop-file-validate", str(desktop)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "error" not in proc.stdout.lower()
+    entry = _desktop_entry(installed)
+    assert entry["Type"] == "Application"
+    assert entry["Terminal"] == "false"
+    command = entry["Exec"].split()[0]
+    assert command == "captioner"
+    target = installed.path("/usr/bin/captioner")
+    assert target.is_symlink() and Path(target.readlink()) == Path("/opt/captioner/captioner")
+    if installed.into_machine:
+        assert shutil.which(command, path="/usr/bin:/bin") == "/usr/bin/captioner"
+
+
+def test_desktop_icon_resolves_in_the_hicolor_theme(installed: Installed, qapp: object) -> None:
+    from PySide6.QtGui import QIcon
+
+    icon_name = _desktop_entry(installed)["Icon"]
+    assert icon_name == APP_ID
+    icons = installed.path("/usr/share/icons")
+    for size in ("48x48", "128x128", "256x256"):
+        assert (icons / "hicolor" / size / "apps" / f"{icon_name}.png").is_file()
+    assert (icons / "hicolor" / "scalable" / "apps" / f"{icon_name}.svg").is_file()
+    # Resolve it the way a desktop does: the theme lookup by name, in the hicolor theme.
+    old_paths, old_theme = QIcon.themeSearchPaths(), QIcon.themeName()
+    try:
+        QIcon.setThemeSearchPaths([str(icons)])
+        QIcon.setThemeName("hicolor")
+        icon = QIcon.fromTheme(icon_name)
+        assert not icon.isNull(), f"{icon_name} does not resolve in {icons}/hicolor"
+        image = icon.pixmap(48, 48).toImage()
+        assert image.width() == 48
+        opaque = sum(1 for y in range(0, 48, 4) for x in range(0, 48, 4) if image.pixelColor(x, y).alpha() > 0)
+        assert opaque > 20  # something is drawn, not a blank square
+    finally:
+        QIcon.setThemeSearchPaths(old_paths)
+        QIcon.setThemeName(old_theme)
+
+
+def test_appstream_metainfo_validates(installed: Installed) -> None:
+    if shutil.which("appstreamcli") is None:
+        pytest.skip("appstreamcli is not installed (optional)")
+    metainfo = installed.path(f"/usr/share/metainfo/{APP_ID}.metainfo.xml")
+    text = metainfo.read_text(encoding="utf-8")
+    assert f'<release version="{__version__}"' in text
+    assert "@VERSION@" not in text and "@DATE@" not in text
+    proc = subprocess.run(
+        ["appstreamcli", "validate", "--no-net", str(metainfo)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
