@@ -266,6 +266,8 @@ class Recognizer:
         self._utt: _Utterance | None = None
         # Real-time guard.
         self._anchor: float | None = None  # max(captured_at - end) over chunks: wall clock of audio time 0
+        self._min_anchor: float | None = None
+        self.paced = True
         self._rtf = 0.0
         self.lag = 0.0
         self.max_lag_seen = 0.0
@@ -303,7 +305,11 @@ class Recognizer:
         t_begin = time.perf_counter()
         anchor = chunk.captured_at - chunk.end
         self._anchor = anchor if self._anchor is None else max(self._anchor, anchor)
-        lag = max(0.0, time.monotonic() - (self._anchor + chunk.end))
+        self._min_anchor = anchor if self._min_anchor is None else min(self._min_anchor, anchor)
+        # Audio that arrived well ahead of the wall clock comes from a file read as fast as we
+        # decode: there is no real time to keep up with, so the guard stands down.
+        self.paced = self._anchor - self._min_anchor < 2.0
+        lag = max(0.0, time.monotonic() - (self._anchor + chunk.end)) if self.paced else 0.0
         s = self.settings
         # Too far behind even so: skip this audio rather than queue it.
         if (s.max_lag_ms and lag * 1000 > s.max_lag_ms) or (self._skipping and lag > 0.5):
@@ -350,9 +356,9 @@ class Recognizer:
         if chunk.duration > 0:
             alpha = min(1.0, chunk.duration / 3.0)  # ~3 s time constant
             self._rtf += alpha * (spent / chunk.duration - self._rtf)
-        self.lag = max(0.0, time.monotonic() - (self._anchor + chunk.end))
+        self.lag = max(0.0, time.monotonic() - (self._anchor + chunk.end)) if self.paced else 0.0
         self.max_lag_seen = max(self.max_lag_seen, self.lag)
-        if not self.fast and not self._degrade_requested:
+        if self.paced and not self.fast and not self._degrade_requested:
             if self._rtf > s.rtf_budget and self._utt is not None:
                 self._request_degrade(out, f"decoding is too slow for real time (real-time factor {self._rtf:.2f})")
             elif self.lag * 1000 > s.lag_budget_ms:
