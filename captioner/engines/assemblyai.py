@@ -34,6 +34,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
 from captioner import __version__
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Notice, Status
@@ -141,10 +144,6 @@ class AssemblyAIEngine(Engine):
 
     @classmethod
     def check_available(cls) -> tuple[bool, str]:
-        try:
-            import websockets  # noqa: F401
-        except ImportError:
-            return False, "needs the Python package 'websockets', which is not installed"
         return True, "ready (needs an AssemblyAI API key)"
 
     @property
@@ -251,9 +250,6 @@ class AssemblyAIEngine(Engine):
 
     async def _open(self, index: int) -> _Connection:
         """Connect, wait for ``Begin`` and start the reader. Raises :class:`EngineFailure`."""
-        from websockets.asyncio.client import connect
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
-
         cfg = self._config
         token: str | None = None
         use_key = True
@@ -335,8 +331,6 @@ class AssemblyAIEngine(Engine):
         return max(0.5, remaining - min(ROLLOVER_MARGIN, remaining * 0.25))
 
     async def _read_loop(self, conn: _Connection) -> None:
-        from websockets.exceptions import ConnectionClosed
-
         out = self._out
         assert out is not None
         trace = self.trace
@@ -397,8 +391,6 @@ class AssemblyAIEngine(Engine):
 
     async def _send_frame(self, frame: proto.Frame) -> bool:
         """Send one frame on the current connection, paced at 1×; ``False`` if the connection died."""
-        from websockets.exceptions import ConnectionClosed
-
         await self._maybe_rollover()
         conn = self._current
         assert conn is not None

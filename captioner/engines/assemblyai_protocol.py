@@ -421,12 +421,19 @@ class AudioFramer:
 
     def push(self, pcm: bytes, start: float, captured_at: float | None = None) -> Iterator[Frame]:
         """Add a block (PCM16 at ``sample_rate``, starting at source time ``start``); yield full frames."""
+        n = self.frame_bytes
+        if not self._buf and len(pcm) == n:  # the common case: blocks already the frame size
+            payload = mulaw_encode(pcm) if self.encoding == "pcm_mulaw" else pcm
+            captured = (*self._captured, captured_at) if captured_at is not None else tuple(self._captured)
+            self._captured.clear()
+            self._buf_start = start + n / 2 / self.sample_rate
+            yield Frame(payload, start, n / 2 / self.sample_rate, captured)
+            return
         if self._buf_start is None or not self._buf:
             self._buf_start = start
         self._buf += pcm
         if captured_at is not None:
             self._captured.append(captured_at)
-        n = self.frame_bytes
         while len(self._buf) >= n:
             yield self._take(n)
 
