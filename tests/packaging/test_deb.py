@@ -7,10 +7,12 @@ One build per session (``built_deb``), one install per module (``installed``, re
 from __future__ import annotations
 
 import configparser
+import os
 import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -193,6 +195,72 @@ def test_desktop_icon_resolves_in_the_hicolor_theme(installed: Installed, qapp: 
     finally:
         QIcon.setThemeSearchPaths(old_paths)
         QIcon.setThemeName(old_theme)
+
+
+@pytest.fixture
+def xvfb(tmp_path: Path) -> Iterator[str]:
+    """A private X server (Xvfb picks a free display number itself); yields the DISPLAY value."""
+    if shutil.which("Xvfb") is None or shutil.which("xwininfo") is None:
+        pytest.fail("Xvfb/xwininfo are missing: run scripts/setup --dev (TEST_DEBS: xvfb x11-utils)")
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd) as f:
+            number = f.readline().strip()  # blocks until the server is ready
+        assert number.isdigit(), "Xvfb did not start"
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)  # polling an external process: there is no signal to wait on
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def test_installed_app_launches_the_overlay_on_x11(installed: Installed, tmp_path: Path, xvfb: str) -> None:
+    # What the desktop entry runs (Exec=captioner), on a real X server through the bundled xcb plugin.
+    env = clean_env(tmp_path) | {"DISPLAY": xvfb}
+    app = subprocess.Popen(
+        [str(installed.exe)], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+
+        def overlay_window() -> str | None:
+            if app.poll() is not None:
+                pytest.fail(f"the app exited with {app.returncode}: {app.stderr.read() if app.stderr else ''}")
+            tree = subprocess.run(
+                ["xwininfo", "-root", "-tree"], env=env, capture_output=True, text=True, check=False
+            ).stdout
+            m = re.search(
+                r"^\s*(0x[0-9a-f]+) \"Captioner captions[^\"]*\": \(\"captioner\" \"Captioner\"\)", tree, re.M
+            )
+            return m.group(1) if m else None
+
+        window = str(_wait_for(overlay_window, 60, "the caption overlay window"))
+        info = subprocess.run(["xwininfo", "-id", window], env=env, capture_output=True, text=True, check=True).stdout
+        assert "Map State: IsViewable" in info
+        # The desktop entry's StartupWMClass matches the window's WM_CLASS instance name.
+        assert _desktop_entry(installed)["StartupWMClass"] == "captioner"
+    finally:
+        app.terminate()
+        try:
+            code = app.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            raise
+    assert code == 0, app.stderr.read() if app.stderr else ""
 
 
 def test_appstream_metainfo_validates(installed: Installed) -> None:
