@@ -288,6 +288,9 @@ class DesktopApp:
 
     def _on_running(self, running: bool) -> None:
         self.tray.set_running(running)
+        if not running:
+            self.overlay.set_level(-120.0)
+            self.overlay.set_lag(0.0)
         if not running and self.exit_when_done:
             self.request_quit()
 

@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start the app offscreen, caption a bundled sample with the local engine, print it and exit",
     )
+    p.add_argument("--minimized", action="store_true", help="desktop app: start in the tray, captions hidden")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("caption", help="caption audio headless, to stdout (and optionally a file)")
@@ -344,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ImportError as exc:
                 err.write(f"captioner: the desktop app cannot start here: {exc}\n")
                 return EXIT_USAGE
-            return int(app_main([]) or 0)
+            return int(app_main(["--minimized"] if args.minimized else []) or 0)
         if args.command == "engines":
             return cmd_engines(args, out)
         if args.command == "devices":

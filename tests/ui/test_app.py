@@ -75,12 +75,12 @@ def test_app_main_runs_a_file_to_the_end_and_exits_cleanly(tmp_path: Path) -> No
 
 
 def test_app_survives_a_missing_microphone_and_quits_on_sigterm(tmp_path: Path, qapp: Any) -> None:
-    """No sound card here: the mic fails to open; the app shows the error, stays up, and SIGTERM quits it."""
+    """`captioner --minimized` with no sound card: the mic fails to open; the app stays up; SIGTERM quits it."""
     from PySide6.QtCore import QDeadlineTimer
     from PySide6.QtNetwork import QLocalSocket
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "captioner.app"],
+        [sys.executable, "-m", "captioner", "--minimized"],  # the `captioner` command, no sub-command
         env=_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
