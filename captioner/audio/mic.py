@@ -389,7 +389,7 @@ class MicrophoneSource(CaptureSource):
         chunk_ms: int = 50,
         max_queued_blocks: int = 100,
         idle_fill_after: float | None = 0.3,
-        pulse_latency_ms: int = 30,
+        pulse_latency_ms: int | None = 30,
         block_ms: int = 20,
     ) -> None:
         sd = sounddevice()
@@ -447,7 +447,10 @@ class MicrophoneSource(CaptureSource):
         saved: dict[str, str | None] = {}
         if self.pulse_source:
             # Read by libpulse when the ALSA plugin connects (at open/start), so set for this process now.
-            for key, value in (("PULSE_SOURCE", self.pulse_source), ("PULSE_LATENCY_MSEC", str(self.pulse_latency_ms))):
+            wanted = {"PULSE_SOURCE": self.pulse_source}
+            if self.pulse_latency_ms is not None:
+                wanted["PULSE_LATENCY_MSEC"] = str(self.pulse_latency_ms)
+            for key, value in wanted.items():
                 saved[key] = os.environ.get(key)
                 os.environ[key] = value
         try:
