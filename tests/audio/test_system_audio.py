@@ -213,3 +213,23 @@ def test_devices_command_without_any_sound_hardware(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
     assert "System audio (what the computer plays):\n  (none)" in out.stdout or "no audio input devices" in out.stdout
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--source", "system"], "captioner: no PulseAudio/PipeWire sound server is running"),
+        (["--source", "mic", "--device", "no-such-mic"], "captioner: no input device matches 'no-such-mic'"),
+    ],
+)
+def test_cli_audio_errors_exit_2_with_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    env = dict(os.environ, PULSE_SERVER=f"unix:{tmp_path}/no-such-socket")
+    out = subprocess.run(
+        [sys.executable, "-m", "captioner", "caption", "--no-autosave", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith(message) and out.stderr.count("\n") == 1, out.stderr
