@@ -10,7 +10,9 @@ import pytest
 from tests.uhlive.fakes import FakeConversationServer, FakeH2BServer, FakeTokenServer, tone_wav
 
 # Three utterances (tone bursts) separated by pauses longer than the fakes' end-of-utterance silence.
-PATTERN = [(0, 0.3), (400, 0.6), (0, 0.9), (700, 0.7), (0, 0.9), (1000, 0.5), (0, 0.4)]
+PATTERN = [(0, 0.2), (400, 0.5), (0, 0.8), (700, 0.6), (0, 0.8), (1000, 0.4), (0, 0.3)]
+# A cut in the middle of the second utterance (bytes of 16 kHz PCM16, i.e. of 8 kHz audio x 2).
+CUT_BYTES = int((0.2 + 0.5 + 0.8 + 0.3) * 16000)
 
 
 @pytest.fixture

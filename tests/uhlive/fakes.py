@@ -48,6 +48,8 @@ PHRASES = {
     1300: "thank you very much",
 }
 SPEECH_RMS = 1500.0
+MIN_SPEECH = RATE // 10
+"""Less loud audio than this (100 ms) is noise, not words: no transcript (H2B: NoMatch)."""
 
 
 # -- test audio ---------------------------------------------------------------------------------
@@ -350,6 +352,8 @@ class FakeConversationServer(_WsFake):
 
         async def finish(u: dict[str, Any]) -> None:
             nonlocal previous
+            if u["samples"] < MIN_SPEECH:
+                return  # a click, not words
             text = ToneASR.phrase(u["zc"], u["samples"])
             await send(transcript("audio_segment_decoded", u, text))
             if self.normalize:
@@ -604,7 +608,8 @@ class FakeH2BServer(_WsFake):
                         elif rec["speech_start"] is not None:
                             rec["silence"] += WINDOW
                             if rec["silence"] * 1000 // RATE >= int(rec["p"]["speech_complete_timeout"]):
-                                await complete("Success", True)
+                                words = rec["samples"] >= MIN_SPEECH
+                                await complete("Success" if words else "NoMatch", words)
                                 continue
                         elif elapsed >= int(rec["p"]["no_input_timeout"]):
                             await complete("NoInputTimeout", False)

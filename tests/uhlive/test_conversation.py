@@ -11,7 +11,7 @@ from captioner.captions.events import EngineError, Final, Interim, Status
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
 from captioner.engines.uhlive_conversation import UhliveConversationEngine
 from captioner.session import RetryPolicy
-from tests.uhlive.conftest import PATTERN
+from tests.uhlive.conftest import CUT_BYTES, PATTERN
 from tests.uhlive.fakes import FakeConversationServer, FakeTokenServer, burst_times
 from tests.uhlive.helpers import finals, run_session
 
@@ -118,8 +118,7 @@ async def test_join_error_is_a_refusal(
 async def test_reconnect_loses_no_audio(
     conversation_server: FakeConversationServer, token_server: FakeTokenServer, tones: Path, fault: str
 ) -> None:
-    # Fail in the middle of the second utterance (0.3 + 0.6 + 0.9 + 0.35 s in).
-    cut = int((0.3 + 0.6 + 0.9 + 0.35) * 16000)
+    cut = CUT_BYTES
     if fault == "drop":
         conversation_server.drop_after_bytes = cut
     else:

@@ -10,7 +10,7 @@ from captioner.captions.events import EngineError, Final, Interim, SpeechStarted
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
 from captioner.engines.uhlive_h2b import UhliveH2BEngine
 from captioner.session import RetryPolicy
-from tests.uhlive.conftest import PATTERN
+from tests.uhlive.conftest import CUT_BYTES, PATTERN
 from tests.uhlive.fakes import FakeH2BServer, FakeTokenServer, burst_times, tone_wav
 from tests.uhlive.helpers import finals, run_session
 
@@ -137,7 +137,7 @@ async def test_invalid_setting_is_a_refusal(
 async def test_reconnect_loses_no_audio(
     h2b_server: FakeH2BServer, token_server: FakeTokenServer, tones: Path, fault: str
 ) -> None:
-    cut = int((0.3 + 0.6 + 0.9 + 0.35) * 16000)  # in the middle of the second utterance
+    cut = CUT_BYTES
     if fault == "drop":
         h2b_server.drop_after_bytes = cut
     else:
