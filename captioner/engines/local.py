@@ -245,7 +245,7 @@ class Recognizer:
 
     FRAME_SAMPLES = 480  # 30 ms at 16 kHz (the Vad frame)
     START_WINDOW = 10  # frames (300 ms) looked at to decide that speech started
-    START_VOICED = 8  # of which this many must be voiced
+    START_VOICED = 7  # of which this many must be voiced
     PREROLL_FRAMES = 17  # ~500 ms of audio fed before the detected start
 
     def __init__(self, settings: LocalSettings, engine_id: str = "local") -> None:
@@ -436,7 +436,9 @@ class Recognizer:
         if ended:
             self._end_utterance(out)
             return
-        if utt.fed_samples - utt.last_interim_samples >= s.interim_ms * SAMPLE_RATE // 1000:
+        # Until the first words show, look every 3 frames (90 ms); then every interim_ms.
+        step = s.interim_ms if utt.interims else min(s.interim_ms, 90)
+        if utt.fed_samples - utt.last_interim_samples >= step * SAMPLE_RATE // 1000:
             utt.last_interim_samples = utt.fed_samples
             text, start, end = self._words(utt)
             if text and text != utt.last_text:
@@ -461,7 +463,7 @@ class Recognizer:
         for frame, _t, _v in frames:
             self._feed_decoder(frame)
             utt.fed_samples += len(frame) // 2
-        utt.last_interim_samples = utt.fed_samples - self.settings.interim_ms * SAMPLE_RATE // 1000 // 2
+        utt.last_interim_samples = utt.fed_samples
 
     def _end_utterance(self, out: list[EngineEvent]) -> None:
         utt = self._utt
