@@ -403,6 +403,10 @@ class Recognizer:
         if self._pending_decoder is not None:
             self.decoder, added = self._pending_decoder
             self._pending_decoder = None
+            # Words boosted live while the fast decoder was being built.
+            missing = [b.display for t, b in self.boosted.items() if t not in {a.token for a in added}]
+            if missing:
+                added += apply_boost(self.decoder, missing, self.settings.boost_weight)
             self.boosted = {b.token: b for b in added}
             self.fast = True
             self.settings = replace(self.settings, fast=True)
@@ -598,10 +602,17 @@ class LocalEngine(Engine):
                     raise EngineFailure(
                         f"the local engine needs {SAMPLE_RATE} Hz audio, got {chunk.sample_rate} Hz", retryable=False
                     )
-                events = await loop.run_in_executor(executor, rec.feed, chunk)
+                try:
+                    events = await loop.run_in_executor(executor, rec.feed, chunk)
+                except RuntimeError as exc:  # PocketSphinx reports decoding errors this way
+                    raise EngineFailure(f"PocketSphinx failed: {exc}", retryable=True) from exc
                 for ev in events:
                     yield ev
-            for ev in await loop.run_in_executor(executor, rec.finish):
+            try:
+                events = await loop.run_in_executor(executor, rec.finish)
+            except RuntimeError as exc:
+                raise EngineFailure(f"PocketSphinx failed: {exc}", retryable=True) from exc
+            for ev in events:
                 yield ev
         finally:
             executor.shutdown(wait=False)
