@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Notice, SpeechStarted, Status
-from captioner.engines.base import Capabilities, Engine, EngineFailure, EngineOptions, WordBoostLimits
+from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, WordBoostLimits
 from captioner.engines.local_g2p import letter_to_sound
 
 log = logging.getLogger(__name__)
@@ -530,7 +530,7 @@ class LocalEngine(Engine):
 
     _availability: ClassVar[tuple[bool, str] | None] = None
 
-    def __init__(self, options: EngineOptions, credentials: Any = None) -> None:
+    def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials)
         self.settings = LocalSettings.from_options(options)  # ValueError → CLI exit 2
         self._recognizer: Recognizer | None = None
