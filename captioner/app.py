@@ -452,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     qapp = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0] if sys.argv else "captioner"])
     qapp.setApplicationName("Captioner")
     qapp.setApplicationDisplayName("Captioner")
-    qapp.setDesktopFileName("captioner")
+    qapp.setDesktopFileName("io.github.captioner.Captioner")  # matches the installed .desktop entry
     qapp.setQuitOnLastWindowClosed(False)
     qapp.setWindowIcon(app_icon())
 
