@@ -144,6 +144,12 @@ def long_run(pcm: bytes, minutes: float, report_every: float) -> None:
                 lags.clear()
                 window_busy = window_audio = 0.0
                 next_report += report_every
+    if lags:  # the last, partial interval
+        p99 = sorted(lags)[int(len(lags) * 0.99)]
+        print(
+            f"{total / 60:9.1f} {statistics.mean(lags) * 1000:11.1f} {p99 * 1000:10.1f} "
+            f"{max(lags) * 1000:10.1f} {window_busy / max(window_audio, 1e-9):6.3f} {rss_mb():7.1f} {n_finals}"
+        )
     rec.finish()
     print(f"long run took {time.perf_counter() - t_real:.0f} s of real time; degraded: {rec.fast}")
 
