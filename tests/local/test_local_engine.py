@@ -260,3 +260,16 @@ async def test_decoding_does_not_block_the_event_loop(tmp_path: Path) -> None:
     assert "best of times" in final_text(events)
     assert len(gaps) > 50
     assert max(gaps) < 0.4, f"event loop stalled for {max(gaps) * 1000:.0f} ms"
+
+
+@pytest.mark.slow
+async def test_keeps_up_with_real_time_without_degrading() -> None:
+    # beckett played at 1x (10 s), as a live source would deliver it.
+    engine = LocalEngine(EngineOptions())
+    src = WavFileSource(speech_wav("beckett.wav"), 16000, realtime=True, chunk_ms=100)
+    events = [ev async for ev in engine.stream(src.chunks())]
+    assert final_text(events)
+    assert not [e for e in events if isinstance(e, Status) and e.state is EngineState.DEGRADED]
+    rec = engine.recognizer
+    assert rec is not None and rec.paced and not rec.fast
+    assert rec.max_lag_seen < 1.0, rec.max_lag_seen
