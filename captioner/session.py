@@ -278,6 +278,15 @@ class Session:
     def _finishing_cursors(self) -> list[_Cursor]:
         return list(self._old_cursors)
 
+    def _make_engine(self, options: EngineOptions) -> Engine:
+        """Build an engine; invalid options become a non-retryable :class:`EngineFailure`."""
+        try:
+            return self.engine_factory(options)
+        except EngineFailure:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise EngineFailure(str(exc), retryable=False) from exc
+
     def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
         if isinstance(ev, Interim | Final):
             return dataclasses.replace(ev, line_id=f"{gen}-{ev.line_id}")
@@ -288,11 +297,13 @@ class Session:
     async def _engine_loop(self) -> None:
         attempt = 0
         start_seq = 0
+        prepared: Engine | None = None
         try:
             while True:
                 self._generation += 1
                 gen = self._generation
-                engine = self.engine_factory(self.options)
+                engine = prepared if prepared is not None else self._make_engine(self.options)
+                prepared = None
                 self.engine_name = engine.id
                 self._engine = engine
                 for warning in engine.validate():
@@ -302,11 +313,21 @@ class Session:
                 started = time.monotonic()
                 self._restart.clear()
                 run = asyncio.create_task(self._consume(gen, engine, cursor), name=f"captioner-engine-{gen}")
-                restart = asyncio.create_task(self._restart.wait())
-                try:
-                    await asyncio.wait({run, restart}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    restart.cancel()
+                while prepared is None:
+                    restart = asyncio.create_task(self._restart.wait())
+                    try:
+                        await asyncio.wait({run, restart}, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        restart.cancel()
+                    if run.done():
+                        break
+                    self._restart.clear()
+                    try:
+                        # Build the new engine before touching the running one: bad options keep the old one.
+                        prepared = self._make_engine(self.options)
+                    except EngineFailure as bad:
+                        self._emit(EngineError(engine.id, f"settings not applied: {bad.message}", False, bad.code))
+                        self.options = engine.options
                 if not run.done():
                     # Seamless restart: the old engine gets its audio up to here and finalises it
                     # while the new one starts at exactly the same block.

@@ -42,6 +42,8 @@ class ScriptedEngine(Engine):
     script = Script()
 
     def __init__(self, options: EngineOptions, credentials: object = None) -> None:
+        if options.language == "bad":
+            raise ValueError("unknown language 'bad'")
         super().__init__(options)
         self.number = len(self.script.instances)
         self.script.instances.append(self)

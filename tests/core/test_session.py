@@ -146,6 +146,26 @@ async def test_seamless_restart_when_engine_cannot_update(script: Script) -> Non
     assert chunk_ids(session) == expected_ids(12)
 
 
+async def test_restart_with_invalid_options_keeps_the_running_engine(script: Script) -> None:
+    script.live_update = False
+    src = PushSource()
+    events: list[CaptionEvent] = []
+    session = Session(src, ScriptedEngine, EngineOptions(language="en"), on_event=events.append, retry=FAST)
+    run = asyncio.create_task(session.run())
+    src.push(3)
+    await wait_for(lambda: bool(script.instances) and len(script.instances[0].received) == 3)
+    await session.update_options(EngineOptions(language="bad"))
+    await wait_for(lambda: any(isinstance(e, EngineError) for e in events))
+    src.push(5)
+    src.end()
+    await run
+    assert len(script.instances) == 1
+    assert session.options.language == "en"
+    err = next(e for e in events if isinstance(e, EngineError))
+    assert err.message == "settings not applied: unknown language 'bad'" and not err.retryable
+    assert chunk_ids(session) == expected_ids(8)
+
+
 async def test_stop_flushes_the_last_caption(script: Script) -> None:
     script.per_final = 100
     src = PushSource()
