@@ -439,6 +439,15 @@ def main(argv: list[str] | None = None) -> int:
     from captioner.ui.platform import prepare_environment
 
     prepare_environment(settings.overlay.force_xwayland)
+    from captioner.ui.platform import missing_display
+
+    why = missing_display()
+    if why is not None:
+        sys.stderr.write(
+            f"captioner: cannot open the caption overlay: {why}. Start Captioner from a desktop session, "
+            "or run `captioner caption` for captions in the terminal.\n"
+        )
+        return EXIT_USAGE
     try:
         import qasync
         from PySide6.QtWidgets import QApplication

@@ -35,6 +35,31 @@ def prepare_environment(force_xwayland: bool, env: MutableMapping[str, str] | No
     return True
 
 
+def missing_display(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
+    """Why no window can open here, in plain words, or ``None`` when a display seems available.
+
+    Qt aborts the whole process (SIGABRT) when its platform plugin cannot connect, so the app
+    checks first. Only Linux/BSD desktops need a ``DISPLAY`` or ``WAYLAND_DISPLAY``; an explicit
+    ``QT_QPA_PLATFORM`` other than xcb/wayland (e.g. offscreen) needs none.
+    """
+    import sys
+
+    e = os.environ if env is None else env
+    plat = sys.platform if platform is None else platform
+    if plat.startswith(("win", "darwin")):
+        return None
+    qpa = e.get("QT_QPA_PLATFORM", "").split(":")[0]
+    if qpa and qpa not in ("xcb", "wayland", "wayland-egl"):
+        return None
+    if qpa == "xcb" and not e.get("DISPLAY"):
+        return "QT_QPA_PLATFORM=xcb but DISPLAY is not set"
+    if qpa.startswith("wayland") and not e.get("WAYLAND_DISPLAY"):
+        return f"QT_QPA_PLATFORM={qpa} but WAYLAND_DISPLAY is not set"
+    if not qpa and not e.get("DISPLAY") and not e.get("WAYLAND_DISPLAY"):
+        return "no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformNotes:
     """What the overlay can do on this window system, in plain words."""
