@@ -47,6 +47,7 @@ from captioner.engines.base import (
     Engine,
     EngineFailure,
     EngineOptions,
+    OptionSpec,
     WordBoostLimits,
     check_word_boost,
 )
@@ -115,6 +116,67 @@ class AssemblyAIEngine(Engine):
 
     id = "assemblyai"
     name = "AssemblyAI Universal-Streaming"
+    # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
+    advanced_options = (
+        OptionSpec(
+            "speech_model",
+            "Speech model",
+            "choice",
+            choices=tuple(proto.MODEL_LANGUAGES),
+            help="Which AssemblyAI model transcribes. Not set: English uses universal-streaming-english; "
+            "Spanish, French, German, Italian and Portuguese use universal-streaming-multilingual.",
+        ),
+        OptionSpec(
+            "end_of_turn_confidence_threshold",
+            "End-of-turn confidence",
+            "float",
+            default="0.4",
+            minimum=0.0,
+            maximum=1.0,
+            help="How sure the model must be that a sentence is complete before a short pause ends the line. "
+            "Lower: lines end sooner; higher: lines wait for the full silence threshold; 1 means lines end "
+            "on silence only. Applied while captioning runs.",
+        ),
+        OptionSpec(
+            "format_turns",
+            "Punctuation and capitals",
+            "bool",
+            default="true",
+            help="Finished lines get punctuation and capital letters. Off: plain lower-case words.",
+        ),
+        OptionSpec(
+            "finals_only",
+            "Finished lines only",
+            "bool",
+            default="false",
+            help="Show only finished lines, no text while someone is still speaking.",
+        ),
+        OptionSpec(
+            "encoding",
+            "Audio encoding",
+            "choice",
+            choices=proto.ENCODINGS,
+            default="pcm_s16le",
+            help="How audio is sent: pcm_s16le (16-bit) or pcm_mulaw (half the bandwidth, slightly lower quality).",
+        ),
+        OptionSpec(
+            "chunk_ms",
+            "Audio per message (ms)",
+            "int",
+            default="50",
+            minimum=50,
+            maximum=1000,
+            help="Milliseconds of audio in each message. Smaller: captions a little sooner; larger: fewer messages.",
+        ),
+        OptionSpec(
+            "inactivity_timeout",
+            "End after silence (s)",
+            "int",
+            minimum=5,
+            maximum=3600,
+            help="End the session after this many seconds without audio. Not set: never.",
+        ),
+    )
     capabilities = Capabilities(
         sample_rate=proto.SAMPLE_RATE,
         interim_results=True,

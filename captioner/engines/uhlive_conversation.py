@@ -44,8 +44,8 @@ from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
-from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions
-from captioner.engines.uhlive_auth import access_token, token_client_id
+from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
+from captioner.engines.uhlive_auth import DEFAULT_AUTH_ENDPOINT, access_token, token_client_id
 from captioner.engines.uhlive_common import (
     BYTES_PER_SECOND,
     LANGUAGES,
@@ -90,6 +90,36 @@ class UhliveConversationEngine(Engine):
 
     id = "uhlive"
     name = "Uhlive Stream Conversation"
+    # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
+    advanced_options = (
+        OptionSpec(
+            "auth_endpoint",
+            "Token endpoint",
+            "text",
+            default=DEFAULT_AUTH_ENDPOINT,
+            pattern=r"https?://[^\s/]+\S*",
+            pattern_hint="an http:// or https:// URL",
+            help="Where the client id and secret are exchanged for an access token. "
+            "Change it only for a private Uhlive deployment or a test server.",
+        ),
+        OptionSpec(
+            "model",
+            "Recognition model",
+            "text",
+            pattern=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
+            pattern_hint="a model name such as fr or en",
+            help="The Uhlive model to use. Not set: the model of the chosen language.",
+        ),
+        OptionSpec(
+            "country",
+            "Country",
+            "text",
+            pattern=r"[A-Za-z]{2}",
+            pattern_hint="a two-letter country code such as fr, ca or us",
+            help="The country whose way of speaking to expect. Not set: from the language "
+            "(fr: fr, en: us, es: es, de: de).",
+        ),
+    )
     capabilities = Capabilities(
         sample_rate=SAMPLE_RATE,
         interim_results=True,

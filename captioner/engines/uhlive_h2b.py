@@ -54,8 +54,8 @@ from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, SpeechStarted, Status
-from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions
-from captioner.engines.uhlive_auth import access_token
+from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
+from captioner.engines.uhlive_auth import DEFAULT_AUTH_ENDPOINT, access_token
 from captioner.engines.uhlive_common import (
     AVAILABLE,
     BYTES_PER_SECOND,
@@ -114,6 +114,39 @@ class UhliveH2BEngine(Engine):
 
     id = "uhlive-h2b"
     name = "Uhlive Stream H2B"
+    # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
+    advanced_options = (
+        OptionSpec(
+            "auth_endpoint",
+            "Token endpoint",
+            "text",
+            default=DEFAULT_AUTH_ENDPOINT,
+            pattern=r"https?://[^\s/]+\S*",
+            pattern_hint="an http:// or https:// URL",
+            help="Where the client id and secret are exchanged for an access token. "
+            "Change it only for a private Uhlive deployment or a test server.",
+        ),
+        OptionSpec(
+            "no_input_timeout",
+            "Wait for speech (ms)",
+            "int",
+            default="30000",
+            minimum=1000,
+            maximum=600_000,
+            help="How long one recognition waits for speech before it quietly starts again. Silences of any "
+            "length are fine; this only sets how often that happens.",
+        ),
+        OptionSpec(
+            "recognition_timeout",
+            "Longest line (ms)",
+            "int",
+            default="30000",
+            minimum=2000,
+            maximum=600_000,
+            help="The longest one caption line may last: after this the server ends the line even if the "
+            "speaker has not paused.",
+        ),
+    )
     capabilities = Capabilities(
         sample_rate=SAMPLE_RATE,
         interim_results=False,
