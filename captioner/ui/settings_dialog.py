@@ -15,6 +15,7 @@ from PySide6.QtGui import QCloseEvent, QHideEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from captioner.settings import Settings, clamp
+from captioner.ui.settings_pages.advanced_page import AdvancedPage
 from captioner.ui.settings_pages.appearance_page import AppearancePage
 from captioner.ui.settings_pages.audio_page import AudioPage
 from captioner.ui.settings_pages.captions_page import CaptionsPage
@@ -43,12 +44,14 @@ class SettingsDialog(QDialog):
         self.captions_page = CaptionsPage(settings)
         self.appearance_page = AppearancePage(settings)
         self.overlay_page = OverlayPage(settings)
+        self.advanced_page = AdvancedPage(settings)  # after the engine page: it sets each engine's extra
         self.pages: list[Page] = [
             self.engine_page,
             self.audio_page,
             self.captions_page,
             self.appearance_page,
             self.overlay_page,
+            self.advanced_page,
         ]
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Settings sections")
@@ -58,6 +61,7 @@ class SettingsDialog(QDialog):
             page.edited.connect(self._schedule)
 
         self.engine_page.engine_selected.connect(self.captions_page.set_engine)
+        self.engine_page.engine_selected.connect(self.advanced_page.set_engine)
         self.appearance_page.appearance_changed.connect(self.appearance_changed)
 
         self._timer = QTimer(self)
