@@ -12,7 +12,19 @@ The session owns everything between the source and the transcript:
   seamless restart: the old engine is given the end of its audio (and
   finalises its last words) at the exact block where the new engine starts;
 * audio level, dropped blocks and caption lag, reported as
-  :class:`~captioner.captions.events.AudioLevel` events.
+  :class:`~captioner.captions.events.AudioLevel` events;
+* **catch-up** for engines that take audio at 1× only (``realtime_input``:
+  the cloud engines). After an outage the replayed audio would keep the
+  captions late by the length of the outage for the rest of the session, so
+  while the engine's input is more than :attr:`CatchUpPolicy.behind` behind
+  the newest audio, the cursor skips the middle of long pauses: it still
+  sends the first ``max(min_keep, engine.endpoint_silence() + keep_margin)``
+  seconds of every pause (so the engine ends the line) and the last
+  ``lead_in`` seconds before speech resumes; only chunks below the silence
+  threshold (fixed, raised to follow the recent noise floor) are skipped,
+  never speech. Engines report times on the source timeline through
+  :class:`~captioner.engines.timeline.AudioTimeline`, so skipped audio does
+  not shift captions.
 
 It knows nothing of Qt; views subscribe to the transcript or to ``on_event``.
 """
@@ -64,12 +76,63 @@ class RetryPolicy:
         return float(min(self.maximum, self.initial * (2 ** max(0, attempt - 1))))
 
 
-class _Backlog:
-    """Recent audio chunks, numbered, read through independent cursors."""
+@dataclass(frozen=True, slots=True)
+class CatchUpPolicy:
+    """How the session skips long pauses to catch up with live audio (``realtime_input`` engines only)."""
 
-    def __init__(self, max_seconds: float) -> None:
+    behind: float = 1.5
+    """Skip only while the engine's input is more than this far (s) behind the newest audio."""
+    silence_dbfs: float = -50.0
+    """A chunk below this level is silent."""
+    noise_margin_db: float = 10.0
+    """A chunk within this much of the recent noise floor is silent too (a noisy room)…"""
+    max_silence_dbfs: float = -35.0
+    """…but never a chunk at or above this level."""
+    noise_window: float = 30.0
+    """Noise floor: the quietest chunk in this much recent audio (s)."""
+    min_keep: float = 1.3
+    """Seconds of every pause always sent (AssemblyAI's default ``max_turn_silence`` is 1.28 s)."""
+    keep_margin: float = 0.25
+    """Added to the engine's :meth:`~captioner.engines.base.Engine.endpoint_silence`."""
+    lead_in: float = 0.3
+    """Seconds of silence always sent before speech resumes."""
+    enabled: bool = True
+
+    def keep(self, engine_silence: float) -> float:
+        return max(self.min_keep, engine_silence + self.keep_margin)
+
+    def threshold(self, noise_floor: float) -> float:
+        """The silence threshold (dBFS) given the recent noise floor."""
+        return min(self.max_silence_dbfs, max(self.silence_dbfs, noise_floor + self.noise_margin_db))
+
+
+class _NoiseFloor:
+    """The minimum chunk level over a sliding window of source time (monotonic deque)."""
+
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._q: deque[tuple[float, float]] = deque()  # (chunk end, level), levels increasing
+
+    def add(self, end: float, level: float) -> None:
+        while self._q and self._q[-1][1] >= level:
+            self._q.pop()
+        self._q.append((end, level))
+        while self._q[0][0] < end - self.window:
+            self._q.popleft()
+
+    @property
+    def value(self) -> float:
+        return self._q[0][1] if self._q else -120.0
+
+
+class _Backlog:
+    """Recent audio chunks (with their levels), numbered, read through independent cursors."""
+
+    def __init__(self, max_seconds: float, noise_window: float = 30.0) -> None:
         self.max_seconds = max_seconds
         self._chunks: deque[AudioChunk] = deque()
+        self._levels: deque[float] = deque()
+        self.noise_floor = _NoiseFloor(noise_window)
         self._first_seq = 0
         self.ended = False
         self._changed = asyncio.Event()
@@ -86,13 +149,17 @@ class _Backlog:
     def newest(self) -> AudioChunk | None:
         return self._chunks[-1] if self._chunks else None
 
-    def append(self, chunk: AudioChunk, keep_from: int) -> None:
+    def append(self, chunk: AudioChunk, keep_from: int, level: float | None = None) -> None:
+        level = chunk.rms_dbfs() if level is None else level
         self._chunks.append(chunk)
+        self._levels.append(level)
+        self.noise_floor.add(chunk.end, level)
         # Trim what no cursor needs, and in any case what is older than max_seconds.
         while self._chunks and (
             self._first_seq < keep_from or self._chunks[-1].end - self._chunks[0].start > self.max_seconds
         ):
             self._chunks.popleft()
+            self._levels.popleft()
             self._first_seq += 1
         self._wake()
 
@@ -110,6 +177,10 @@ class _Backlog:
             return self._chunks[i]
         return None
 
+    def level(self, seq: int) -> float:
+        i = seq - self._first_seq
+        return self._levels[i] if 0 <= i < len(self._levels) else 0.0
+
     def seq_after(self, t: float) -> int:
         """The first chunk that ends after source time ``t`` (or the next one to come)."""
         for i, c in enumerate(self._chunks):
@@ -122,15 +193,68 @@ class _Backlog:
         return self._changed
 
 
+class _CatchUp:
+    """Decides, chunk by chunk, whether a cursor may skip a chunk of a long pause."""
+
+    def __init__(
+        self,
+        policy: CatchUpPolicy,
+        keep: Callable[[], float],
+        on_skipped: Callable[[float, float], None] | None = None,
+    ) -> None:
+        self.policy = policy
+        self.keep = keep
+        self.on_skipped = on_skipped
+        self.run_start: float | None = None  # source time where the current silent run began
+        self.skipping = 0.0  # skipped in the current run
+        self.skipped = 0.0  # skipped in total
+
+    def should_skip(self, backlog: _Backlog, seq: int, chunk: AudioChunk) -> bool:
+        p = self.policy
+        threshold = p.threshold(backlog.noise_floor.value)
+        if backlog.level(seq) >= threshold:
+            self.run_start = None
+            return False
+        if self.run_start is None:
+            self.run_start = chunk.start
+        newest = backlog.newest
+        if newest is None or newest.end - chunk.start <= p.behind:
+            return False
+        if chunk.start - self.run_start < self.keep() - 1e-6:
+            return False
+        # Keep a lead-in before speech: the next lead_in seconds must be here already, and silent.
+        t, s = chunk.end, seq + 1
+        while t < chunk.end + p.lead_in - 1e-6:
+            nxt = backlog.get(s)
+            if nxt is None:
+                if backlog.ended:
+                    break
+                return False
+            if backlog.level(s) >= threshold:
+                return False
+            t, s = nxt.end, s + 1
+        self.skipping += chunk.duration
+        self.skipped += chunk.duration
+        return True
+
+    def sent(self, lag: float) -> None:
+        """A chunk was handed to the engine: a run of skipped chunks (if any) has ended."""
+        if self.skipping > 0.0:
+            skipped, self.skipping = self.skipping, 0.0
+            if self.on_skipped is not None:
+                self.on_skipped(skipped, lag)
+
+
 class _Cursor:
     """Feeds one engine session from the backlog, from ``seq`` until the end (or ``stop_at``)."""
 
-    def __init__(self, backlog: _Backlog, seq: int) -> None:
+    def __init__(self, backlog: _Backlog, seq: int, catch_up: _CatchUp | None = None) -> None:
         self.backlog = backlog
         self.seq = seq
         self.stop_at: int | None = None
         self._stop_changed = asyncio.Event()
-        self.fed_until = 0.0  # source time of the end of the last chunk handed out
+        self.fed_until = 0.0  # source time of the end of the last chunk handed out (or skipped)
+        self.catch_up = catch_up
 
     def stop(self, at: int) -> None:
         self.stop_at = at
@@ -157,6 +281,11 @@ class _Cursor:
                 continue
             self.seq += 1
             self.fed_until = chunk.end
+            if self.catch_up is not None:
+                if self.catch_up.should_skip(self.backlog, self.seq - 1, chunk):
+                    continue
+                newest = self.backlog.newest
+                self.catch_up.sent(max(0.0, newest.end - chunk.end) if newest is not None else 0.0)
             yield chunk
 
 
@@ -174,6 +303,7 @@ class Session:
         retry: RetryPolicy | None = None,
         backlog_seconds: float = 600.0,
         level_interval: float = 0.1,
+        catch_up: CatchUpPolicy | None = None,
     ) -> None:
         self.source = source
         self.engine_factory = engine_factory
@@ -182,7 +312,10 @@ class Session:
         self.on_event = on_event
         self.retry = retry or RetryPolicy()
         self.level_interval = level_interval
-        self._backlog = _Backlog(backlog_seconds)
+        self.catch_up = catch_up if catch_up is not None else CatchUpPolicy()
+        self._backlog = _Backlog(backlog_seconds, self.catch_up.noise_window)
+        self.skipped_seconds = 0.0
+        """Seconds of pauses skipped to catch up (see :class:`CatchUpPolicy`)."""
         self._generation = 0
         self._engine: Engine | None = None
         self._cursor: _Cursor | None = None
@@ -258,8 +391,9 @@ class Session:
                     if c is not None:
                         keep_from = min(keep_from, c.seq)
                 keep_from = min(keep_from, self._backlog.seq_after(self._committed_until))
-                self._backlog.append(chunk, keep_from)
-                peak_db = max(peak_db, chunk.rms_dbfs())
+                level = chunk.rms_dbfs()
+                self._backlog.append(chunk, keep_from, level)
+                peak_db = max(peak_db, level)
                 now = time.monotonic()
                 dropped = self.source.dropped_blocks
                 if now - last_level >= self.level_interval or dropped != dropped_reported:
@@ -287,6 +421,26 @@ class Session:
         except (ValueError, TypeError) as exc:
             raise EngineFailure(str(exc), retryable=False) from exc
 
+    def _catch_up_for(self, engine: Engine) -> _CatchUp | None:
+        if not (self.catch_up.enabled and engine.capabilities.realtime_input):
+            return None
+
+        def keep() -> float:
+            return self.catch_up.keep(engine.endpoint_silence())
+
+        def skipped(seconds: float, lag: float) -> None:
+            self.skipped_seconds += seconds
+            log.info("catching up: skipped %.2f s of a pause; %.2f s behind live", seconds, lag)
+            self._emit(
+                Status(
+                    engine.id,
+                    EngineState.LISTENING,
+                    f"catching up: skipped {seconds:.1f} s of silence ({lag:.1f} s behind live)",
+                )
+            )
+
+        return _CatchUp(self.catch_up, keep, skipped)
+
     def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
         if isinstance(ev, Interim | Final):
             return dataclasses.replace(ev, line_id=f"{gen}-{ev.line_id}")
@@ -308,7 +462,7 @@ class Session:
                 self._engine = engine
                 for warning in engine.validate():
                     self._emit(Notice(engine.id, warning))
-                cursor = _Cursor(self._backlog, start_seq)
+                cursor = _Cursor(self._backlog, start_seq, self._catch_up_for(engine))
                 self._cursor = cursor
                 started = time.monotonic()
                 self._restart.clear()

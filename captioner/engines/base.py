@@ -222,6 +222,16 @@ class Engine(abc.ABC):
         """
         return False
 
+    def endpoint_silence(self) -> float:
+        """Seconds of silence after which this engine ends a caption line, with its current options.
+
+        When the session skips long pauses to catch up after a reconnect (engines
+        with ``realtime_input``), it still sends at least this much of every pause,
+        so that lines end where the speaker paused. Default: the silence setting, or 1 s.
+        """
+        ms = self.options.silence_ms
+        return ms / 1000.0 if ms else 1.0
+
     def validate(self) -> list[str]:
         """Problems with the options as given, as user-facing warnings (not fatal).
 

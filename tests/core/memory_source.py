@@ -42,6 +42,16 @@ class PushSource(AudioSource):
             out.append(c)
         return out
 
+    def push_silence(self, n: int = 1, amplitude: float = 0.0001) -> list[AudioChunk]:
+        """``n`` chunks of very quiet noise (about -80 dBFS): a pause."""
+        out = []
+        for _ in range(n):
+            c = tone_chunk(self._next, self.sample_rate, amplitude=amplitude)
+            self._next = c.end
+            self._q.put_nowait(c)
+            out.append(c)
+        return out
+
     def end(self) -> None:
         self._q.put_nowait(None)
 
