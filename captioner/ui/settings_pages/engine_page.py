@@ -207,6 +207,11 @@ class EnginePanel(QWidget):
         for cf in self.credentials.values():
             cf.commit()
 
+    def refresh_credentials(self) -> None:
+        """Show again whether each secret is saved (engines of one account share them, e.g. both Uhlive engines)."""
+        for cf in self.credentials.values():
+            cf._refresh()
+
 
 class EnginePage(Page):
     title = "E&ngine"
@@ -248,6 +253,8 @@ class EnginePage(Page):
             self.picker.setItemData(i, why, Qt.ItemDataRole.ToolTipRole)
 
     def _credentials_stored(self, engine_id: str) -> None:
+        for panel in self.panels.values():
+            panel.refresh_credentials()
         self.panels[engine_id].refresh_availability()
         self._refresh_picker_labels()
         self.edited.emit(FAST_MS)  # the controller may now be able to start the engine
