@@ -188,7 +188,10 @@ def test_desktop_icon_resolves_in_the_hicolor_theme(installed: Installed, qapp: 
         QIcon.setThemeName("hicolor")
         icon = QIcon.fromTheme(icon_name)
         assert not icon.isNull(), f"{icon_name} does not resolve in {icons}/hicolor"
-        image = icon.pixmap(48, 48).toImage()
+        from PySide6.QtCore import QSize
+
+        # An explicit device pixel ratio of 1: the UI tests' offscreen set-up adds a high-DPI screen.
+        image = icon.pixmap(QSize(48, 48), 1.0).toImage()
         assert image.width() == 48
         opaque = sum(1 for y in range(0, 48, 4) for x in range(0, 48, 4) if image.pixelColor(x, y).alpha() > 0)
         assert opaque > 20  # something is drawn, not a blank square
