@@ -182,6 +182,7 @@ class CaptionOverlay(QWidget):
         """Engine/session state (listening, connecting, reconnecting, error, stopped, idle) and its text."""
         self._state = state
         self._status = message
+        self.setToolTip(message)  # the status row may be elided; hovering shows it whole
         self.update(self._status_rect())
 
     def status(self) -> tuple[str, str]:

@@ -102,6 +102,7 @@ class Tray(QObject):
     def set_state(self, state: str, message: str) -> None:
         self.state = _TRAY_STATE.get(state, "idle")
         self.status_action.setText(_shorten(message or state.capitalize()))
+        self.status_action.setToolTip(message or state.capitalize())  # the whole message, never cut
         if self.icon is not None:
             self.icon.setIcon(icons.icon(self.state))
             self.icon.setToolTip(f"Captioner — {message or state}")
@@ -140,10 +141,11 @@ class ControlWindow(QWidget):
         self.setWindowTitle("Captioner")
         self.setWindowIcon(icons.app_icon())
         box = QVBoxLayout(self)
-        self.status = QLabel(tray.status_action.text())
+        self.status = QLabel(tray.status_action.toolTip() or tray.status_action.text())
         self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.addWidget(self.status)
-        tray.status_action.changed.connect(lambda: self.status.setText(tray.status_action.text()))
+        tray.status_action.changed.connect(lambda: self._show_status(tray.status_action))
         self.buttons: list[QToolButton] = []
         for a in [*tray.actions()[:3], tray.top_action, tray.bottom_action, *tray.actions()[3:]]:
             b = QToolButton(self)
@@ -153,3 +155,8 @@ class ControlWindow(QWidget):
             box.addWidget(b)
             self.buttons.append(b)
         self.addActions(tray.actions())
+
+    def _show_status(self, action: QAction) -> None:
+        # The full message (the tray menu shows it shortened), and room for it.
+        self.status.setText(action.toolTip() or action.text())
+        self.adjustSize()
