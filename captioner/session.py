@@ -81,7 +81,9 @@ class CatchUpPolicy:
     """How the session skips long pauses to catch up with live audio (``realtime_input`` engines only)."""
 
     behind: float = 1.5
-    """Skip only while the engine's input is more than this far (s) behind the newest audio."""
+    """Start skipping when the engine's input is more than this far (s) behind the newest audio…"""
+    target: float | None = None
+    """…and go on until it is no more than this behind (default: half of ``behind``)."""
     silence_dbfs: float = -50.0
     """A chunk below this level is silent."""
     noise_margin_db: float = 10.0
@@ -208,6 +210,7 @@ class _CatchUp:
         self.run_start: float | None = None  # source time where the current silent run began
         self.skipping = 0.0  # skipped in the current run
         self.skipped = 0.0  # skipped in total
+        self.catching_up = False
 
     def should_skip(self, backlog: _Backlog, seq: int, chunk: AudioChunk) -> bool:
         p = self.policy
@@ -218,7 +221,13 @@ class _CatchUp:
         if self.run_start is None:
             self.run_start = chunk.start
         newest = backlog.newest
-        if newest is None or newest.end - chunk.start <= p.behind:
+        behind = newest.end - chunk.start if newest is not None else 0.0
+        target = p.target if p.target is not None else p.behind / 2
+        if behind > p.behind:
+            self.catching_up = True
+        elif behind <= target:
+            self.catching_up = False
+        if not self.catching_up:
             return False
         if chunk.start - self.run_start < self.keep() - 1e-6:
             return False

@@ -215,6 +215,11 @@ class AssemblyAIEngine(Engine):
     def validate(self) -> list[str]:
         return [*self._boost_warnings, *self._config.warnings]
 
+    def endpoint_silence(self) -> float:
+        """``max_turn_silence``: after that much silence a turn always ends (default 1.28 s, u3 1 s)."""
+        max_ms = self._config.session_fields()["max_turn_silence"]
+        return float(max_ms) / 1000.0 if isinstance(max_ms, int | float) else 1.28
+
     # -- live update ---------------------------------------------------------------------------
     async def update(self, options: EngineOptions) -> bool:
         kept, warnings = check_word_boost(self.capabilities, options.word_boost)
@@ -461,6 +466,9 @@ class AssemblyAIEngine(Engine):
         if conn.first_frame:
             conn.first_frame = False
             conn.tracker.offset = frame.start
+        # Where this frame's audio sits on the source timeline: the service's times count the audio
+        # received on this connection, which skips the pauses the session left out to catch up.
+        conn.tracker.timeline.extend(frame.segments)
         # Never faster than real time: this frame may leave once the session has lasted as long
         # as the audio already sent on it.
         delay = conn.opened_at + conn.audio_sent - time.monotonic()

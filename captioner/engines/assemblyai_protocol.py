@@ -41,6 +41,7 @@ from captioner.captions.events import (
     Usage,
 )
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
+from captioner.engines.timeline import AudioTimeline
 
 log = logging.getLogger(__name__)
 
@@ -397,6 +398,9 @@ class Frame:
     duration: float
     captured_at: tuple[float, ...] = ()
     """``captured_at`` of the source blocks completed by this frame (for latency figures)."""
+    segments: tuple[tuple[float, float], ...] = ()
+    """``(source start, seconds)`` of the audio in the frame: more than one when the frame spans
+    a gap (audio the session skipped); padding is not in any segment."""
 
 
 @dataclass
@@ -409,6 +413,7 @@ class AudioFramer:
     _buf: bytearray = field(default_factory=bytearray)
     _buf_start: float | None = None
     _captured: list[float] = field(default_factory=list)
+    _segments: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def frame_bytes(self) -> int:
@@ -427,10 +432,13 @@ class AudioFramer:
             captured = (*self._captured, captured_at) if captured_at is not None else tuple(self._captured)
             self._captured.clear()
             self._buf_start = start + n / 2 / self.sample_rate
-            yield Frame(payload, start, n / 2 / self.sample_rate, captured)
+            duration = n / 2 / self.sample_rate
+            yield Frame(payload, start, duration, captured, ((start, duration),))
             return
         if self._buf_start is None or not self._buf:
             self._buf_start = start
+        if pcm:
+            self._segments.append((start, len(pcm) / 2 / self.sample_rate))
         self._buf += pcm
         if captured_at is not None:
             self._captured.append(captured_at)
@@ -443,19 +451,31 @@ class AudioFramer:
             return
         minimum = self.sample_rate * 50 // 1000 * 2
         if len(self._buf) < minimum:
-            self._buf += b"\x00" * (minimum - len(self._buf))
+            self._buf += b"\x00" * (minimum - len(self._buf))  # padding: in no segment
         yield self._take(len(self._buf))
 
     def _take(self, n: int) -> Frame:
         pcm = bytes(self._buf[:n])
         del self._buf[:n]
-        start = self._buf_start if self._buf_start is not None else 0.0
         duration = len(pcm) / 2 / self.sample_rate
-        self._buf_start = start + duration
+        # The source pieces in these n bytes (split the last one if the frame ends inside it).
+        segments: list[tuple[float, float]] = []
+        need = duration
+        while self._segments and need > 1e-9:
+            seg_start, seg_len = self._segments[0]
+            take = min(seg_len, need)
+            segments.append((seg_start, take))
+            need -= take
+            if seg_len - take > 1e-9:
+                self._segments[0] = (seg_start + take, seg_len - take)
+            else:
+                self._segments.pop(0)
+        start = segments[0][0] if segments else (self._buf_start if self._buf_start is not None else 0.0)
+        self._buf_start = self._segments[0][0] if self._segments else start + duration
         captured = tuple(self._captured)
         self._captured.clear()
         payload = mulaw_encode(pcm) if self.encoding == "pcm_mulaw" else pcm
-        return Frame(payload, start, duration, captured)
+        return Frame(payload, start, duration, captured, tuple(segments))
 
 
 # -- server → client ------------------------------------------------------------------------------
@@ -471,15 +491,18 @@ class SessionInfo:
 class TurnTracker:
     """Turns the server's JSON messages of one connection into caption events.
 
-    ``offset`` is the source time of the first audio sample sent on this
-    connection; server times (ms since the connection's first sample) are
-    shifted by it. ``prefix`` keeps line ids unique across the connections
-    of one engine (rollover).
+    Server times are ms of audio received on this connection. ``timeline``
+    records where each frame sent sits on the source timeline and maps them
+    back (also across pauses the session skipped to catch up); until it holds
+    audio, times are shifted by ``offset`` (the source time of the first
+    sample). ``prefix`` keeps line ids unique across the connections of one
+    engine (rollover).
     """
 
     def __init__(self, *, prefix: str = "", offset: float = 0.0, finals_only: bool = False) -> None:
         self.prefix = prefix
         self.offset = offset
+        self.timeline = AudioTimeline()
         self.finals_only = finals_only
         self.session: SessionInfo | None = None
         self.terminated = False
@@ -498,8 +521,12 @@ class TurnTracker:
     def line_id(self, turn_order: int) -> str:
         return f"{self.prefix}{turn_order}"
 
-    def _t(self, ms: object) -> float | None:
+    def _t(self, ms: object, *, end: bool = False) -> float | None:
         if isinstance(ms, int | float) and not isinstance(ms, bool) and math.isfinite(ms):
+            if self.timeline:
+                mapped = self.timeline.to_source(float(ms) / 1000.0, end=end)
+                assert mapped is not None
+                return round(mapped, 3)
             return round(self.offset + float(ms) / 1000.0, 3)
         return None
 
@@ -590,7 +617,7 @@ class TurnTracker:
         formatted = msg.get("turn_is_formatted") is True
         line_id = self.line_id(order)
         start = self._t(words[0].get("start")) if words else None
-        end = self._t(words[-1].get("end")) if words else None
+        end = self._t(words[-1].get("end"), end=True) if words else None
         if order not in self._committed:
             self.turns_seen = max(self.turns_seen, order + 1)
         if end_of_turn:

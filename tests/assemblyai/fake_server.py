@@ -23,8 +23,10 @@ and §C.1), including its error paths, and is checked against the official
 
 Scripted words live on the *source* timeline. Given ``reference_pcm`` (the
 PCM16 the client is expected to send), the fake finds where each connection's
-first frame sits in it, so a reconnect that replays audio gets the right words
-with times relative to that connection, exactly like the real service.
+frames sit in it (``ConnRecord.runs``), so a reconnect that replays audio gets
+the right words with times in *audio received on that connection*, exactly
+like the real service, also when the client skipped part of a pause to catch
+up (the service only counts what it received; turn silence too).
 """
 
 from __future__ import annotations
@@ -118,6 +120,8 @@ class ConnRecord:
     source_offset: float = 0.0
     source_offset_found: bool = False
     audio: bytearray = field(default_factory=bytearray)
+    runs: list[tuple[float, float, float]] = field(default_factory=list)
+    """Contiguous pieces of the reference received: (received seconds, source start, seconds)."""
     frames: int = 0
     frame_ms: list[float] = field(default_factory=list)
     audio_seconds: float = 0.0
@@ -129,6 +133,38 @@ class ConnRecord:
     close_code: int | None = None
     close_reason: str = ""
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def _locate(rec: ConnRecord, ref: bytes, data: bytes, rate: int) -> None:
+    """Record where ``data`` (the next frame received) sits in the reference PCM."""
+    seconds = len(data) / 2 / rate
+    if rec.runs:
+        recv0, src0, dur = rec.runs[-1]
+        pos = round((src0 + dur) * rate) * 2
+        if ref[pos : pos + len(data)] == data or ref.find(data[:3200], pos) < 0:
+            rec.runs[-1] = (recv0, src0, dur + seconds)  # contiguous (or the padded last frame)
+            return
+        start = pos
+    else:
+        start = 0
+    pos = ref.find(data[: min(len(data), 3200)], start)
+    while pos > 0 and pos % 2:
+        pos = ref.find(data[: min(len(data), 3200)], pos + 1)
+    if pos >= 0:
+        rec.runs.append((rec.audio_seconds, pos / 2 / rate, seconds))
+
+
+def _received_at(rec: ConnRecord, src: float) -> float:
+    """Seconds of audio received on ``rec`` at source time ``src`` (in a skipped gap: where it resumed)."""
+    if not rec.runs:
+        return src - rec.source_offset
+    for i, (recv0, src0, dur) in enumerate(rec.runs):
+        if src < src0 - 1e-9:
+            return recv0 if i else src - src0
+        if src <= src0 + dur + 1e-9:
+            return recv0 + (src - src0)
+    recv0, src0, _dur = rec.runs[-1]
+    return recv0 + (src - src0)
 
 
 class _TurnState:
@@ -352,12 +388,11 @@ class FakeAssemblyAI:
         t_session = time.monotonic()
 
         async def emit_turn(st: _TurnState, n_final: int, eot: bool) -> None:
-            conn_start = rec.source_offset
             in_place = format_turns and self.formatting == "in-place"
             words = [
                 {
-                    "start": round((w.start - conn_start) * 1000),
-                    "end": round((w.end - conn_start) * 1000),
+                    "start": round(_received_at(rec, w.start) * 1000),
+                    "end": round(_received_at(rec, w.end) * 1000),
                     "text": w.fmt if in_place else w.text,
                     "confidence": 0.93,
                     "word_is_final": eot or i < n_final,
@@ -396,15 +431,17 @@ class FakeAssemblyAI:
                     st.order = next_order
                     next_order += 1
                     if self.speech_started:
-                        ts = round((heard[0].start - rec.source_offset) * 1000)
+                        ts = round(_received_at(rec, heard[0].start) * 1000)
                         await self._send(ws, rec, {"type": "SpeechStarted", "timestamp": ts, "confidence": 0.98})
                 st.heard = heard
-                n_final = sum(1 for w in heard if w.end + self.final_lag <= now_src + 1e-9)
+                # Finality and turn silence are counted in audio received (skipped audio never arrived).
+                now_recv = rec.audio_seconds
+                n_final = sum(1 for w in heard if _received_at(rec, w.end) + self.final_lag <= now_recv + 1e-9)
                 if (len(heard), n_final) != st.last:
                     st.last = (len(heard), n_final)
                     await emit_turn(st, n_final, False)
                 silence = int(config["min_turn_silence"]) / 1000.0
-                if len(heard) == len(st.words) and now_src >= st.words[-1].end + silence:
+                if len(heard) == len(st.words) and now_recv >= _received_at(rec, st.words[-1].end) + silence - 1e-9:
                     st.finished = True
                     await emit_turn(st, len(heard), True)
                     continue
@@ -458,6 +495,8 @@ class FakeAssemblyAI:
                         rec.source_offset = pos / 2 / rate
                         rec.source_offset_found = True
                     turns = [_TurnState(t, rec.source_offset) for t in self.script]
+                if self.reference_pcm is not None and bytes_per_sample == 2:
+                    _locate(rec, self.reference_pcm, data, rate)
                 rec.frames += 1
                 rec.frame_ms.append(ms)
                 rec.audio += data
@@ -467,7 +506,11 @@ class FakeAssemblyAI:
                         self.faults.remove(fault)
                         await self._fault(ws, rec, fault)
                         return
-                await advance(rec.source_offset + rec.audio_seconds)
+                if rec.runs:
+                    _recv0, src0, dur = rec.runs[-1]
+                    await advance(src0 + dur)
+                else:
+                    await advance(rec.source_offset + rec.audio_seconds)
                 continue
             # text frame
             try:

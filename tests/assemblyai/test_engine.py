@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from captioner.captions.events import EngineError, EngineState, Final, Interim, Notice, Status, Usage
+from captioner.audio.file import WavFileSource
+from captioner.captions.events import AudioLevel, EngineError, EngineState, Final, Interim, Notice, Status, Usage
+from captioner.engines.assemblyai import AssemblyAIEngine
 from captioner.engines.assemblyai_protocol import REJECTED_KEY, mulaw_decode
-from captioner.engines.base import EngineFailure, EngineOptions
-from captioner.session import Session
-from tests.assemblyai.conftest import KEY, SCRIPT, reference_pcm, run_session, write_noise_wav
-from tests.assemblyai.fake_server import FakeAssemblyAI, Fault
+from captioner.engines.base import Credentials, EngineFailure, EngineOptions
+from captioner.session import CatchUpPolicy, RetryPolicy, Session
+from tests.assemblyai.conftest import KEY, SCRIPT, RunResult, reference_pcm, run_session, write_noise_wav
+from tests.assemblyai.fake_server import FakeAssemblyAI, Fault, make_turn
 
 TURN1 = SCRIPT[1].words
 
@@ -268,3 +272,80 @@ async def test_unreachable_server_is_retryable(tmp_path: Path) -> None:
 
 def test_interim_and_final_types_are_the_shared_events() -> None:
     assert Interim.__module__ == Final.__module__ == "captioner.captions.events"
+
+
+# -- catch-up after a reconnect -------------------------------------------------------------------
+
+# Speech (loud noise) where the scripted words are, near-silence (-81 dBFS noise, still unique so the
+# fake can locate every frame) in the pauses: 0.2 s, A, 1.8 s pause, B, 1.8 s, C, 1.8 s, D, 0.4 s.
+CATCH_UP_SCRIPT = (
+    make_turn(0.2, "hello world", "Hello world."),
+    make_turn(2.8, "good morning everyone", "Good morning, everyone."),
+    make_turn(5.5, "see you", "See you."),
+    make_turn(7.9, "thank you", "Thank you."),
+)
+CATCH_UP_SPEECH = [(0.2, 0.8), (2.8, 3.7), (5.5, 6.1), (7.9, 8.5)]
+CATCH_UP_SECONDS = 8.9
+
+
+def write_paused_speech_wav(path: Path, rate: int = 16000) -> Path:
+    rng = np.random.default_rng(11)
+    n = round(CATCH_UP_SECONDS * rate)
+    samples = rng.standard_normal(n) * 3.0
+    for a, b in CATCH_UP_SPEECH:
+        samples[round(a * rate) : round(b * rate)] *= 2000.0 / 3.0
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.clip(-32768, 32767).astype("<i2").tobytes())
+    return path
+
+
+async def test_drop_mid_speech_then_catch_up_keeps_source_times(tmp_path: Path) -> None:
+    wav = write_paused_speech_wav(tmp_path / "paused.wav")
+    ref = reference_pcm(wav)
+    result = RunResult()
+    # A drop in the middle of "good morning everyone"; 0.5 s before reconnecting.
+    async with FakeAssemblyAI(
+        keys=(KEY,), script=CATCH_UP_SCRIPT, reference_pcm=ref, faults=(Fault(0, 3.2, "drop"),)
+    ) as fake:
+        session = Session(
+            WavFileSource(wav, 16000, realtime=True),
+            lambda o: AssemblyAIEngine(o, Credentials(api_key=KEY)),
+            opts(fake, silence_ms=400),
+            transcript=result.transcript,
+            on_event=result.events.append,
+            retry=RetryPolicy(initial=0.5, maximum=0.5),
+            # Smaller than the defaults so that the test needs seconds, not minutes, of audio.
+            catch_up=CatchUpPolicy(behind=0.5, min_keep=0.5, lead_in=0.2),
+        )
+        await asyncio.wait_for(session.run(), 30)
+    first, second = fake.connections
+    assert first.close_code == 1006
+    # The second connection replays from the end of "hello world" and skips the middle of each pause:
+    # max_turn_silence (0.4 s) + 0.25 s of every pause is still sent, and 0.2 s before speech.
+    assert second.runs[0][1] == pytest.approx(0.75, abs=0.001)
+    skipped = [(a[1] + a[2], b[1]) for a, b in itertools.pairwise(second.runs)]
+    assert len(skipped) >= 3
+    pauses = [(a[1], b[0]) for a, b in itertools.pairwise(CATCH_UP_SPEECH)]
+    for gap_start, gap_end in skipped:
+        pause_start, pause_end = next(p for p in pauses if p[0] <= gap_start < p[1])
+        assert gap_start - pause_start >= 0.65 - 1e-3
+        assert pause_end - gap_end >= 0.2 - 1e-3
+    assert session.skipped_seconds == pytest.approx(sum(b - a for a, b in skipped), abs=0.001)
+    assert session.skipped_seconds > 2.0
+    # Every sample that was sent is the source's own, in order; no speech sample was left out.
+    for recv0, src0, dur in second.runs:
+        a, b = round(recv0 * 32000), round((recv0 + dur) * 32000)
+        assert bytes(second.audio[a:b]) == ref[round(src0 * 32000) : round(src0 * 32000) + b - a]
+    # Each turn once, at its place on the source timeline (within a frame) despite the skipped audio.
+    assert result.lines() == ["Hello world.", "Good morning, everyone.", "See you.", "Thank you."]
+    formatted = [f for f in result.finals() if f.formatted]
+    for final, turn in zip(formatted, CATCH_UP_SCRIPT, strict=True):
+        assert final.start == pytest.approx(turn.words[0].start, abs=0.05)
+        assert final.end == pytest.approx(turn.words[-1].end, abs=0.05)
+    # The lag after the reconnect came down to the catch-up threshold.
+    lags = [e.lag for e in result.events if isinstance(e, AudioLevel)]
+    assert max(lags) > 2.0
+    assert lags[-1] < 0.8
