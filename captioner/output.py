@@ -93,12 +93,14 @@ class JsonlWriter(Writer):
 
 
 class TextWriter(Writer):
-    """Finals one per line; on a terminal the interim line is shown in place (dim) and overwritten."""
+    """Finals one per line; on a terminal the interim line is shown in place (dim) and overwritten,
+    and a revised (formatted) version of the line just committed replaces it in place."""
 
     def __init__(self, out: TextIO, *, live: bool | None = None) -> None:
         super().__init__(out)
         self.live = out.isatty() if live is None else live
         self._showing = False
+        self._last_final: str | None = None
 
     def _clear(self) -> None:
         if self._showing:
@@ -116,6 +118,12 @@ class TextWriter(Writer):
         elif change.kind == "commit":
             self._clear()
             self.out.write(line.text + "\n")
+            self._last_final = line.line_id
+            self.out.flush()
+        elif change.kind == "revise" and self.live and line.line_id == self._last_final:
+            # A formatted version of the line just printed (AssemblyAI, Uhlive): rewrite it in place.
+            self._clear()
+            self.out.write("\x1b[1A\r\x1b[K" + line.text + "\n")
             self.out.flush()
         elif change.kind == "drop":
             self._clear()
