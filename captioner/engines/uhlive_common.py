@@ -12,6 +12,7 @@ import logging
 import time
 import urllib.parse
 from collections.abc import AsyncIterator, Mapping
+from typing import NamedTuple
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
@@ -88,36 +89,63 @@ def word_boost_warnings(caps: Capabilities, options: EngineOptions) -> list[str]
     return [f"{NO_WORD_BOOST_NOTE}; {len(terms)} word boost term(s) ignored: {', '.join(terms)}"]
 
 
+class Frame(NamedTuple):
+    """One audio frame and where its audio sits on the source timeline."""
+
+    start: float
+    pcm: bytes
+    segments: tuple[tuple[float, float], ...]
+    """``(source start, seconds)`` of each contiguous piece (several when the frame spans skipped audio)."""
+
+
 class Framer:
     """Re-cuts incoming chunks into frames of exactly ``FRAME_BYTES`` (the last one may be shorter).
 
-    Keeps the source time of the first byte it holds, so every frame has a start time.
+    Keeps the source time of every piece it holds, so each frame knows where its
+    audio came from, also across pauses the session skipped to catch up.
     """
 
     def __init__(self) -> None:
         self._buf = bytearray()
-        self._start: float | None = None
+        self._segments: list[tuple[float, int]] = []  # (source start, bytes)
 
-    def push(self, chunk: AudioChunk) -> list[tuple[float, bytes]]:
+    def push(self, chunk: AudioChunk) -> list[Frame]:
         if chunk.sample_rate != SAMPLE_RATE:
             raise EngineFailure(f"Uhlive needs {SAMPLE_RATE} Hz audio, got {chunk.sample_rate} Hz", retryable=False)
-        if self._start is None or not self._buf:
-            self._start = chunk.start
-        self._buf.extend(chunk.pcm)
+        if chunk.pcm:
+            self._buf.extend(chunk.pcm)
+            self._segments.append((chunk.start, len(chunk.pcm)))
         frames = []
         while len(self._buf) >= FRAME_BYTES:
-            frames.append((self._start, bytes(self._buf[:FRAME_BYTES])))
-            del self._buf[:FRAME_BYTES]
-            self._start += FRAME_MS / 1000
+            frames.append(self._take(FRAME_BYTES))
         return frames
 
-    def flush(self) -> list[tuple[float, bytes]]:
-        if not self._buf or self._start is None:
-            return []
+    def flush(self) -> list[Frame]:
         n = len(self._buf) // 2 * 2
-        frame = (self._start, bytes(self._buf[:n]))
+        if not n:
+            self._buf.clear()
+            self._segments.clear()
+            return []
+        frame = self._take(n)
         self._buf.clear()
-        return [frame] if n else []
+        self._segments.clear()
+        return [frame]
+
+    def _take(self, n: int) -> Frame:
+        pcm = bytes(self._buf[:n])
+        del self._buf[:n]
+        segments: list[tuple[float, float]] = []
+        need = n
+        while need > 0 and self._segments:
+            start, size = self._segments[0]
+            take = min(size, need)
+            segments.append((start, take / BYTES_PER_SECOND))
+            need -= take
+            if take < size:
+                self._segments[0] = (start + take / BYTES_PER_SECOND, size - take)
+            else:
+                self._segments.pop(0)
+        return Frame(segments[0][0] if segments else 0.0, pcm, tuple(segments))
 
 
 class Pacer:
@@ -151,18 +179,18 @@ class Pacer:
 
 async def paced_frames(
     audio: AsyncIterator[AudioChunk], framer: Framer, pacer: Pacer | None = None
-) -> AsyncIterator[tuple[float, bytes]]:
-    """``(start, pcm)`` frames of ``audio``, released at real time at most."""
+) -> AsyncIterator[Frame]:
+    """The frames of ``audio``, released at real time at most."""
     pacer = pacer or Pacer()
     async for chunk in audio:
-        for start, pcm in framer.push(chunk):
+        for frame in framer.push(chunk):
             await pacer.wait()
-            pacer.sent(len(pcm))
-            yield start, pcm
-    for start, pcm in framer.flush():
+            pacer.sent(len(frame.pcm))
+            yield frame
+    for frame in framer.flush():
         await pacer.wait()
-        pacer.sent(len(pcm))
-        yield start, pcm
+        pacer.sent(len(frame.pcm))
+        yield frame
 
 
 async def open_socket(url: str, what: str, headers: Mapping[str, str] | None = None) -> ClientConnection:

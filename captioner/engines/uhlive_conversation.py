@@ -29,7 +29,7 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from uhlive.stream.conversation import Conversation, Unknown
 from uhlive.stream.conversation.error import UhliveError
@@ -45,9 +45,9 @@ from websockets.exceptions import ConnectionClosed
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
 from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
+from captioner.engines.timeline import AudioTimeline
 from captioner.engines.uhlive_auth import DEFAULT_AUTH_ENDPOINT, access_token, token_client_id
 from captioner.engines.uhlive_common import (
-    BYTES_PER_SECOND,
     LANGUAGES,
     NO_WORD_BOOST_NOTE,
     SAMPLE_RATE,
@@ -70,19 +70,20 @@ NO_SILENCE_NOTE = (
 
 @dataclass
 class _Timeline:
-    """Maps server times (ms on the ``origin`` timeline) to source seconds."""
+    """Maps server times (ms of audio received after ``origin``) to source seconds.
+
+    The audio sent is recorded in an :class:`AudioTimeline`, so times stay on the
+    source timeline across pauses the session skipped to catch up.
+    """
 
     origin_ms: int
-    audio_start: float | None = None
-    sent_until: float | None = None
+    sent: AudioTimeline = field(default_factory=AudioTimeline)
 
-    def to_source(self, ms: object) -> float | None:
-        if self.audio_start is None or not isinstance(ms, int | float):
+    def to_source(self, ms: object, *, end: bool = False) -> float | None:
+        if not isinstance(ms, int | float) or isinstance(ms, bool):
             return None
-        t = self.audio_start + (float(ms) - self.origin_ms) / 1000.0
-        if self.sent_until is not None:
-            t = min(t, self.sent_until)
-        return round(max(self.audio_start, t), 3)
+        t = self.sent.to_source((float(ms) - self.origin_ms) / 1000.0, end=end)
+        return None if t is None else round(t, 3)
 
 
 class UhliveConversationEngine(Engine):
@@ -152,6 +153,10 @@ class UhliveConversationEngine(Engine):
             True,
             "ready; needs Uhlive client credentials (UHLIVE_CLIENT_ID and UHLIVE_CLIENT_SECRET, or the keyring)",
         )
+
+    def endpoint_silence(self) -> float:
+        """The service decides where a line ends (not exposed by the API); 1 s is assumed."""
+        return 1.0
 
     def validate(self) -> list[str]:
         warnings = word_boost_warnings(self.capabilities, self.options)
@@ -236,12 +241,10 @@ class UhliveConversationEngine(Engine):
         state: _SendState,
     ) -> None:
         try:
-            async for start, pcm in paced_frames(audio, Framer()):
-                if timeline.audio_start is None:
-                    timeline.audio_start = start
-                await ws.send(conversation.send_audio_chunk(pcm))
-                state.bytes_sent += len(pcm)
-                timeline.sent_until = start + len(pcm) / BYTES_PER_SECOND
+            async for frame in paced_frames(audio, Framer()):
+                timeline.sent.extend(frame.segments)
+                await ws.send(conversation.send_audio_chunk(frame.pcm))
+                state.bytes_sent += len(frame.pcm)
             # Mark the leave before sending it: the reply may be read before this task resumes.
             state.leave_deadline = asyncio.get_running_loop().time() + self.leave_timeout
             state.leaving.set()
@@ -320,7 +323,7 @@ class UhliveConversationEngine(Engine):
             return None  # another participant of the conversation
         line_id = str(event.id)
         text = " ".join(str(event.value).split())
-        start, end = timeline.to_source(event.start), timeline.to_source(event.end)
+        start, end = timeline.to_source(event.start), timeline.to_source(event.end, end=True)
         if isinstance(event, AudioWordsDecoded):
             return Interim(line_id, text, self.id, start, end)
         if isinstance(event, AudioSegmentNormalized):

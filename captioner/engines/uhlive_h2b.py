@@ -55,6 +55,7 @@ from websockets.exceptions import ConnectionClosed
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, SpeechStarted, Status
 from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
+from captioner.engines.timeline import AudioTimeline
 from captioner.engines.uhlive_auth import DEFAULT_AUTH_ENDPOINT, access_token
 from captioner.engines.uhlive_common import (
     AVAILABLE,
@@ -101,11 +102,16 @@ class _State:
     sent_until: float = 0.0
     bytes_sent: int = 0
     pad_seconds: float = 0.0
+    timeline: AudioTimeline = field(default_factory=AudioTimeline)
+    """Where the audio sent sits on the source timeline (across pauses skipped to catch up)."""
 
-    def to_source(self, epoch_ms: object, lo: float) -> float | None:
+    def to_source(self, epoch_ms: object, lo: float, *, end: bool = False) -> float | None:
+        """Source time of a server timestamp (epoch ms of the audio stream: wall clock at 1x)."""
         if self.audio_start is None or not isinstance(epoch_ms, int | float) or isinstance(epoch_ms, bool):
             return None
-        t = self.audio_start + float(epoch_ms) / 1000.0 - self.wall_start
+        t = self.timeline.to_source(float(epoch_ms) / 1000.0 - self.wall_start, end=end)
+        if t is None:
+            return None
         return round(min(max(t, lo, self.audio_start), self.sent_until), 3)
 
 
@@ -198,6 +204,11 @@ class UhliveH2BEngine(Engine):
     def validate(self) -> list[str]:
         return word_boost_warnings(self.capabilities, self.options)
 
+    def endpoint_silence(self) -> float:
+        """``speech_complete_timeout``: the silence that completes a recognition."""
+        ms = self._override.get("speech_complete_timeout", self._params["speech_complete_timeout"])
+        return float(ms) / 1000.0
+
     async def update(self, options: EngineOptions) -> bool:
         """Language and silence threshold apply from the next recognition; anything else needs a restart."""
         if options.endpoint != self.options.endpoint or dict(options.extra) != dict(self.options.extra):
@@ -283,8 +294,8 @@ class UhliveH2BEngine(Engine):
     ) -> None:
         pacer = Pacer()
         try:
-            async for start, pcm in paced_frames(audio, Framer(), pacer):
-                await self._send_frame(ws, recognizer, state, pcm, start)
+            async for frame in paced_frames(audio, Framer(), pacer):
+                await self._send_frame(ws, recognizer, state, frame.pcm, frame.start, frame.segments)
             # Someone still speaking: send silence (as a microphone would) until the service ends the line.
             limit = (int(self._params["speech_complete_timeout"]) + 3000) / 1000.0
             silence = bytes(FRAME_BYTES)
@@ -302,15 +313,24 @@ class UhliveH2BEngine(Engine):
             raise
 
     async def _send_frame(
-        self, ws: ClientConnection, recognizer: Recognizer, state: _State, pcm: bytes, start: float | None
+        self,
+        ws: ClientConnection,
+        recognizer: Recognizer,
+        state: _State,
+        pcm: bytes,
+        start: float | None,
+        segments: tuple[tuple[float, float], ...] = (),
     ) -> None:
         await state.armed.wait()
         if state.audio_start is None and start is not None:
             state.audio_start, state.wall_start = start, time.time()
+        if start is not None:
+            state.timeline.extend(segments or ((start, len(pcm) / BYTES_PER_SECOND),))
         await ws.send(recognizer.send_audio_chunk(pcm))
         state.bytes_sent += len(pcm)
         if start is not None:
-            state.sent_until = start + len(pcm) / BYTES_PER_SECOND
+            end = state.timeline.source_end
+            state.sent_until = end if end is not None else start + len(pcm) / BYTES_PER_SECOND
 
     async def _read(
         self, ws: ClientConnection, recognizer: Recognizer, state: _State, sender: asyncio.Task[None]
@@ -417,7 +437,7 @@ class UhliveH2BEngine(Engine):
         with contextlib.suppress(ValueError, KeyError, TypeError):
             asr = json.loads(raw)["body"]["asr"]
             start = state.to_source(asr.get("start"), lo)
-            end = state.to_source(asr.get("end"), lo)
+            end = state.to_source(asr.get("end"), lo, end=True)
         if end is None:
             end = state.sent_until if state.audio_start is not None else None
         if start is None and state.audio_start is not None:
