@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import NamedTuple
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from captioner.audio.base import AudioChunk
 from captioner.engines.base import Capabilities, EngineFailure, EngineOptions
@@ -223,3 +223,21 @@ async def open_socket(url: str, what: str, headers: Mapping[str, str] | None = N
         raise EngineFailure(f"bad {what} endpoint URL", retryable=False) from None
     except (InvalidHandshake, OSError, TimeoutError) as exc:
         raise EngineFailure(f"cannot connect to {what} ({exc.__class__.__name__}: {exc})", retryable=True) from None
+
+
+async def raise_sender_error(sender: asyncio.Task[None]) -> None:
+    """If the audio sender failed (it closes the socket when it does), raise its error."""
+    if not sender.done():
+        await asyncio.wait({sender}, timeout=2.0)
+    if sender.done() and not sender.cancelled():
+        error = sender.exception()
+        if error is not None:
+            raise error
+
+
+def closed_failure(exc: ConnectionClosed, what: str, when: str = "") -> EngineFailure:
+    """A retryable failure describing an unexpected close of the connection to ``what``."""
+    code = exc.rcvd.code if exc.rcvd is not None else 1006
+    reason = exc.rcvd.reason if exc.rcvd is not None else ""
+    text = f"{what} closed the connection{' ' + when if when else ''} (code {code}{': ' + reason if reason else ''})"
+    return EngineFailure(text, retryable=True, code=code)

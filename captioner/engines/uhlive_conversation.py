@@ -54,8 +54,10 @@ from captioner.engines.uhlive_common import (
     Framer,
     api_base,
     auth_endpoint,
+    closed_failure,
     open_socket,
     paced_frames,
+    raise_sender_error,
     split_language,
     word_boost_warnings,
 )
@@ -213,7 +215,7 @@ class UhliveConversationEngine(Engine):
             except TimeoutError:
                 continue
             except ConnectionClosed as exc:
-                raise _closed_failure(exc, "while joining") from None
+                raise closed_failure(exc, WHAT, "while joining") from None
             msg = _frame(raw, conversation.topic)
             if msg is None:
                 continue
@@ -230,7 +232,7 @@ class UhliveConversationEngine(Engine):
         try:
             await ws.send(text)
         except ConnectionClosed as exc:
-            raise _closed_failure(exc) from None
+            raise closed_failure(exc, WHAT) from None
 
     async def _send(
         self,
@@ -278,8 +280,8 @@ class UhliveConversationEngine(Engine):
             except TimeoutError:
                 continue
             except ConnectionClosed as exc:
-                await _raise_sender_error(sender)
-                raise _closed_failure(exc) from None
+                await raise_sender_error(sender)
+                raise closed_failure(exc, WHAT) from None
             msg = _frame(raw, conversation.topic)
             if msg is None:
                 continue
@@ -359,20 +361,3 @@ def _frame(raw: str | bytes, topic: str) -> list[object] | None:
         log.debug("skipping %r on topic %r", msg[3], msg[2])
         return None
     return msg
-
-
-async def _raise_sender_error(sender: asyncio.Task[None]) -> None:
-    """If the audio sender failed (it closes the socket when it does), raise its error."""
-    if not sender.done():
-        await asyncio.wait({sender}, timeout=2.0)
-    if sender.done() and not sender.cancelled():
-        error = sender.exception()
-        if error is not None:
-            raise error
-
-
-def _closed_failure(exc: ConnectionClosed, when: str = "") -> EngineFailure:
-    code = exc.rcvd.code if exc.rcvd is not None else 1006
-    reason = exc.rcvd.reason if exc.rcvd is not None else ""
-    text = f"{WHAT} closed the connection{' ' + when if when else ''} (code {code}{': ' + reason if reason else ''})"
-    return EngineFailure(text, retryable=True, code=code)

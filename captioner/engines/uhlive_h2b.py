@@ -69,9 +69,11 @@ from captioner.engines.uhlive_common import (
     Pacer,
     api_base,
     auth_endpoint,
+    closed_failure,
     int_option,
     open_socket,
     paced_frames,
+    raise_sender_error,
     split_language,
     word_boost_warnings,
 )
@@ -258,7 +260,7 @@ class UhliveH2BEngine(Engine):
         try:
             await ws.send(text)
         except ConnectionClosed as exc:
-            raise _closed_failure(exc) from None
+            raise closed_failure(exc, WHAT) from None
 
     async def _expect(self, ws: ClientConnection, recognizer: Recognizer, kind: type[Event]) -> Event:
         """Read until an event of ``kind``; a failure event here means the service refused our settings."""
@@ -270,7 +272,7 @@ class UhliveH2BEngine(Engine):
             except TimeoutError:
                 raise EngineFailure(f"{WHAT} did not answer ({kind.__name__})", retryable=True) from None
             except ConnectionClosed as exc:
-                raise _closed_failure(exc, "while opening the session") from None
+                raise closed_failure(exc, WHAT, "while opening the session") from None
             event = _parse(recognizer, raw)
             if event is None:
                 continue
@@ -366,8 +368,8 @@ class UhliveH2BEngine(Engine):
                 try:
                     raw = recv.result()
                 except ConnectionClosed as exc:
-                    await _raise_sender_error(sender)
-                    raise _closed_failure(exc) from None
+                    await raise_sender_error(sender)
+                    raise closed_failure(exc, WHAT) from None
                 finally:
                     recv = None
                 event = _parse(recognizer, raw)
@@ -479,19 +481,3 @@ def _describe(event: Event) -> str:
     if event.completion_reason:
         parts.append(str(event.completion_reason)[:200])
     return ": ".join(parts)
-
-
-async def _raise_sender_error(sender: asyncio.Task[None]) -> None:
-    if not sender.done():
-        await asyncio.wait({sender}, timeout=2.0)
-    if sender.done() and not sender.cancelled():
-        error = sender.exception()
-        if error is not None:
-            raise error
-
-
-def _closed_failure(exc: ConnectionClosed, when: str = "") -> EngineFailure:
-    code = exc.rcvd.code if exc.rcvd is not None else 1006
-    reason = exc.rcvd.reason if exc.rcvd is not None else ""
-    text = f"{WHAT} closed the connection{' ' + when if when else ''} (code {code}{': ' + reason if reason else ''})"
-    return EngineFailure(text, retryable=True, code=code)
