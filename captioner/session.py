@@ -36,11 +36,11 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from captioner.audio.base import AudioChunk, AudioSource
+from captioner.audio.base import AudioSource
+from captioner.backlog import Backlog, Cursor
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
@@ -54,6 +54,7 @@ from captioner.captions.events import (
     Status,
 )
 from captioner.captions.transcript import Transcript
+from captioner.catch_up import CatchUp, CatchUpPolicy
 from captioner.engines.base import Engine, EngineFailure, EngineOptions
 
 log = logging.getLogger(__name__)
@@ -74,228 +75,6 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         return float(min(self.maximum, self.initial * (2 ** max(0, attempt - 1))))
-
-
-@dataclass(frozen=True, slots=True)
-class CatchUpPolicy:
-    """How the session skips long pauses to catch up with live audio (``realtime_input`` engines only)."""
-
-    behind: float = 1.5
-    """Start skipping when the engine's input is more than this far (s) behind the newest audio…"""
-    target: float | None = None
-    """…and go on until it is no more than this behind (default: half of ``behind``)."""
-    silence_dbfs: float = -50.0
-    """A chunk below this level is silent."""
-    noise_margin_db: float = 10.0
-    """A chunk within this much of the recent noise floor is silent too (a noisy room)…"""
-    max_silence_dbfs: float = -35.0
-    """…but never a chunk at or above this level."""
-    noise_window: float = 30.0
-    """Noise floor: the quietest chunk in this much recent audio (s)."""
-    min_keep: float = 1.3
-    """Seconds of every pause always sent (AssemblyAI's default ``max_turn_silence`` is 1.28 s)."""
-    keep_margin: float = 0.25
-    """Added to the engine's :meth:`~captioner.engines.base.Engine.endpoint_silence`."""
-    lead_in: float = 0.3
-    """Seconds of silence always sent before speech resumes."""
-    enabled: bool = True
-
-    def keep(self, engine_silence: float) -> float:
-        return max(self.min_keep, engine_silence + self.keep_margin)
-
-    def threshold(self, noise_floor: float) -> float:
-        """The silence threshold (dBFS) given the recent noise floor."""
-        return min(self.max_silence_dbfs, max(self.silence_dbfs, noise_floor + self.noise_margin_db))
-
-
-class _NoiseFloor:
-    """The minimum chunk level over a sliding window of source time (monotonic deque)."""
-
-    def __init__(self, window: float) -> None:
-        self.window = window
-        self._q: deque[tuple[float, float]] = deque()  # (chunk end, level), levels increasing
-
-    def add(self, end: float, level: float) -> None:
-        while self._q and self._q[-1][1] >= level:
-            self._q.pop()
-        self._q.append((end, level))
-        while self._q[0][0] < end - self.window:
-            self._q.popleft()
-
-    @property
-    def value(self) -> float:
-        return self._q[0][1] if self._q else -120.0
-
-
-class _Backlog:
-    """Recent audio chunks (with their levels), numbered, read through independent cursors."""
-
-    def __init__(self, max_seconds: float, noise_window: float = 30.0) -> None:
-        self.max_seconds = max_seconds
-        self._chunks: deque[AudioChunk] = deque()
-        self._levels: deque[float] = deque()
-        self.noise_floor = _NoiseFloor(noise_window)
-        self._first_seq = 0
-        self.ended = False
-        self._changed = asyncio.Event()
-
-    @property
-    def next_seq(self) -> int:
-        return self._first_seq + len(self._chunks)
-
-    @property
-    def first_seq(self) -> int:
-        return self._first_seq
-
-    @property
-    def newest(self) -> AudioChunk | None:
-        return self._chunks[-1] if self._chunks else None
-
-    def append(self, chunk: AudioChunk, keep_from: int, level: float | None = None) -> None:
-        level = chunk.rms_dbfs() if level is None else level
-        self._chunks.append(chunk)
-        self._levels.append(level)
-        self.noise_floor.add(chunk.end, level)
-        # Trim what no cursor needs, and in any case what is older than max_seconds.
-        while self._chunks and (
-            self._first_seq < keep_from or self._chunks[-1].end - self._chunks[0].start > self.max_seconds
-        ):
-            self._chunks.popleft()
-            self._levels.popleft()
-            self._first_seq += 1
-        self._wake()
-
-    def end(self) -> None:
-        self.ended = True
-        self._wake()
-
-    def _wake(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    def get(self, seq: int) -> AudioChunk | None:
-        i = seq - self._first_seq
-        if 0 <= i < len(self._chunks):
-            return self._chunks[i]
-        return None
-
-    def level(self, seq: int) -> float:
-        i = seq - self._first_seq
-        return self._levels[i] if 0 <= i < len(self._levels) else 0.0
-
-    def seq_after(self, t: float) -> int:
-        """The first chunk that ends after source time ``t`` (or the next one to come)."""
-        for i, c in enumerate(self._chunks):
-            if c.end > t + 1e-6:
-                return self._first_seq + i
-        return self.next_seq
-
-    def changed(self) -> asyncio.Event:
-        """An event set at the next append or end (take it *before* awaiting, to miss nothing)."""
-        return self._changed
-
-
-class _CatchUp:
-    """Decides, chunk by chunk, whether a cursor may skip a chunk of a long pause."""
-
-    def __init__(
-        self,
-        policy: CatchUpPolicy,
-        keep: Callable[[], float],
-        on_skipped: Callable[[float, float], None] | None = None,
-    ) -> None:
-        self.policy = policy
-        self.keep = keep
-        self.on_skipped = on_skipped
-        self.run_start: float | None = None  # source time where the current silent run began
-        self.skipping = 0.0  # skipped in the current run
-        self.skipped = 0.0  # skipped in total
-        self.catching_up = False
-
-    def should_skip(self, backlog: _Backlog, seq: int, chunk: AudioChunk) -> bool:
-        p = self.policy
-        threshold = p.threshold(backlog.noise_floor.value)
-        if backlog.level(seq) >= threshold:
-            self.run_start = None
-            return False
-        if self.run_start is None:
-            self.run_start = chunk.start
-        newest = backlog.newest
-        behind = newest.end - chunk.start if newest is not None else 0.0
-        target = p.target if p.target is not None else p.behind / 2
-        if behind > p.behind:
-            self.catching_up = True
-        elif behind <= target:
-            self.catching_up = False
-        if not self.catching_up:
-            return False
-        if chunk.start - self.run_start < self.keep() - 1e-6:
-            return False
-        # Keep a lead-in before speech: the next lead_in seconds must be here already, and silent.
-        t, s = chunk.end, seq + 1
-        while t < chunk.end + p.lead_in - 1e-6:
-            nxt = backlog.get(s)
-            if nxt is None:
-                if backlog.ended:
-                    break
-                return False
-            if backlog.level(s) >= threshold:
-                return False
-            t, s = nxt.end, s + 1
-        self.skipping += chunk.duration
-        self.skipped += chunk.duration
-        return True
-
-    def sent(self, lag: float) -> None:
-        """A chunk was handed to the engine: a run of skipped chunks (if any) has ended."""
-        if self.skipping > 0.0:
-            skipped, self.skipping = self.skipping, 0.0
-            if self.on_skipped is not None:
-                self.on_skipped(skipped, lag)
-
-
-class _Cursor:
-    """Feeds one engine session from the backlog, from ``seq`` until the end (or ``stop_at``)."""
-
-    def __init__(self, backlog: _Backlog, seq: int, catch_up: _CatchUp | None = None) -> None:
-        self.backlog = backlog
-        self.seq = seq
-        self.stop_at: int | None = None
-        self._stop_changed = asyncio.Event()
-        self.fed_until = 0.0  # source time of the end of the last chunk handed out (or skipped)
-        self.catch_up = catch_up
-
-    def stop(self, at: int) -> None:
-        self.stop_at = at
-        self._stop_changed.set()
-
-    async def __aiter__(self) -> AsyncIterator[AudioChunk]:
-        while True:
-            if self.stop_at is not None and self.seq >= self.stop_at:
-                return
-            if self.seq < self.backlog.first_seq:
-                log.warning("audio backlog overflowed; skipping %d blocks", self.backlog.first_seq - self.seq)
-                self.seq = self.backlog.first_seq
-            chunk = self.backlog.get(self.seq)
-            if chunk is None:
-                if self.backlog.ended:
-                    return
-                waiter = asyncio.ensure_future(self.backlog.changed().wait())
-                stopper = asyncio.ensure_future(self._stop_changed.wait())
-                try:
-                    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    waiter.cancel()
-                    stopper.cancel()
-                continue
-            self.seq += 1
-            self.fed_until = chunk.end
-            if self.catch_up is not None:
-                if self.catch_up.should_skip(self.backlog, self.seq - 1, chunk):
-                    continue
-                newest = self.backlog.newest
-                self.catch_up.sent(max(0.0, newest.end - chunk.end) if newest is not None else 0.0)
-            yield chunk
 
 
 class Session:
@@ -322,17 +101,17 @@ class Session:
         self.retry = retry or RetryPolicy()
         self.level_interval = level_interval
         self.catch_up = catch_up if catch_up is not None else CatchUpPolicy()
-        self._backlog = _Backlog(backlog_seconds, self.catch_up.noise_window)
+        self._backlog = Backlog(backlog_seconds, self.catch_up.noise_window)
         self.skipped_seconds = 0.0
         """Seconds of pauses skipped to catch up (see :class:`CatchUpPolicy`)."""
         self._generation = 0
         self._engine: Engine | None = None
-        self._cursor: _Cursor | None = None
+        self._cursor: Cursor | None = None
         self._restart = asyncio.Event()
         self._committed_until = 0.0  # source time up to which every caption is final
         self._stopping = False
         self._finishing: set[asyncio.Task[None]] = set()
-        self._old_cursors: list[_Cursor] = []
+        self._old_cursors: list[Cursor] = []
         self.engine_name = ""
 
     # -- public --------------------------------------------------------------------------
@@ -411,14 +190,14 @@ class Session:
         finally:
             self._backlog.end()
 
-    def _forget_cursor(self, cursor: _Cursor) -> Callable[[asyncio.Task[None]], None]:
+    def _forget_cursor(self, cursor: Cursor) -> Callable[[asyncio.Task[None]], None]:
         def forget(_task: asyncio.Task[None]) -> None:
             if cursor in self._old_cursors:
                 self._old_cursors.remove(cursor)
 
         return forget
 
-    def _finishing_cursors(self) -> list[_Cursor]:
+    def _finishing_cursors(self) -> list[Cursor]:
         return list(self._old_cursors)
 
     def _make_engine(self, options: EngineOptions) -> Engine:
@@ -430,7 +209,7 @@ class Session:
         except (ValueError, TypeError) as exc:
             raise EngineFailure(str(exc), retryable=False) from exc
 
-    def _catch_up_for(self, engine: Engine) -> _CatchUp | None:
+    def _catch_up_for(self, engine: Engine) -> CatchUp | None:
         if not (self.catch_up.enabled and engine.capabilities.realtime_input):
             return None
 
@@ -448,7 +227,7 @@ class Session:
                 )
             )
 
-        return _CatchUp(self.catch_up, keep, skipped)
+        return CatchUp(self.catch_up, keep, skipped)
 
     def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
         if isinstance(ev, Interim | Final):
@@ -471,7 +250,7 @@ class Session:
                 self._engine = engine
                 for warning in engine.validate():
                     self._emit(Notice(engine.id, warning))
-                cursor = _Cursor(self._backlog, start_seq, self._catch_up_for(engine))
+                cursor = Cursor(self._backlog, start_seq, self._catch_up_for(engine))
                 self._cursor = cursor
                 started = time.monotonic()
                 self._restart.clear()
@@ -538,7 +317,7 @@ class Session:
                 await asyncio.gather(*self._finishing, return_exceptions=True)
             self._engine = None
 
-    async def _consume(self, gen: int, engine: Engine, cursor: _Cursor) -> None:
+    async def _consume(self, gen: int, engine: Engine, cursor: Cursor) -> None:
         self._emit(Status(engine.id, EngineState.CONNECTING, f"starting {engine.name or engine.id}"))
         async for ev in engine.stream(cursor.__aiter__()):
             ev = self._relabel(gen, ev)

@@ -13,10 +13,11 @@ import pytest
 
 from captioner.audio.file import WavFileSource
 from captioner.captions.events import AudioLevel, EngineError, EngineState, Final, Interim, Notice, Status, Usage
+from captioner.catch_up import CatchUpPolicy
 from captioner.engines.assemblyai import AssemblyAIEngine
 from captioner.engines.assemblyai_protocol import REJECTED_KEY, mulaw_decode
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
-from captioner.session import CatchUpPolicy, RetryPolicy, Session
+from captioner.session import RetryPolicy, Session
 from tests.assemblyai.conftest import KEY, SCRIPT, RunResult, reference_pcm, run_session, write_noise_wav
 from tests.assemblyai.fake_server import FakeAssemblyAI, Fault, make_turn
 

@@ -12,9 +12,11 @@ import re
 
 import pytest
 
+from captioner.backlog import NoiseFloor
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineState, Status
+from captioner.catch_up import CatchUpPolicy
 from captioner.engines.base import EngineFailure, EngineOptions
-from captioner.session import CatchUpPolicy, RetryPolicy, Session, _NoiseFloor
+from captioner.session import RetryPolicy, Session
 from tests.core.memory_source import PushSource
 from tests.core.scripted_engine import Script, ScriptedCloudEngine, ScriptedEngine
 
@@ -176,7 +178,7 @@ def test_silence_threshold_follows_the_noise_floor(floor: float, threshold: floa
 
 
 def test_noise_floor_is_the_recent_minimum() -> None:
-    nf = _NoiseFloor(window=1.0)
+    nf = NoiseFloor(window=1.0)
     assert nf.value == -120.0
     for i, level in enumerate([-30.0, -60.0, -40.0, -35.0]):
         nf.add(0.5 * (i + 1), level)

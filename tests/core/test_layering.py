@@ -15,6 +15,8 @@ CORE = [
     "captioner.engines.base",
     "captioner.engines.registry",
     "captioner.session",
+    "captioner.backlog",
+    "captioner.catch_up",
     "captioner.cli",
     "captioner.output",
     "captioner.settings",

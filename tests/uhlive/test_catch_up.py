@@ -15,9 +15,10 @@ import pytest
 from captioner.audio.file import WavFileSource
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Status
 from captioner.captions.transcript import Transcript
+from captioner.catch_up import CatchUpPolicy
 from captioner.engines.base import Credentials, EngineOptions
 from captioner.engines.uhlive_conversation import UhliveConversationEngine
-from captioner.session import CatchUpPolicy, RetryPolicy, Session
+from captioner.session import RetryPolicy, Session
 from tests.uhlive.fakes import FakeConversationServer, FakeTokenServer, burst_times, tone_wav
 
 # Four utterances, pauses of 1.6 s between them.
