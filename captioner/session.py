@@ -92,6 +92,7 @@ class Session:
         backlog_seconds: float = 600.0,
         level_interval: float = 0.1,
         catch_up: CatchUpPolicy | None = None,
+        id_prefix: str = "",
     ) -> None:
         self.source = source
         self.engine_factory = engine_factory
@@ -100,6 +101,7 @@ class Session:
         self.on_event = on_event
         self.retry = retry or RetryPolicy()
         self.level_interval = level_interval
+        self.id_prefix = id_prefix
         self.catch_up = catch_up if catch_up is not None else CatchUpPolicy()
         self._backlog = Backlog(backlog_seconds, self.catch_up.noise_window)
         self.skipped_seconds = 0.0
@@ -230,10 +232,9 @@ class Session:
         return CatchUp(self.catch_up, keep, skipped)
 
     def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
-        if isinstance(ev, Interim | Final):
-            return dataclasses.replace(ev, line_id=f"{gen}-{ev.line_id}")
-        if isinstance(ev, SpeechStarted) and ev.line_id is not None:
-            return dataclasses.replace(ev, line_id=f"{gen}-{ev.line_id}")
+        """Line ids unique for the life of the transcript: ``<id_prefix><generation>-<engine id>``."""
+        if isinstance(ev, Interim | Final) or (isinstance(ev, SpeechStarted) and ev.line_id is not None):
+            return dataclasses.replace(ev, line_id=f"{self.id_prefix}{gen}-{ev.line_id}")
         return ev
 
     async def _engine_loop(self) -> None:
@@ -304,7 +305,7 @@ class Session:
                         code=exc.code,
                     )
                 # Abandon this generation's interim lines; replay from the last committed caption.
-                self.transcript.drop_live(f"{gen}-")
+                self.transcript.drop_live(f"{self.id_prefix}{gen}-")
                 delay = self.retry.delay(attempt)
                 self._emit(
                     Status(engine.id, EngineState.RECONNECTING, f"reconnecting in {delay:.1f} s (attempt {attempt})")

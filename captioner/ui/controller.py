@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from captioner import paths
 from captioner import secrets as secret_store
-from captioner.audio.base import AudioChunk, AudioError, AudioSource
+from captioner.audio.base import AudioError, AudioSource
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
     EngineError,
-    EngineEvent,
     EngineState,
     Final,
     Interim,
@@ -50,39 +48,6 @@ STOP_TIMEOUT_S = 15.0
 
 SourceOpener = Callable[[str, int, str | None, bool], AudioSource]
 """(spec, sample_rate, device, realtime) -> source; the default is :func:`captioner.audio.open_source`."""
-
-
-class _RunScoped(Engine):
-    """Prefixes line ids with the controller's run number, so a restarted session never reuses an id."""
-
-    def __init__(self, inner: Engine, prefix: str) -> None:
-        self._inner = inner
-        self._prefix = prefix
-        self.id = inner.id
-        self.name = inner.name
-        self.capabilities = inner.capabilities
-        self.credentials = inner.credentials
-
-    @property
-    def options(self) -> EngineOptions:
-        return self._inner.options
-
-    @options.setter
-    def options(self, value: EngineOptions) -> None:
-        self._inner.options = value
-
-    async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
-        async with contextlib.aclosing(self._inner.stream(audio)) as events:  # type: ignore[type-var]
-            async for ev in events:
-                if isinstance(ev, Interim | Final) or (isinstance(ev, SpeechStarted) and ev.line_id is not None):
-                    ev = dataclasses.replace(ev, line_id=f"{self._prefix}{ev.line_id}")
-                yield ev
-
-    async def update(self, options: EngineOptions) -> bool:
-        return await self._inner.update(options)
-
-    def validate(self) -> list[str]:
-        return self._inner.validate()
 
 
 class SetupError(Exception):
@@ -208,16 +173,23 @@ class CaptionController(QObject):
         except AudioError as exc:
             raise SetupError(f"{exc}. {_audio_hint(spec)}") from None
         self._runs += 1
-        prefix = f"r{self._runs}."
         first = [probe]
 
         def factory(opts: EngineOptions) -> Engine:
-            inner = first.pop() if first and opts is options else cls(opts, credentials)
-            return _RunScoped(inner, prefix)
+            return first.pop() if first and opts is options else cls(opts, credentials)
 
         is_file = spec not in ("mic", "system")
         retry = self._retry or RetryPolicy(max_attempts=5 if is_file else None)
-        return Session(source, factory, options, transcript=self.transcript, on_event=self._on_event, retry=retry)
+        # One transcript across sessions (engine/source changes): the run number keeps line ids unique.
+        return Session(
+            source,
+            factory,
+            options,
+            transcript=self.transcript,
+            on_event=self._on_event,
+            retry=retry,
+            id_prefix=f"r{self._runs}.",
+        )
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> bool:

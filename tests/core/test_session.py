@@ -195,6 +195,19 @@ async def test_dropped_blocks_are_reported(script: Script) -> None:
     assert levels[0].rms_dbfs > -30  # a 0.1-amplitude tone is about -23 dBFS
 
 
+async def test_id_prefix_keeps_ids_unique_across_sessions_on_one_transcript(script: Script) -> None:
+    transcript = None
+    for run in (1, 2):
+        src = PushSource()
+        session = Session(src, ScriptedEngine, EngineOptions(), transcript=transcript, id_prefix=f"r{run}.")
+        transcript = session.transcript
+        src.push(4)
+        src.end()
+        await session.run()
+    assert transcript is not None
+    assert [line.line_id for line in transcript.finals] == ["r1.1-0", "r2.1-0"]
+
+
 async def test_backoff_policy() -> None:
     p = RetryPolicy(initial=0.5, maximum=4)
     assert [p.delay(i) for i in range(1, 6)] == [0.5, 1, 2, 4, 4]

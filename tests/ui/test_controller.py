@@ -70,7 +70,7 @@ def test_runs_a_session_and_reemits_changes_state_and_level(
     assert any(ch.kind == "interim" for ch in changes) and any(ch.kind == "commit" for ch in changes)
     assert chunk_starts(c) == all_chunks(beckett)  # every chunk of the file captioned, once, in order
     assert levels and max(levels) > -40  # real speech arrives
-    assert all(line.line_id.startswith("1-r1.") for line in c.transcript.finals)
+    assert all(line.line_id.startswith("r1.1-") for line in c.transcript.finals)
 
 
 def test_word_boost_reaches_the_running_session_live_without_losing_audio(
@@ -113,10 +113,10 @@ def test_engine_change_restarts_on_the_same_transcript(
     qtbot.waitUntil(lambda: len(c.transcript.finals) >= 2, timeout=10000)
     c.apply_settings(c.settings.with_changes(engine="restarting"))
     qtbot.waitUntil(lambda: bool(RestartingEngine.instances) and c.running, timeout=10000)
-    qtbot.waitUntil(lambda: any(line.line_id.startswith("1-r2.") for line in c.transcript.finals), timeout=10000)
+    qtbot.waitUntil(lambda: any(line.line_id.startswith("r2.1-") for line in c.transcript.finals), timeout=10000)
     ids = [line.line_id for line in c.transcript.finals]
     assert len(ids) == len(set(ids))
-    assert any(i.startswith("1-r1.") for i in ids)  # the first run's lines are kept
+    assert any(i.startswith("r1.1-") for i in ids)  # the first run's lines are kept
 
 
 def test_stop_flushes_the_last_words(qtbot: Any, qloop: Any, fake_engines: Any, beckett: Path, run: Any) -> None:
