@@ -39,7 +39,7 @@ class FlakyEngine(Engine):
 
 
 @pytest.fixture(autouse=True)
-def test_engines() -> Iterator[None]:
+def registered_test_engines() -> Iterator[None]:
     ScriptedEngine.script = Script()
     mod = __name__
     infos = [
