@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from captioner.audio.base import AudioError, AudioSource
-from captioner.audio.mic import CaptureSource
+from captioner.audio.capture import CaptureSource
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ CORE = [
     "captioner.audio",
     "captioner.audio.base",
     "captioner.audio.file",
+    "captioner.audio.capture",
     "captioner.captions.events",
     "captioner.captions.transcript",
     "captioner.captions.export",
