@@ -43,7 +43,7 @@ def child_startup() -> None:
     from PySide6.QtWidgets import QApplication
 
     from captioner import settings as settings_store
-    from captioner.app import DesktopApp
+    from captioner.ui.desktop import DesktopApp
 
     settings = settings_store.load().with_changes(autostart_captions=False)
     qapp = QApplication([sys.argv[0]])

@@ -1,66 +1,30 @@
-"""The caption overlay: a frameless, translucent, always-on-top window that never takes focus.
+"""The caption overlay window: frameless, translucent, always on top, and never takes focus.
 
-Committed words are laid out once (see :mod:`captioner.ui.overlay_layout`) and
-left-aligned, so they never move sideways or flicker while the interim text
-after them changes; interim words are italic and dimmer, their tentative tail
-dimmer still. Rows roll up one at a time; the text clears after an idle time,
-but never while a line is still being spoken.
-
-A small status row shows the engine state (or an error and what to do), the
-audio level and, when captions fall behind the audio, by how much.
+This module owns how the window behaves: its flags, click-through, drag to move and edges to resize, the
+top/bottom presets and the saved geometry per screen, and the state it shows. Captions are fed in as
+transcript changes and laid out by :mod:`captioner.ui.overlay_layout` (committed words never move while
+the interim text after them changes); rows roll up one at a time and clear after an idle time, but never
+while a line is still being spoken. The status row shows the engine state (or an error and what to do),
+the audio level and, when captions fall behind the audio, by how much. What all of it looks like — fonts,
+metrics, painting — is :mod:`captioner.ui.overlay_paint`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (
-    QColor,
-    QContextMenuEvent,
-    QFont,
-    QFontMetricsF,
-    QGuiApplication,
-    QMouseEvent,
-    QPainter,
-    QPaintEvent,
-    QScreen,
-)
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QMouseEvent, QPainter, QPaintEvent, QScreen
 from PySide6.QtWidgets import QMenu, QWidget
 
 from captioner.captions.transcript import Change
 from captioner.settings import Appearance, Geometry, OverlaySettings
-from captioner.ui.overlay_layout import Kind, RollUp, Row, row_is_final, row_text
+from captioner.ui.overlay_layout import RollUp, Row, row_is_final, row_text
+from captioner.ui.overlay_paint import OverlayPainter
 
-PADDING = 12
 EDGE = 8  # px from the border where a press resizes instead of moving
 MIN_WIDTH = 240
-
-STATE_COLORS = {
-    "listening": "#2fb35a",
-    "connecting": "#e0a526",
-    "reconnecting": "#e0a526",
-    "degraded": "#e0a526",
-    "error": "#ff5a52",
-    "stopped": "#8a93a6",
-    "idle": "#8a93a6",
-}
-
-
-def effective_appearance(a: Appearance) -> Appearance:
-    """The high-contrast preset overrides colours and opacity (white/yellow on opaque black)."""
-    if not a.high_contrast:
-        return a
-    return dataclasses.replace(
-        a,
-        text_color="#ffffff",
-        interim_color="#ffe14d",
-        background_color="#000000",
-        background_opacity=1.0,
-        outline=True,
-    )
 
 
 def screen_key(screen: QScreen) -> str:
@@ -111,7 +75,7 @@ class CaptionOverlay(QWidget):
         self.setMinimumWidth(MIN_WIDTH)
 
         self.overlay = overlay
-        self.appearance = effective_appearance(appearance)
+        self.painter = OverlayPainter(appearance)
         self._state = "idle"
         self._status = "Not captioning"
         self._notice = ""
@@ -123,7 +87,7 @@ class CaptionOverlay(QWidget):
         self.paint_hook: Callable[[], None] | None = None
         """Called at the end of every paint (benchmarks)."""
 
-        self.layout_ = RollUp(self._measure, 600.0)
+        self.layout_ = RollUp(self.painter.measure, 600.0)
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.timeout.connect(self._on_idle)
@@ -134,9 +98,13 @@ class CaptionOverlay(QWidget):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(400)
         self._save_timer.timeout.connect(self._save_geometry)
-        self._apply_fonts()
-        self.resize(self._preferred_width(), self._needed_height())
-        self.setFixedHeight(self._needed_height())
+        self.resize(self.painter.preferred_width(), self.painter.needed_height())
+        self.setFixedHeight(self.painter.needed_height())
+
+    @property
+    def appearance(self) -> Appearance:
+        """The appearance in effect (after the high-contrast preset)."""
+        return self.painter.appearance
 
     # -- captions ------------------------------------------------------------------------------
     def on_change(self, change: Change) -> None:
@@ -153,13 +121,14 @@ class CaptionOverlay(QWidget):
 
     def visible_lines(self) -> list[tuple[str, bool]]:
         """The caption rows now shown, top to bottom, as (text, is_final)."""
-        return [(row_text(r), row_is_final(r)) for r in self.layout_.rows(self.appearance.lines)]
+        return [(row_text(r), row_is_final(r)) for r in self.visible_rows()]
 
     def visible_text(self) -> str:
         """The caption rows now shown, as one string (``--self-test`` reads it)."""
         return " ".join(text for text, _ in self.visible_lines())
 
     def visible_rows(self) -> list[Row]:
+        """The caption rows now shown, top to bottom, word by word."""
         return self.layout_.rows(self.appearance.lines)
 
     def clear_captions(self) -> None:
@@ -212,58 +181,22 @@ class CaptionOverlay(QWidget):
 
     # -- appearance ----------------------------------------------------------------------------
     def apply_appearance(self, appearance: Appearance) -> None:
-        self.appearance = effective_appearance(appearance)
-        self._apply_fonts()
-        self.setFixedHeight(self._needed_height())
+        self.painter.set_appearance(appearance)
+        self.setFixedHeight(self.painter.needed_height())
         self._reflow()
         self.update()
 
-    def _apply_fonts(self) -> None:
-        a = self.appearance
-        self._font = QFont(a.font_family, -1)
-        self._font.setPixelSize(a.font_size)
-        if a.high_contrast:
-            self._font.setWeight(QFont.Weight.Bold)
-        self._italic = QFont(self._font)
-        self._italic.setItalic(True)
-        self._status_font = QFont(a.font_family, -1)
-        self._status_font.setPixelSize(max(11, min(16, a.font_size // 2)))
-        self._fm = QFontMetricsF(self._font)
-        self._fm_italic = QFontMetricsF(self._italic)
-        self._fm_status = QFontMetricsF(self._status_font)
-
-    def _measure(self, text: str, kind: Kind) -> float:
-        return (self._fm if kind == "final" else self._fm_italic).horizontalAdvance(text)
-
-    def _max_text_width(self) -> float:
-        by_chars = self.appearance.max_line_chars * self._fm.averageCharWidth()
-        return max(40.0, min(float(self.width() - 2 * PADDING), by_chars))
-
     def _reflow(self) -> None:
-        self.layout_.set_max_width(self._max_text_width(), self._measure)
-
-    def _row_height(self) -> int:
-        # Whole pixels: a row that rolls up moves by an exact number of pixels and stays crisp.
-        return math.ceil(self._fm.lineSpacing()) + (2 if self.appearance.outline else 0)
-
-    def _status_height(self) -> float:
-        return self._fm_status.lineSpacing() + 4
-
-    def _needed_height(self) -> int:
-        return int(2 * PADDING + self._status_height() + self.appearance.lines * self._row_height() + 0.999)
-
-    def _preferred_width(self) -> int:
-        return int(self.appearance.max_line_chars * self._fm.averageCharWidth() + 2 * PADDING + 0.999)
+        self.layout_.set_max_width(self.painter.max_text_width(self.width()), self.painter.measure)
 
     def sizeHint(self) -> QSize:
-        return QSize(self._preferred_width(), self._needed_height())
+        return QSize(self.painter.preferred_width(), self.painter.needed_height())
 
     def _status_rect(self) -> QRect:
-        return QRect(0, 0, self.width(), int(PADDING + self._status_height()) + 1)
+        return self.painter.status_rect(self.width())
 
     def _captions_rect(self) -> QRect:
-        top = int(PADDING + self._status_height())
-        return QRect(0, top, self.width(), self.height() - top)
+        return self.painter.captions_rect(self.width(), self.height())
 
     # -- click-through -------------------------------------------------------------------------
     @property
@@ -294,7 +227,7 @@ class CaptionOverlay(QWidget):
         if self.overlay.position == "custom" and key is not None:
             g = self.overlay.geometry[key]
             origin = screen.geometry().topLeft()
-            rect = QRect(origin.x() + g.x, origin.y() + g.y, max(g.width, MIN_WIDTH), self._needed_height())
+            rect = QRect(origin.x() + g.x, origin.y() + g.y, max(g.width, MIN_WIDTH), self.painter.needed_height())
             self._set_rect(clamp_rect(rect, screen.availableGeometry()))
         else:
             self._set_rect(self._preset_rect(self.overlay.position, screen))
@@ -310,8 +243,8 @@ class CaptionOverlay(QWidget):
 
     def _preset_rect(self, position: str, screen: QScreen) -> QRect:
         area = screen.availableGeometry()
-        w = min(self._preferred_width(), int(area.width() * 0.9))
-        h = self._needed_height()
+        w = min(self.painter.preferred_width(), int(area.width() * 0.9))
+        h = self.painter.needed_height()
         margin = max(16, area.height() // 20)
         x = area.left() + (area.width() - w) // 2
         y = area.top() + margin if position == "top" else area.top() + area.height() - h - margin
@@ -407,103 +340,24 @@ class CaptionOverlay(QWidget):
 
     # -- painting ------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
-        a = self.appearance
         p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
-        p.fillRect(event.rect(), Qt.GlobalColor.transparent)
-        p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
-        bg = QColor(a.background_color)
-        bg.setAlphaF(a.background_opacity)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(bg)
-        p.drawRoundedRect(QRectF(self.rect()), 10, 10)
+        self.painter.paint_background(p, event.rect(), self.rect())
         if event.rect().intersects(self._status_rect()):
-            self._paint_status(p)
+            self.painter.paint_status(
+                p,
+                self.width(),
+                state=self._state,
+                status=self._status,
+                notice=self._notice,
+                level=self._level,
+                lag=self._lag,
+                click_through=self.click_through,
+            )
         if event.rect().intersects(self._captions_rect()):
-            self._paint_captions(p)
+            self.painter.paint_captions(p, self.visible_rows(), self.width(), self.height())
         p.end()
         if self.paint_hook is not None:
             self.paint_hook()
-
-    def _paint_status(self, p: QPainter) -> None:
-        fm = self._fm_status
-        h = self._status_height()
-        y = PADDING
-        dot = QColor(STATE_COLORS.get(self._state, "#8a93a6"))
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(dot)
-        p.drawEllipse(QRectF(PADDING, y + h / 2 - 4, 8, 8))
-        # level meter (right) and lag (left of it)
-        meter_w = 60.0
-        mx = self.width() - PADDING - meter_w
-        p.setBrush(QColor(255, 255, 255, 50))
-        p.drawRoundedRect(QRectF(mx, y + h / 2 - 3, meter_w, 6), 3, 3)
-        frac = min(1.0, max(0.0, (self._level + 60.0) / 60.0))
-        if frac > 0:
-            p.setBrush(QColor("#ff5a52" if self._level > -3 else "#2fb35a"))
-            p.drawRoundedRect(QRectF(mx, y + h / 2 - 3, meter_w * frac, 6), 3, 3)
-        p.setFont(self._status_font)
-        right = mx - 8
-        if self._lag >= 1.0:
-            lag = f"{self._lag:.1f} s behind"
-            lw = fm.horizontalAdvance(lag)
-            p.setPen(QColor("#e0a526"))
-            p.drawText(QRectF(right - lw, y, lw, h), Qt.AlignmentFlag.AlignVCenter, lag)
-            right -= lw + 10
-        text = self._notice or self._status
-        if self.click_through and not self._notice:
-            text = f"{text} · click-through (Ctrl+Shift+L or tray menu to unlock)"
-        color = QColor("#ff8a80") if self._state == "error" and not self._notice else QColor(255, 255, 255, 200)
-        p.setPen(color)
-        left = PADDING + 14
-        text = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(10.0, right - left))
-        p.drawText(QRectF(left, y, right - left, h), Qt.AlignmentFlag.AlignVCenter, text)
-
-    def _paint_captions(self, p: QPainter) -> None:
-        a = self.appearance
-        rows = self.layout_.rows(a.lines)
-        if not rows:
-            return
-        row_h = self._row_height()
-        width = self._max_text_width()
-        x0 = (self.width() - width) / 2
-        bottom = self.height() - PADDING
-        final = QColor(a.text_color)
-        interim = QColor(a.interim_color)
-        tail = QColor(a.interim_color)
-        tail.setAlphaF(0.55)
-        colors = {"final": final, "interim": interim, "tail": tail}
-        # Outline: the text drawn in black at 8 offsets, then in colour (glyph-cached drawText; a stroked
-        # QPainterPath looks the same but costs ~20 ms per repaint on a 2-core machine).
-        shadow = QColor(0, 0, 0, 230)
-        d = max(1.0, a.font_size / 18)
-        offsets = [(dx * d, dy * d) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy] if a.outline else []
-        for i, row in enumerate(rows):
-            baseline = bottom - (len(rows) - 1 - i) * row_h - self._fm.descent() - (1 if a.outline else 0)
-            x = x0
-            for kind, text in _runs(row):
-                font = self._font if kind == "final" else self._italic
-                fm = self._fm if kind == "final" else self._fm_italic
-                p.setFont(font)
-                if offsets:
-                    p.setPen(shadow)
-                    for dx, dy in offsets:
-                        p.drawText(QPointF(x + dx, baseline + dy), text)
-                p.setPen(colors[kind])
-                p.drawText(QPointF(x, baseline), text)
-                x += fm.horizontalAdvance(text + " ")
-
-
-def _runs(row: Row) -> list[tuple[Kind, str]]:
-    runs: list[tuple[Kind, str]] = []
-    for w in row:
-        if runs and runs[-1][0] == w.kind:
-            runs[-1] = (w.kind, f"{runs[-1][1]} {w.text}")
-        else:
-            runs.append((w.kind, w.text))
-    return runs
 
 
 def _cursor_for(edges: Qt.Edge | None) -> Qt.CursorShape:

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from captioner import paths
-from captioner.app import DesktopApp, SingleInstance, instance_name, main
+from captioner.app import main
 from captioner.captions.transcript import load_autosave
 from captioner.settings import Appearance, Settings
+from captioner.ui.desktop import DesktopApp
+from captioner.ui.lifecycle import SingleInstance, instance_name
 from captioner.ui.platform import describe, prepare_environment, wayland_session
 from tests.speech import TRANSCRIPTS, speech_wav, wer
 

@@ -20,10 +20,10 @@ from PySide6.QtCore import Qt
 
 from captioner import secrets
 from captioner import settings as S
-from captioner.app import DesktopApp
 from captioner.audio.base import to_pcm16
 from captioner.audio.file import read_wav
 from captioner.engines import assemblyai_protocol as proto
+from captioner.ui.desktop import DesktopApp
 from captioner.ui.settings_dialog import SettingsDialog
 from tests.assemblyai.fake_server import FakeAssemblyAI, make_turn
 from tests.uhlive.fakes import FakeConversationServer, FakeH2BServer, FakeTokenServer, tone_wav

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QApplication
 
 from captioner.captions.transcript import Change, Line
 from captioner.settings import Appearance, Geometry, OverlaySettings
-from captioner.ui.overlay import CaptionOverlay, effective_appearance, screen_key
+from captioner.ui.overlay import CaptionOverlay, screen_key
+from captioner.ui.overlay_paint import effective_appearance
 
 RED, GREEN = "#ff0000", "#00ff00"
 
@@ -96,10 +97,10 @@ def test_committed_text_stays_pixel_identical_while_interim_streams(make_overlay
     ov = make_overlay(a)
     ov.on_change(final("1", "It was the best of times"))
     qtbot.wait(0)  # let the paint happen
-    fm = QFontMetricsF(ov._font)
+    fm = QFontMetricsF(ov.painter.font)
     width = int(fm.horizontalAdvance("It was the best of times"))
-    x0 = int((ov.width() - ov._max_text_width()) / 2)
-    row_h = ov._row_height()
+    x0 = int((ov.width() - ov.painter.max_text_width(ov.width())) / 2)
+    row_h = ov.painter.row_height()
     bottom_row = slice(ov.height() - 12 - row_h, ov.height() - 12)
     reference = pixels(ov)[bottom_row, x0 : x0 + width]
     assert count_color(reference, (255, 255, 255), tol=10) > 100  # the committed text is really in this region
@@ -121,7 +122,7 @@ def test_roll_up_respects_line_count_and_width(make_overlay: Any) -> None:
     lines = ov.visible_lines()
     assert len(lines) == 2
     assert lines[-1][0].endswith("thirteen")
-    fm = QFontMetricsF(ov._font)
+    fm = QFontMetricsF(ov.painter.font)
     limit = 20 * fm.averageCharWidth()
     assert all(fm.horizontalAdvance(t) <= limit for t, _ in lines)
     h2 = ov.height()

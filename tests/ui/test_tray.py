@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from captioner import paths
 from captioner import settings as settings_store
-from captioner.app import DesktopApp, merge_settings
 from captioner.audio.file import WavFileSource
 from captioner.settings import Appearance, Settings
+from captioner.ui.desktop import DesktopApp, merge_settings
 from captioner.ui.tray import ControlWindow
 from tests.speech import speech_wav
 from tests.ui.conftest import FakeEngine

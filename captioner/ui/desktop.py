@@ -1,0 +1,293 @@
+"""The desktop app's widgets wired together: controller, overlay, tray, settings panel and transcript window.
+
+:class:`DesktopApp` builds the controller, the overlay and the tray, wires the settings panel and the
+transcript window in, and persists the settings. Errors end up in the overlay's status row and as a tray
+notification; they never end the app. :func:`merge_settings` keeps the settings panel's stale copy from
+undoing what the overlay or the tray changed meanwhile. Started by :func:`captioner.app.main`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QGuiApplication
+
+from captioner import paths
+from captioner import settings as settings_store
+from captioner.captions.transcript import load_autosave
+from captioner.settings import Settings
+from captioner.ui.controller import CaptionController
+from captioner.ui.overlay import CaptionOverlay
+from captioner.ui.platform import describe
+from captioner.ui.tray import ControlWindow, Tray
+
+log = logging.getLogger(__name__)
+
+
+def merge_settings(base: Settings, theirs: Settings, ours: Settings) -> Settings:
+    """Three-way merge: take every field ``theirs`` changed since ``base``, keep ``ours`` elsewhere.
+
+    The settings panel edits a copy; meanwhile the overlay may have moved or the tray may have
+    toggled click-through. A stale copy must not undo those.
+    """
+
+    def merge(b: Any, t: Any, o: Any) -> Any:
+        if dataclasses.is_dataclass(o) and not isinstance(o, type) and type(b) is type(t) is type(o):
+            changes = {
+                f.name: merge(getattr(b, f.name), getattr(t, f.name), getattr(o, f.name)) for f in dataclasses.fields(o)
+            }
+            return dataclasses.replace(o, **changes)
+        return t if t != b else o
+
+    result: Settings = merge(base, theirs, ours)
+    return result
+
+
+class DesktopApp:
+    """Everything the person sees, wired together. Create after the QApplication and the qasync loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        source: str | None = None,
+        realtime: bool = True,
+        minimized: bool = False,
+        exit_when_done: bool = False,
+        engines: Mapping[str, Any] | None = None,
+        opener: Any = None,
+        persist: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.persist = persist
+        self.minimized = minimized
+        self.exit_when_done = exit_when_done
+        self.quit_requested = asyncio.Event()
+        self.previous_autosave = paths.latest_autosave() if settings.offer_last_transcript else None
+
+        self.controller = CaptionController(settings, source=source, realtime=realtime, engines=engines, opener=opener)
+        self.overlay = CaptionOverlay(settings.appearance, settings.overlay)
+        self.tray = Tray()
+        self.control_window: ControlWindow | None = None if self.tray.available else ControlWindow(self.tray)
+        self.settings_dialog: Any = None
+        self._dialog_base: Settings = settings
+        self.transcript_window: Any = None
+        self.previous_lines: list[Any] = []
+        self._last_error = ""
+
+        self._save_timer = QTimer()
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(300)
+        self._save_timer.timeout.connect(self.save_settings)
+        self._wire()
+
+    # -- wiring --------------------------------------------------------------------------------
+    def _wire(self) -> None:
+        c, ov, tray = self.controller, self.overlay, self.tray
+        c.change.connect(ov.on_change)
+        c.state_changed.connect(self._on_state)
+        c.level.connect(ov.set_level)
+        c.lag.connect(ov.set_lag)
+        c.error.connect(self._on_error)
+        c.notice.connect(lambda msg: ov.show_notice(msg))
+        c.running_changed.connect(self._on_running)
+        ov.overlay_settings_changed.connect(self._on_overlay_settings)
+        ov.click_through_changed.connect(tray.set_click_through)
+        ov.set_menu(tray.menu)
+        ov.addActions(tray.actions())  # their shortcuts work while any Captioner window has focus
+
+        tray.start_action.triggered.connect(c.toggle)
+        tray.overlay_action.triggered.connect(self.set_overlay_visible)
+        tray.click_through_action.triggered.connect(ov.set_click_through)
+        tray.top_action.triggered.connect(lambda: ov.apply_position("top"))
+        tray.bottom_action.triggered.connect(lambda: ov.apply_position("bottom"))
+        tray.settings_action.triggered.connect(self.open_settings)
+        tray.transcript_action.triggered.connect(self.open_transcript)
+        tray.last_transcript_action.triggered.connect(self.open_previous_transcript)
+        tray.quit_action.triggered.connect(self.request_quit)
+        tray.message_clicked.connect(self._message_clicked)
+        tray.set_click_through(ov.click_through)
+        tray.set_overlay_visible(self.settings.overlay.visible)
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Show the overlay and tray, offer the last transcript, start captioning if the settings say so."""
+        self.overlay.place()
+        self.tray.show()
+        if self.settings.overlay.visible and not self.minimized:
+            self.overlay.show()
+        self.tray.set_overlay_visible(self.overlay.isVisible())
+        if self.control_window is not None and not self.minimized:
+            self.control_window.show()
+        notes = describe(QGuiApplication.platformName())
+        if notes.message:
+            self.overlay.show_notice(notes.message, 15000)
+            self.tray.notify("Captioner on Wayland", notes.message)
+        self._offer_previous()
+        if self.settings.autostart_captions:
+            self.controller.start()
+
+    def _offer_previous(self) -> None:
+        if self.previous_autosave is None:
+            return
+        self.previous_lines = load_autosave(self.previous_autosave)
+        if not self.previous_lines:
+            return
+        self.tray.offer_last_transcript(len(self.previous_lines))
+        self.tray.notify(
+            "Last session's transcript",
+            f"{len(self.previous_lines)} lines were saved last time. Open them from the tray menu.",
+        )
+
+    def request_quit(self) -> None:
+        self.quit_requested.set()
+
+    async def run(self) -> int:
+        """Run until Quit; then stop captioning, flushing the transcript. Returns the exit status (0)."""
+        self.start()
+        await self.quit_requested.wait()
+        await self.shutdown()
+        return 0
+
+    async def shutdown(self) -> None:
+        await self.controller.shutdown()
+        self._save_timer.stop()
+        self.save_settings()
+        for w in (self.settings_dialog, self.transcript_window, self.control_window):
+            if w is not None:
+                w.close()
+        self.overlay.close()
+        self.tray.hide()
+
+    # -- commands ------------------------------------------------------------------------------
+    def set_overlay_visible(self, visible: bool) -> None:
+        self.overlay.setVisible(visible)
+        self.tray.set_overlay_visible(visible)
+        self._update_settings(overlay=dataclasses.replace(self.settings.overlay, visible=visible))
+
+    def activate(self) -> None:
+        """Another launch asked us to show ourselves: show the captions and make them clickable again."""
+        self.set_overlay_visible(True)
+        self.overlay.set_click_through(False)
+        self.overlay.show_notice("Captioner is already running.", 5000)
+
+    def open_settings(self) -> Any:
+        from captioner.ui.settings_dialog import SettingsDialog  # on first use: start-up does not pay for it
+
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self.settings)
+            self.settings_dialog.addActions(self.tray.actions())
+            self.settings_dialog.settings_changed.connect(self.on_settings_changed)
+            appearance_changed = getattr(self.settings_dialog, "appearance_changed", None)
+            if appearance_changed is not None:
+                appearance_changed.connect(self.overlay.apply_appearance)
+            self._dialog_base = self.settings
+        else:
+            self._sync_dialog()
+        self.settings_dialog.show()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+        return self.settings_dialog
+
+    def _transcript_window(self) -> Any:
+        from captioner.ui.transcript_window import TranscriptWindow  # on first use: start-up does not pay for it
+
+        if self.transcript_window is None:
+            self.transcript_window = TranscriptWindow(self.controller.transcript)
+            self.transcript_window.addActions(self.tray.actions())
+            self.controller.change.connect(self.transcript_window.on_change)
+        return self.transcript_window
+
+    def open_transcript(self) -> Any:
+        w = self._transcript_window()
+        if getattr(w, "_showing_previous", False) and hasattr(w, "show_live"):
+            w.show_live()
+        w.show()
+        w.raise_()
+        w.activateWindow()
+        return w
+
+    def open_previous_transcript(self) -> Any:
+        w = self._transcript_window()
+        w.show_lines(self.previous_lines)
+        w.show()
+        w.raise_()
+        w.activateWindow()
+        return w
+
+    # -- settings ------------------------------------------------------------------------------
+    def on_settings_changed(self, new: Settings) -> None:
+        """The settings panel changed something: persist it and apply it live."""
+        merged = merge_settings(self._dialog_base, new, self.settings)
+        self._dialog_base = new
+        old = self.settings
+        self.settings = merged
+        if merged.appearance != old.appearance:
+            self.overlay.apply_appearance(merged.appearance)
+        ov_old, ov_new = old.overlay, merged.overlay
+        if ov_new.click_through != self.overlay.click_through:
+            self.overlay.set_click_through(ov_new.click_through)
+        if ov_new.visible != self.overlay.isVisible():
+            self.set_overlay_visible(ov_new.visible)
+        if ov_new.position != ov_old.position and ov_new.position in ("top", "bottom"):
+            self.overlay.apply_position(ov_new.position)
+        if ov_new.force_xwayland != ov_old.force_xwayland:
+            self.overlay.show_notice("The XWayland setting takes effect the next time Captioner starts.")
+        self.controller.apply_settings(merged)
+        self._schedule_save()
+
+    def _on_overlay_settings(self, overlay: Any) -> None:
+        self._update_settings(overlay=overlay)
+        self._sync_dialog()
+
+    def _sync_dialog(self) -> None:
+        d = self.settings_dialog
+        if d is not None and hasattr(d, "set_settings"):
+            d.set_settings(self.settings)
+            self._dialog_base = d.settings() if hasattr(d, "settings") else self.settings
+
+    def _update_settings(self, **changes: Any) -> None:
+        self.settings = self.settings.with_changes(**changes)
+        self._schedule_save()
+
+    def _schedule_save(self) -> None:
+        if self.persist:
+            self._save_timer.start()
+
+    def save_settings(self) -> None:
+        if not self.persist:
+            return
+        try:
+            settings_store.save(self.settings)
+        except (OSError, ValueError) as exc:
+            log.warning("cannot save settings: %s", exc)
+            self.overlay.show_notice(f"Settings could not be saved: {exc}")
+
+    # -- controller events ---------------------------------------------------------------------
+    def _on_state(self, state: str, message: str) -> None:
+        self.overlay.set_status(state, message)
+        self.tray.set_state(state, message)
+
+    def _on_running(self, running: bool) -> None:
+        self.tray.set_running(running)
+        if not running:
+            self.overlay.set_level(-120.0)
+            self.overlay.set_lag(0.0)
+        if not running and self.exit_when_done:
+            self.request_quit()
+
+    def _on_error(self, message: str) -> None:
+        if message != self._last_error:
+            self.tray.notify("Captioner: captions stopped", message, error=True)
+        self._last_error = message
+
+    def _message_clicked(self) -> None:
+        if self.controller.state[0] == "error":
+            self.open_settings()
+        elif self.previous_lines:
+            self.open_previous_transcript()

@@ -1,0 +1,111 @@
+"""How the desktop app's process starts and ends: one running app per user, and a clean quit on Ctrl-C/SIGTERM.
+
+:class:`SingleInstance` makes a second launch hand over to the running app (which shows its captions)
+instead of opening a second overlay. :class:`QuitSignals` turns SIGINT/SIGTERM into a normal Quit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import signal
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QSocketNotifier
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from captioner import paths
+
+
+def instance_name() -> str:
+    """One running app per user and settings directory."""
+    digest = hashlib.sha1(str(paths.config_dir()).encode()).hexdigest()[:12]
+    return f"captioner-{digest}"
+
+
+class SingleInstance:
+    """A local socket: the first app listens; a second launch asks it to show itself and exits."""
+
+    def __init__(self, name: str | None = None) -> None:
+        self.name = name or instance_name()
+        self.server = QLocalServer()
+        self.on_activate: Callable[[], None] | None = None
+
+    def acquire(self) -> bool:
+        """True if this is the first instance (now listening); False if another one is running."""
+        probe = QLocalSocket()
+        probe.connectToServer(self.name)
+        if probe.waitForConnected(500):
+            probe.write(b"activate\n")
+            probe.waitForBytesWritten(500)
+            probe.disconnectFromServer()
+            return False
+        QLocalServer.removeServer(self.name)  # a stale socket from a crash
+        self.server.newConnection.connect(self._incoming)
+        return bool(self.server.listen(self.name))
+
+    def _incoming(self) -> None:
+        while self.server.hasPendingConnections():
+            conn = self.server.nextPendingConnection()
+            conn.readyRead.connect(lambda c=conn: self._read(c))
+
+    def _read(self, conn: Any) -> None:
+        data = bytes(conn.readAll().data())
+        if b"activate" in data and self.on_activate is not None:
+            self.on_activate()
+        conn.disconnectFromServer()
+
+    def release(self) -> None:
+        self.server.close()
+
+
+class QuitSignals:
+    """Ctrl-C / SIGTERM quit cleanly, with no polling timer (idle CPU stays at zero).
+
+    Installed before the app exists, so a signal that arrives during start-up is not lost: :meth:`attach`
+    passes it on.
+    """
+
+    def __init__(self) -> None:
+        self.request_quit: Callable[[], None] | None = None
+        self.received = False
+        self._rsock, self._wsock = socket.socketpair()
+        self._rsock.setblocking(False)
+        self._wsock.setblocking(False)
+        self.installed = False
+        try:
+            signal.set_wakeup_fd(self._wsock.fileno())
+        except ValueError:  # not the main thread
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+        self.installed = True
+        self._notifier = QSocketNotifier(self._rsock.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._drain)
+
+    def _handle(self, *_: object) -> None:
+        self.received = True
+        if self.request_quit is not None:
+            self.request_quit()
+
+    def attach(self, request_quit: Callable[[], None]) -> None:
+        """From now on a signal calls ``request_quit``; so does one that already arrived."""
+        self.request_quit = request_quit
+        if self.received:
+            request_quit()
+
+    def _drain(self) -> None:
+        with contextlib.suppress(OSError):
+            self._rsock.recv(64)
+
+    def close(self) -> None:
+        if self.installed:
+            with contextlib.suppress(ValueError):
+                signal.set_wakeup_fd(-1)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL if sig == signal.SIGTERM else signal.default_int_handler)
+            self._notifier.setEnabled(False)
+        self._rsock.close()
+        self._wsock.close()
