@@ -1,8 +1,12 @@
 """The AssemblyAI engine: Universal-Streaming v3 over a websocket.
 
-The protocol itself (URL, framing, turn handling, close codes) is sans-IO in
-:mod:`captioner.engines.assemblyai_protocol`; this module is the runner that
-moves bytes:
+The protocol itself is sans-IO: options in :mod:`~captioner.engines.assemblyai_config`,
+the request and control messages in :mod:`~captioner.engines.assemblyai_request`,
+framing in :mod:`~captioner.engines.assemblyai_audio`, turn handling in
+:mod:`~captioner.engines.assemblyai_turns`, close codes in
+:mod:`~captioner.engines.assemblyai_errors`. Opening a connection (token,
+handshake, ``Begin``) is :mod:`~captioner.engines.assemblyai_connection`. This
+module is the engine that runs the connections:
 
 * one **sender** task cuts the audio into ``chunk_ms`` frames and sends them,
   never faster than real time (paced against the monotonic clock from the
@@ -24,30 +28,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import re
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed
 
-from captioner import __version__
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Notice, Status
-from captioner.engines import assemblyai_protocol as proto
+from captioner.engines.assemblyai_audio import AudioFramer, Frame
+from captioner.engines.assemblyai_config import (
+    ADVANCED_OPTIONS,
+    MAX_SESSION_SECONDS,
+    MULTILINGUAL_LANGS,
+    SAMPLE_RATE,
+    AssemblyAIConfig,
+    parse_config,
+)
+from captioner.engines.assemblyai_connection import Connection, fetch_token, open_websocket, wait_for_begin
+from captioner.engines.assemblyai_errors import failure_for_close, redact_failure
+from captioner.engines.assemblyai_request import FORCE_ENDPOINT, TERMINATE, redact, update_configuration_message
+from captioner.engines.assemblyai_turns import SessionInfo, TurnTracker
 from captioner.engines.base import (
     Capabilities,
     Credentials,
     Engine,
     EngineFailure,
     EngineOptions,
-    OptionSpec,
     WordBoostLimits,
     check_word_boost,
 )
@@ -55,26 +64,6 @@ from captioner.engines.base import (
 log = logging.getLogger(__name__)
 
 _DONE = object()
-
-
-class _RedactingFilter(logging.Filter):
-    """Keeps secrets out of the websockets library's DEBUG lines (it logs request headers and URLs)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            msg = record.getMessage()
-        except Exception:
-            return True
-        clean = re.sub(r"(?i)(authorization:\s*)\S.*", r"\1***", msg)
-        clean = proto.redact(clean)
-        if clean != msg:
-            record.msg, record.args = clean, ()
-        return True
-
-
-# The logger handed to websockets for our connections.
-ws_log = logging.getLogger("captioner.engines.assemblyai.websocket")
-ws_log.addFilter(_RedactingFilter())
 ROLLOVER_MARGIN = 120.0  # seconds before expiry at which the next session is opened
 
 
@@ -87,104 +76,20 @@ class Trace:
     frames: int = 0
 
 
-class _Connection:
-    def __init__(self, ws: Any, tracker: proto.TurnTracker, index: int) -> None:
-        self.ws = ws
-        self.tracker = tracker
-        self.index = index
-        self.opened_at = time.monotonic()
-        self.rollover_at = float("inf")
-        self.audio_sent = 0.0
-        self.first_frame = True
-        self.terminating = False
-        self.done = asyncio.Event()
-        self.failure: EngineFailure | None = None
-        self.reader: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
-
-    async def send(self, data: bytes | str) -> None:
-        async with self._lock:
-            await self.ws.send(data)
-
-    async def abort(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.ws.close(), 1.0)
-
-
 class AssemblyAIEngine(Engine):
     """AssemblyAI Universal-Streaming (v3): interim and final captions, keyterms, live updates."""
 
     id = "assemblyai"
     name = "AssemblyAI Universal-Streaming"
-    # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
-    advanced_options = (
-        OptionSpec(
-            "speech_model",
-            "Speech model",
-            "choice",
-            choices=tuple(proto.MODEL_LANGUAGES),
-            help="Which AssemblyAI model transcribes. Not set: English uses universal-streaming-english; "
-            "Spanish, French, German, Italian and Portuguese use universal-streaming-multilingual.",
-        ),
-        OptionSpec(
-            "end_of_turn_confidence_threshold",
-            "End-of-turn confidence",
-            "float",
-            default="0.4",
-            minimum=0.0,
-            maximum=1.0,
-            help="How sure the model must be that a sentence is complete before a short pause ends the line. "
-            "Lower: lines end sooner; higher: lines wait for the full silence threshold; 1 means lines end "
-            "on silence only. Applied while captioning runs.",
-        ),
-        OptionSpec(
-            "format_turns",
-            "Punctuation and capitals",
-            "bool",
-            default="true",
-            help="Finished lines get punctuation and capital letters. Off: plain lower-case words.",
-        ),
-        OptionSpec(
-            "finals_only",
-            "Finished lines only",
-            "bool",
-            default="false",
-            help="Show only finished lines, no text while someone is still speaking.",
-        ),
-        OptionSpec(
-            "encoding",
-            "Audio encoding",
-            "choice",
-            choices=proto.ENCODINGS,
-            default="pcm_s16le",
-            help="How audio is sent: pcm_s16le (16-bit) or pcm_mulaw (half the bandwidth, slightly lower quality).",
-        ),
-        OptionSpec(
-            "chunk_ms",
-            "Audio per message (ms)",
-            "int",
-            default="50",
-            minimum=50,
-            maximum=1000,
-            help="Milliseconds of audio in each message. Smaller: captions a little sooner; larger: fewer messages.",
-        ),
-        OptionSpec(
-            "inactivity_timeout",
-            "End after silence (s)",
-            "int",
-            minimum=5,
-            maximum=3600,
-            help="End the session after this many seconds without audio. Not set: never.",
-        ),
-    )
+    advanced_options = ADVANCED_OPTIONS  # the settings panel's advanced page, as `--option KEY=VALUE`
     capabilities = Capabilities(
-        sample_rate=proto.SAMPLE_RATE,
+        sample_rate=SAMPLE_RATE,
         interim_results=True,
         word_boost=True,
         live_update=True,
         silence_threshold=True,
         word_boost_limits=WordBoostLimits(max_terms=100, max_term_chars=50),
-        languages=proto.MULTILINGUAL_LANGS,
+        languages=MULTILINGUAL_LANGS,
         needs_credentials=True,
         realtime_input=True,
         notes=(
@@ -196,11 +101,11 @@ class AssemblyAIEngine(Engine):
     def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials)
         kept, self._boost_warnings = check_word_boost(self.capabilities, options.word_boost)
-        self._config = proto.parse_config(options, keyterms=kept)  # ValueError → CLI usage error
-        self._current: _Connection | None = None
-        self._connections: list[_Connection] = []
+        self._config = parse_config(options, keyterms=kept)  # ValueError → CLI usage error
+        self._current: Connection | None = None
+        self._connections: list[Connection] = []
         self._out: asyncio.Queue[Any] | None = None
-        self._next: asyncio.Task[_Connection] | None = None
+        self._next: asyncio.Task[Connection] | None = None
         self._token_used = False
         self.trace: Trace | None = None
 
@@ -209,7 +114,7 @@ class AssemblyAIEngine(Engine):
         return True, "ready (needs an AssemblyAI API key)"
 
     @property
-    def config(self) -> proto.AssemblyAIConfig:
+    def config(self) -> AssemblyAIConfig:
         return self._config
 
     def validate(self) -> list[str]:
@@ -224,7 +129,7 @@ class AssemblyAIEngine(Engine):
     async def update(self, options: EngineOptions) -> bool:
         kept, warnings = check_word_boost(self.capabilities, options.word_boost)
         try:
-            new = proto.parse_config(options, keyterms=kept)
+            new = parse_config(options, keyterms=kept)
         except ValueError as exc:
             log.warning("AssemblyAI: options not applied live (%s)", exc)
             return False
@@ -234,7 +139,7 @@ class AssemblyAIEngine(Engine):
         if conn is None or conn.done.is_set() or conn.terminating:
             return False
         try:
-            await conn.send(proto.update_configuration_message(new))
+            await conn.send(update_configuration_message(new))
         except Exception as exc:  # the connection died under us: let the session restart
             log.warning("AssemblyAI: live update failed (%s)", self._redact(str(exc)))
             return False
@@ -283,45 +188,15 @@ class AssemblyAIEngine(Engine):
             self._current = None
 
     def _redact(self, text: str) -> str:
-        return proto.redact(text, self.credentials)
+        return redact(text, self.credentials)
 
-    def _fail(self, failure: EngineFailure) -> EngineFailure:
-        msg = self._redact(failure.message)
-        return EngineFailure(msg, retryable=failure.retryable, refused=failure.refused, code=failure.code)
-
-    async def _fetch_token(self) -> str:
-        url = proto.token_url(self._config)
-        key = self.credentials.api_key or ""
-        timeout = self._config.connect_timeout
-
-        def get() -> str:
-            req = urllib.request.Request(url, headers={"Authorization": key, "User-Agent": f"Captioner/{__version__}"})
-            try:
-                with urllib.request.urlopen(req, timeout=timeout) as resp:
-                    body = json.loads(resp.read().decode("utf-8"))
-            except urllib.error.HTTPError as exc:
-                raise self._fail(proto.failure_for_http(exc.code, exc.read().decode("utf-8", "replace"))) from None
-            except (urllib.error.URLError, OSError, TimeoutError) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise EngineFailure(
-                    f"cannot reach AssemblyAI for a token: {self._redact(str(reason))}", retryable=True
-                ) from None
-            except ValueError:
-                raise EngineFailure("AssemblyAI sent an unreadable token response", retryable=True) from None
-            token = body.get("token") if isinstance(body, dict) else None
-            if not isinstance(token, str) or not token:
-                raise EngineFailure("AssemblyAI sent no token", retryable=True)
-            return token
-
-        return await asyncio.to_thread(get)
-
-    async def _open(self, index: int) -> _Connection:
+    async def _open(self, index: int) -> Connection:
         """Connect, wait for ``Begin`` and start the reader. Raises :class:`EngineFailure`."""
         cfg = self._config
         token: str | None = None
         use_key = True
         if cfg.token_mode and self.credentials.api_key:
-            token = await self._fetch_token()
+            token = await fetch_token(cfg, self.credentials)
             use_key = False
         elif self.credentials.token and not self.credentials.api_key:
             if self._token_used:
@@ -332,72 +207,29 @@ class AssemblyAIEngine(Engine):
                 )
             token = self.credentials.token
             self._token_used = True
-        url = proto.build_url(cfg, token)
-        where = proto.redact(cfg.url)
-        log.info("AssemblyAI: connecting to %s (model %s)", where, cfg.speech_model)
-        try:
-            ws = await connect(
-                url,
-                additional_headers=proto.auth_headers(self.credentials, use_key=use_key),
-                user_agent_header=f"Captioner/{__version__}",
-                open_timeout=cfg.connect_timeout,
-                compression=None,
-                max_size=2**22,
-                ping_interval=20,
-                ping_timeout=20,
-                close_timeout=2,
-                logger=ws_log,
-            )
-        except InvalidStatus as exc:
-            resp = exc.response
-            body = resp.body.decode("utf-8", "replace") if resp.body else ""
-            raise self._fail(proto.failure_for_http(resp.status_code, body)) from None
-        except InvalidURI as exc:
-            raise EngineFailure(f"bad AssemblyAI endpoint: {where} ({exc})", retryable=False) from None
-        except (InvalidHandshake, ConnectionClosed) as exc:
-            raise EngineFailure(
-                f"AssemblyAI handshake failed: {self._redact(str(exc))}", retryable=True, code=1006
-            ) from None
-        except (OSError, TimeoutError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or "timed out"
-            raise EngineFailure(
-                f"cannot reach AssemblyAI at {where}: {self._redact(reason)}", retryable=True, code=1006
-            ) from None
+        ws = await open_websocket(cfg, self.credentials, token, use_key=use_key)
         prefix = "" if index == 0 else f"s{index}-"
-        tracker = proto.TurnTracker(prefix=prefix, finals_only=cfg.finals_only)
-        conn = _Connection(ws, tracker, index)
+        tracker = TurnTracker(prefix=prefix, finals_only=cfg.finals_only)
+        conn = Connection(ws, tracker, index)
         self._connections.append(conn)
         out = self._out
         assert out is not None
         # Wait for Begin so that a refused key fails here, before any audio is sent.
-        try:
-            while tracker.session is None:
-                msg = await asyncio.wait_for(ws.recv(), cfg.connect_timeout)
-                for ev in tracker.receive(msg):
-                    out.put_nowait((ev, None))
-        except ConnectionClosed:
-            await conn.abort()
-            failure = proto.failure_for_close(ws.close_code, ws.close_reason or "", tracker.server_error)
-            raise self._fail(
-                failure or EngineFailure("AssemblyAI closed the session before it began", retryable=True)
-            ) from None
-        except TimeoutError:
-            await conn.abort()
-            raise EngineFailure("AssemblyAI did not start the session in time", retryable=True) from None
+        await wait_for_begin(conn, cfg.connect_timeout, self.credentials, lambda ev: out.put_nowait((ev, None)))
         conn.opened_at = time.monotonic()
         conn.rollover_at = conn.opened_at + self._rollover_after(tracker.session)
         conn.reader = asyncio.create_task(self._read_loop(conn), name=f"assemblyai-reader-{index}")
         return conn
 
-    def _rollover_after(self, session: proto.SessionInfo | None) -> float:
+    def _rollover_after(self, session: SessionInfo | None) -> float:
         if self._config.rollover_seconds is not None:
             return self._config.rollover_seconds
-        remaining = float(proto.MAX_SESSION_SECONDS)
+        remaining = float(MAX_SESSION_SECONDS)
         if session is not None and session.expires_at is not None:
             remaining = max(0.0, session.expires_at - time.time())
         return max(0.5, remaining - min(ROLLOVER_MARGIN, remaining * 0.25))
 
-    async def _read_loop(self, conn: _Connection) -> None:
+    async def _read_loop(self, conn: Connection) -> None:
         out = self._out
         assert out is not None
         trace = self.trace
@@ -416,10 +248,10 @@ class AssemblyAIEngine(Engine):
                 sid = conn.tracker.session.session_id if conn.tracker.session else "?"
                 log.info("AssemblyAI session %s ended normally", sid)
                 return
-            failure = proto.failure_for_close(code, reason, conn.tracker.server_error) or EngineFailure(
+            failure = failure_for_close(code, reason, conn.tracker.server_error) or EngineFailure(
                 "AssemblyAI ended the session unexpectedly", retryable=True, code=code
             )
-            failure = self._fail(failure)
+            failure = redact_failure(failure, self.credentials)
             conn.failure = failure
             if conn is self._current:
                 out.put_nowait(failure)
@@ -432,7 +264,7 @@ class AssemblyAIEngine(Engine):
         out = self._out
         assert out is not None
         cfg = self._config
-        framer = proto.AudioFramer(cfg.sample_rate, cfg.chunk_ms, cfg.encoding)
+        framer = AudioFramer(cfg.sample_rate, cfg.chunk_ms, cfg.encoding)
         try:
             async for chunk in audio:
                 if chunk.sample_rate != cfg.sample_rate:
@@ -456,7 +288,7 @@ class AssemblyAIEngine(Engine):
             log.exception("AssemblyAI sender failed")
             out.put_nowait(EngineFailure(f"AssemblyAI engine error: {self._redact(str(exc))}", retryable=True))
 
-    async def _send_frame(self, frame: proto.Frame) -> bool:
+    async def _send_frame(self, frame: Frame) -> bool:
         """Send one frame on the current connection, paced at 1×; ``False`` if the connection died."""
         await self._maybe_rollover()
         conn = self._current
@@ -485,7 +317,7 @@ class AssemblyAIEngine(Engine):
             self.trace.capture_to_wire.extend(now - c for c in frame.captured_at)
         return True
 
-    async def _lost(self, conn: _Connection) -> bool:
+    async def _lost(self, conn: Connection) -> bool:
         """The current connection closed: its reader reports why (give it a moment)."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(conn.done.wait(), 5.0)
@@ -514,14 +346,14 @@ class AssemblyAIEngine(Engine):
         if self._out is not None:
             self._out.put_nowait((Status(self.id, EngineState.LISTENING, "switched to a new AssemblyAI session"), None))
 
-    async def _terminate(self, conn: _Connection) -> None:
+    async def _terminate(self, conn: Connection) -> None:
         """End a session cleanly: last words become final, then ``Termination``."""
         if conn.terminating:
             return
         conn.terminating = True
         try:
-            await conn.send(proto.FORCE_ENDPOINT)
-            await conn.send(proto.TERMINATE)
+            await conn.send(FORCE_ENDPOINT)
+            await conn.send(TERMINATE)
         except Exception as exc:
             log.debug("AssemblyAI: could not send Terminate (%s)", exc)
 

@@ -15,7 +15,8 @@ from captioner.audio.file import WavFileSource
 from captioner.captions.events import AudioLevel, EngineError, EngineState, Final, Interim, Notice, Status, Usage
 from captioner.catch_up import CatchUpPolicy
 from captioner.engines.assemblyai import AssemblyAIEngine
-from captioner.engines.assemblyai_protocol import REJECTED_KEY, mulaw_decode
+from captioner.engines.assemblyai_audio import mulaw_decode
+from captioner.engines.assemblyai_errors import REJECTED_KEY
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
 from captioner.session import RetryPolicy, Session
 from tests.assemblyai.conftest import KEY, SCRIPT, RunResult, reference_pcm, run_session, write_noise_wav

@@ -10,8 +10,12 @@ import numpy as np
 import pytest
 
 from captioner.captions.events import Final, Interim, Notice, SpeechStarted, Status, Usage
-from captioner.engines import assemblyai_protocol as p
 from captioner.engines.assemblyai import AssemblyAIEngine
+from captioner.engines.assemblyai_audio import MAX_FRAME_BYTES, AudioFramer, mulaw_decode, mulaw_encode
+from captioner.engines.assemblyai_config import normalize_endpoint, parse_config, silence_mapping
+from captioner.engines.assemblyai_errors import failure_for_close, failure_for_http
+from captioner.engines.assemblyai_request import build_url, redact, token_url, update_configuration_message
+from captioner.engines.assemblyai_turns import SessionInfo, TurnTracker
 from captioner.engines.base import Credentials, EngineOptions
 
 
@@ -33,7 +37,7 @@ def turn(order: int, transcript: str, words: list[tuple[str, bool]], *, eot: boo
 
 
 def test_interim_is_transcript_plus_tentative_tail_never_words_last_appended() -> None:
-    tr = p.TurnTracker(offset=10.0)
+    tr = TurnTracker(offset=10.0)
     # Early partial: empty transcript, a non-final word: still shown.
     [ev] = tr.receive(turn(0, "", [("hi", False)]))
     assert isinstance(ev, Interim) and (ev.text, ev.tail, ev.line_id) == ("hi", "hi", "0")
@@ -46,7 +50,7 @@ def test_interim_is_transcript_plus_tentative_tail_never_words_last_appended() -
 
 
 def test_end_of_turn_commits_and_a_second_formatted_message_replaces() -> None:
-    tr = p.TurnTracker(prefix="s1-")
+    tr = TurnTracker(prefix="s1-")
     tr.receive(turn(3, "", [("hello", False)]))
     [f1] = tr.receive(turn(3, "hello world", [("hello", True), ("world", True)], eot=True))
     [f2] = tr.receive(turn(3, "Hello world.", [("hello", True), ("world", True)], eot=True, fmt=True))
@@ -60,7 +64,7 @@ def test_end_of_turn_commits_and_a_second_formatted_message_replaces() -> None:
 
 
 def test_finals_only_suppresses_interims() -> None:
-    tr = p.TurnTracker(finals_only=True)
+    tr = TurnTracker(finals_only=True)
     assert tr.receive(turn(0, "a", [("a", True), ("b", False)])) == []
     assert tr.has_open_turn
     [f] = tr.receive(turn(0, "a b", [("a", True), ("b", True)], eot=True))
@@ -68,10 +72,10 @@ def test_finals_only_suppresses_interims() -> None:
 
 
 def test_session_messages() -> None:
-    tr = p.TurnTracker(offset=2.0)
+    tr = TurnTracker(offset=2.0)
     [st] = tr.receive(json.dumps({"type": "Begin", "id": "abc", "expires_at": 1759796682}))
-    assert isinstance(st, Status) and "abc" in st.message and tr.session == p.SessionInfo("abc", 1759796682.0)
-    tr2 = p.TurnTracker()
+    assert isinstance(st, Status) and "abc" in st.message and tr.session == SessionInfo("abc", 1759796682.0)
+    tr2 = TurnTracker()
     tr2.receive(json.dumps({"type": "Begin", "id": "x", "expires_at": "2025-10-07T00:24:42"}))
     assert tr2.session is not None and tr2.session.expires_at == 1759796682.0
     [sp] = tr.receive(json.dumps({"type": "SpeechStarted", "timestamp": 1216, "confidence": 0.9}))
@@ -97,7 +101,7 @@ def test_session_messages() -> None:
     ],
 )
 def test_malformed_or_unknown_messages_are_skipped(raw: str) -> None:
-    tr = p.TurnTracker()
+    tr = TurnTracker()
     assert tr.receive(raw) == []
     # …and the tracker keeps working afterwards.
     assert tr.receive(turn(0, "ok", [("ok", True)], eot=True))[0] == Final("0", "ok", "assemblyai", 0.0, 0.08, False)
@@ -116,24 +120,24 @@ def test_malformed_or_unknown_messages_are_skipped(raw: str) -> None:
     ],
 )
 def test_endpoints(endpoint: str | None, url: str) -> None:
-    assert p.normalize_endpoint(endpoint) == url
+    assert normalize_endpoint(endpoint) == url
 
 
 @pytest.mark.parametrize("bad", ["ftp://x", "ws://", "ws://host:99999", "wss://bad host"])
 def test_bad_endpoints(bad: str) -> None:
     with pytest.raises(ValueError, match="AssemblyAI endpoint"):
-        p.normalize_endpoint(bad)
+        normalize_endpoint(bad)
 
 
 def test_silence_mapping_reproduces_the_vendor_presets() -> None:
-    assert p.silence_mapping(1280) == (400, 1280)  # balanced
-    assert p.silence_mapping(400) == (160, 400)  # aggressive
-    assert p.silence_mapping(100) == (100, 100)
-    assert p.silence_mapping(3600) == (1125, 3600)
+    assert silence_mapping(1280) == (400, 1280)  # balanced
+    assert silence_mapping(400) == (160, 400)  # aggressive
+    assert silence_mapping(100) == (100, 100)
+    assert silence_mapping(3600) == (1125, 3600)
 
 
 def test_url_query() -> None:
-    cfg = p.parse_config(
+    cfg = parse_config(
         EngineOptions(
             language="fr",
             word_boost=("Keanu Reeves", "AssemblyAI"),
@@ -141,7 +145,7 @@ def test_url_query() -> None:
             extra={"inactivity_timeout": "30", "end_of_turn_confidence_threshold": "0.7"},
         )
     )
-    url = p.build_url(cfg, token="tok-1")
+    url = build_url(cfg, token="tok-1")
     q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     assert url.startswith("wss://streaming.assemblyai.com/v3/ws?")
     assert q == {
@@ -157,8 +161,8 @@ def test_url_query() -> None:
         "language_detection": "true",
         "token": "tok-1",
     }
-    assert "tok-1" not in p.redact(url)
-    assert json.loads(p.update_configuration_message(cfg)) == {
+    assert "tok-1" not in redact(url)
+    assert json.loads(update_configuration_message(cfg)) == {
         "type": "UpdateConfiguration",
         "keyterms_prompt": ["Keanu Reeves", "AssemblyAI"],
         "min_turn_silence": 250,
@@ -166,14 +170,14 @@ def test_url_query() -> None:
         "end_of_turn_confidence_threshold": 0.7,
     }
     # Clearing the threshold and the terms restores the model's defaults live.
-    cleared = p.parse_config(EngineOptions())
-    assert json.loads(p.update_configuration_message(cleared)) == {
+    cleared = parse_config(EngineOptions())
+    assert json.loads(update_configuration_message(cleared)) == {
         "type": "UpdateConfiguration",
         "keyterms_prompt": [],
         "min_turn_silence": 400,
         "max_turn_silence": 1280,
     }
-    assert p.token_url(p.parse_config(EngineOptions(endpoint="ws://127.0.0.1:5"))) == (
+    assert token_url(parse_config(EngineOptions(endpoint="ws://127.0.0.1:5"))) == (
         "http://127.0.0.1:5/v3/token?expires_in_seconds=60"
     )
 
@@ -209,7 +213,7 @@ def test_capabilities() -> None:
 
 
 def test_framer_cuts_exact_frames_and_pads_the_last() -> None:
-    fr = p.AudioFramer(16000, 100)
+    fr = AudioFramer(16000, 100)
     assert list(fr.push(b"\x01\x00" * 1000, 5.0, 1.0)) == []  # 62.5 ms: not a full frame yet
     [f] = fr.push(b"\x02\x00" * 2000, 5.0625, 2.0)
     assert (len(f.payload), f.start, f.duration, f.captured_at) == (3200, 5.0, 0.1, (1.0, 2.0))
@@ -218,9 +222,9 @@ def test_framer_cuts_exact_frames_and_pads_the_last() -> None:
     assert list(fr.push(b"\x03\x00" * 100, 9.0)) == []
     [short] = fr.flush()
     assert len(short.payload) == 1600 and short.payload.startswith(b"\x03\x00" * 100)  # padded to 50 ms
-    big = p.AudioFramer(16000, 1000)
+    big = AudioFramer(16000, 1000)
     [f] = list(big.push(b"\x00" * 32000, 0.0))
-    assert len(f.payload) == 32000 <= p.MAX_FRAME_BYTES
+    assert len(f.payload) == 32000 <= MAX_FRAME_BYTES
 
 
 def test_mulaw_is_bit_exact_with_audioop() -> None:
@@ -229,9 +233,9 @@ def test_mulaw_is_bit_exact_with_audioop() -> None:
         import audioop
 
     pcm = np.arange(-32768, 32768, dtype="<i2").tobytes()
-    assert p.mulaw_encode(pcm) == audioop.lin2ulaw(pcm, 2)
-    assert p.mulaw_decode(p.mulaw_encode(pcm)) == audioop.ulaw2lin(audioop.lin2ulaw(pcm, 2), 2)
-    fr = p.AudioFramer(16000, 50, "pcm_mulaw")
+    assert mulaw_encode(pcm) == audioop.lin2ulaw(pcm, 2)
+    assert mulaw_decode(mulaw_encode(pcm)) == audioop.ulaw2lin(audioop.lin2ulaw(pcm, 2), 2)
+    fr = AudioFramer(16000, 50, "pcm_mulaw")
     [f] = list(fr.push(b"\x00\x10" * 800, 0.0))
     assert len(f.payload) == 800 and f.duration == 0.05
 
@@ -255,7 +259,7 @@ def test_mulaw_is_bit_exact_with_audioop() -> None:
 def test_close_codes(
     code: int | None, reason: str, retryable: bool | None, refused: bool | None, text: str | None
 ) -> None:
-    f = p.failure_for_close(code, reason)
+    f = failure_for_close(code, reason)
     if retryable is None:
         assert f is None
         return
@@ -263,13 +267,13 @@ def test_close_codes(
 
 
 def test_http_rejections() -> None:
-    f = p.failure_for_http(401, '{"error": "Invalid API key"}')
+    f = failure_for_http(401, '{"error": "Invalid API key"}')
     assert (f.message, f.refused, f.retryable) == ("AssemblyAI rejected the API key: Invalid API key", True, False)
-    assert p.failure_for_http(503).retryable
-    assert not p.failure_for_http(400).retryable
+    assert failure_for_http(503).retryable
+    assert not failure_for_http(400).retryable
 
 
 def test_redact_hides_secrets() -> None:
     creds = Credentials(api_key="sekret-key")
-    assert p.redact("x sekret-key y ?token=abc&z=1", creds) == "x *** y ?token=***&z=1"
+    assert redact("x sekret-key y ?token=abc&z=1", creds) == "x *** y ?token=***&z=1"
     assert "sekret" not in repr(creds)

@@ -22,7 +22,8 @@ from captioner import secrets
 from captioner import settings as S
 from captioner.audio.base import to_pcm16
 from captioner.audio.file import read_wav
-from captioner.engines import assemblyai_protocol as proto
+from captioner.engines.assemblyai_config import silence_mapping
+from captioner.engines.assemblyai_errors import REJECTED_KEY
 from captioner.ui.desktop import DesktopApp
 from captioner.ui.settings_dialog import SettingsDialog
 from tests.assemblyai.fake_server import FakeAssemblyAI, make_turn
@@ -146,7 +147,7 @@ def test_assemblyai_in_the_app_live_edits_reach_the_same_connection(
             qtbot.keyClick(wb.entry, Qt.Key.Key_Return)
         with qtbot.waitSignal(d.settings_changed, timeout=3000):
             d.captions_page.silence.setValue(1000)
-        lo, hi = proto.silence_mapping(1000)
+        lo, hi = silence_mapping(1000)
         qtbot.waitUntil(
             lambda: any(
                 u.get("keyterms_prompt") == ["Kubernetes"]
@@ -270,7 +271,7 @@ def test_bad_key_shows_the_refusal_and_the_app_neither_retries_nor_dies(
         app.tray.start_action.trigger()
         qtbot.waitUntil(lambda: app.overlay.status()[0] == "error", timeout=10000)
         _state, message = app.overlay.status()
-        assert proto.REJECTED_KEY in message and "Check the key" in message
+        assert REJECTED_KEY in message and "Check the key" in message
         assert errors == [message]
         qtbot.waitUntil(lambda: not app.controller.running, timeout=5000)  # the session is over: nothing retries
         assert len(fake.connections) == 1 and fake.connections[0].close_code == 1008

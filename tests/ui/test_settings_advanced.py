@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from captioner import settings as S
-from captioner.engines import assemblyai_protocol as aai_proto
+from captioner.engines import assemblyai_config as aai_config
 from captioner.engines import registry
 from captioner.engines.base import EngineOptions, OptionSpec
 from captioner.ui.settings_dialog import SettingsDialog
@@ -92,13 +92,13 @@ def test_every_declared_value_is_accepted_by_the_engine_and_out_of_range_is_refu
 
 def test_assemblyai_options_are_known_to_its_parser_and_cover_what_a_user_sets() -> None:
     keys = {s.key for s in specs("assemblyai")}
-    assert keys <= set(aai_proto.KNOWN_EXTRA)
+    assert keys <= set(aai_config.KNOWN_EXTRA)
     assert {"speech_model", "format_turns", "finals_only", "end_of_turn_confidence_threshold", "encoding"} <= keys
     assert {"chunk_ms", "inactivity_timeout"} <= keys
-    config = aai_proto.parse_config(EngineOptions(extra={k: "" for k in keys}))
+    config = aai_config.parse_config(EngineOptions(extra={k: "" for k in keys}))
     assert not config.warnings  # no "unknown option" warning for any declared key
     model = next(s for s in specs("assemblyai") if s.key == "speech_model")
-    assert set(model.choices) == set(aai_proto.MODEL_LANGUAGES)
+    assert set(model.choices) == set(aai_config.MODEL_LANGUAGES)
 
 
 def test_uhlive_h2b_timeouts_reach_set_params() -> None:
