@@ -82,6 +82,27 @@ def best_alignment(reference: np.ndarray, captured: np.ndarray) -> tuple[int, fl
     return best
 
 
+def window_waveform_match(
+    ref: np.ndarray, captured: np.ndarray, offset: int, window: int = RATE // 2, search: int = RATE // 4
+) -> list[float]:
+    """For each speech window of ``ref``, the best normalised waveform correlation found in ``captured``
+    within ±``search`` samples of where the envelope alignment puts it."""
+    scores = []
+    for start in range(0, len(ref) - window, window):
+        w = ref[start : start + window]
+        if np.sqrt(np.mean(w**2)) < 0.01:  # skip pauses: nothing to compare
+            continue
+        lo = max(0, offset + start - search)
+        hay = captured[lo : offset + start + window + search]
+        if len(hay) < window:
+            scores.append(0.0)
+            continue
+        xc = np.correlate(hay, w, mode="valid")
+        energy = np.sqrt(np.convolve(hay**2, np.ones(window), mode="valid"))
+        scores.append(round(float(np.max(xc / (energy * np.linalg.norm(w) + 1e-9))), 3))
+    return scores
+
+
 def reference_16k(path: Path) -> np.ndarray:
     samples, rate = read_wav(path)
     return soxr.resample(samples, rate, RATE).astype(np.float32)
@@ -109,11 +130,12 @@ async def test_system_source_captures_the_speech_played_into_the_default_sink(pu
     assert r > 0.95, f"captured audio does not match the played speech (envelope correlation {r:.3f})"
     delay = lag * 320 / RATE - started_at
     assert -0.05 <= delay < 1.0, f"speech appears {delay:.2f} s after paplay started"
-    # Waveform cross-check at the aligned position (PulseAudio and soxr resampling in between).
+    # Waveform cross-check (PulseAudio and soxr resampling in between), window by window: on a loaded
+    # machine paplay may underrun, and the null sink then inserts silence, shifting what follows.
     seg = captured[lag * 320 : lag * 320 + len(ref)]
-    xc = np.correlate(seg[4000:-4000], ref[4000 - 160 : -4000 + 160], mode="valid")
-    norm = np.linalg.norm(seg[4000:-4000]) * np.linalg.norm(ref[4000:-4000])
-    assert float(np.max(xc)) / norm > 0.9
+    scores = window_waveform_match(ref, captured, lag * 320)
+    assert len(scores) >= 10
+    assert sum(r > 0.9 for r in scores) >= 0.8 * len(scores), f"waveform match per 0.5 s window: {scores}"
     # Level preserved (null sink at 100 %): no silent capture, no clipping.
     gain = float(np.sqrt(np.mean(seg**2)) / np.sqrt(np.mean(ref**2)))
     assert 0.7 < gain < 1.4
