@@ -18,8 +18,20 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from captioner.audio.base import AudioChunk
-from captioner.engines.base import Capabilities, EngineFailure, EngineOptions
+from captioner.engines.base import Capabilities, EngineFailure, EngineOptions, OptionSpec
 from captioner.engines.uhlive_auth import DEFAULT_AUTH_ENDPOINT, check_auth_endpoint
+
+AUTH_ENDPOINT_OPTION = OptionSpec(
+    "auth_endpoint",
+    "Token endpoint",
+    "text",
+    default=DEFAULT_AUTH_ENDPOINT,
+    pattern=r"https?://[^\s/]+\S*",
+    pattern_hint="an http:// or https:// URL",
+    help="Where the client id and secret are exchanged for an access token. "
+    "Change it only for a private Uhlive deployment or a test server.",
+)
+"""The token endpoint, an advanced option of both Uhlive engines (``--auth-endpoint`` in the CLI)."""
 
 log = logging.getLogger(__name__)
 

@@ -46,8 +46,9 @@ from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
 from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
 from captioner.engines.timeline import AudioTimeline
-from captioner.engines.uhlive_auth import DEFAULT_AUTH_ENDPOINT, access_token, token_client_id
+from captioner.engines.uhlive_auth import access_token, token_client_id
 from captioner.engines.uhlive_common import (
+    AUTH_ENDPOINT_OPTION,
     LANGUAGES,
     NO_WORD_BOOST_NOTE,
     SAMPLE_RATE,
@@ -95,16 +96,7 @@ class UhliveConversationEngine(Engine):
     name = "Uhlive Stream Conversation"
     # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
     advanced_options = (
-        OptionSpec(
-            "auth_endpoint",
-            "Token endpoint",
-            "text",
-            default=DEFAULT_AUTH_ENDPOINT,
-            pattern=r"https?://[^\s/]+\S*",
-            pattern_hint="an http:// or https:// URL",
-            help="Where the client id and secret are exchanged for an access token. "
-            "Change it only for a private Uhlive deployment or a test server.",
-        ),
+        AUTH_ENDPOINT_OPTION,
         OptionSpec(
             "model",
             "Recognition model",

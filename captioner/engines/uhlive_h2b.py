@@ -56,8 +56,9 @@ from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, SpeechStarted, Status
 from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
 from captioner.engines.timeline import AudioTimeline
-from captioner.engines.uhlive_auth import DEFAULT_AUTH_ENDPOINT, access_token
+from captioner.engines.uhlive_auth import access_token
 from captioner.engines.uhlive_common import (
+    AUTH_ENDPOINT_OPTION,
     AVAILABLE,
     BYTES_PER_SECOND,
     FRAME_BYTES,
@@ -124,16 +125,7 @@ class UhliveH2BEngine(Engine):
     name = "Uhlive Stream H2B"
     # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
     advanced_options = (
-        OptionSpec(
-            "auth_endpoint",
-            "Token endpoint",
-            "text",
-            default=DEFAULT_AUTH_ENDPOINT,
-            pattern=r"https?://[^\s/]+\S*",
-            pattern_hint="an http:// or https:// URL",
-            help="Where the client id and secret are exchanged for an access token. "
-            "Change it only for a private Uhlive deployment or a test server.",
-        ),
+        AUTH_ENDPOINT_OPTION,
         OptionSpec(
             "no_input_timeout",
             "Wait for speech (ms)",
