@@ -13,8 +13,7 @@ import sys
 
 from captioner import __version__
 from captioner import settings as settings_store
-
-EXIT_OK, EXIT_USAGE = 0, 2
+from captioner.exit_codes import EXIT_OK, EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,12 +27,11 @@ from captioner.captions.events import AudioLevel, CaptionEvent
 from captioner.captions.transcript import Transcript
 from captioner.engines import registry
 from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
+from captioner.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from captioner.output import FORMATS, make_writer, render_transcript
 from captioner.session import RetryPolicy, Session
 
 log = logging.getLogger("captioner")
-
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 3
 
 
 class UsageError(Exception):

@@ -21,13 +21,14 @@ import sys
 import time
 from typing import Any, TextIO
 
+from captioner.exit_codes import EXIT_ERROR as EXIT_FAILED
+from captioner.exit_codes import EXIT_OK
 from captioner.resources import resource_path
 
 log = logging.getLogger(__name__)
 
 SAMPLE = ("samples", "beckett.wav")
 TIMEOUT_S = 120.0
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 class SelfTestError(Exception):

@@ -19,6 +19,7 @@ CORE = [
     "captioner.backlog",
     "captioner.catch_up",
     "captioner.cli",
+    "captioner.exit_codes",
     "captioner.output",
     "captioner.settings",
     "captioner.secrets",
