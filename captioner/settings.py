@@ -188,6 +188,25 @@ def clamp(obj: T) -> T:
     return obj
 
 
+def merge(base: Settings, theirs: Settings, ours: Settings) -> Settings:
+    """Three-way merge: take every field ``theirs`` changed since ``base``, keep ``ours`` elsewhere.
+
+    The settings panel edits a copy; meanwhile the overlay may have moved or the tray may have
+    toggled click-through. A stale copy must not undo those.
+    """
+
+    def merge(b: Any, t: Any, o: Any) -> Any:
+        if dataclasses.is_dataclass(o) and not isinstance(o, type) and type(b) is type(t) is type(o):
+            changes = {
+                f.name: merge(getattr(b, f.name), getattr(t, f.name), getattr(o, f.name)) for f in dataclasses.fields(o)
+            }
+            return dataclasses.replace(o, **changes)
+        return t if t != b else o
+
+    result: Settings = merge(base, theirs, ours)
+    return result
+
+
 # -- migrations ----------------------------------------------------------------------------------
 
 

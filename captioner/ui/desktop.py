@@ -2,7 +2,7 @@
 
 :class:`DesktopApp` builds the controller, the overlay and the tray, wires the settings panel and the
 transcript window in, and persists the settings. Errors end up in the overlay's status row and as a tray
-notification; they never end the app. :func:`merge_settings` keeps the settings panel's stale copy from
+notification; they never end the app. :func:`captioner.settings.merge` keeps the settings panel's stale copy from
 undoing what the overlay or the tray changed meanwhile. Started by :func:`captioner.app.main`.
 """
 
@@ -27,25 +27,6 @@ from captioner.ui.platform import describe
 from captioner.ui.tray import ControlWindow, Tray
 
 log = logging.getLogger(__name__)
-
-
-def merge_settings(base: Settings, theirs: Settings, ours: Settings) -> Settings:
-    """Three-way merge: take every field ``theirs`` changed since ``base``, keep ``ours`` elsewhere.
-
-    The settings panel edits a copy; meanwhile the overlay may have moved or the tray may have
-    toggled click-through. A stale copy must not undo those.
-    """
-
-    def merge(b: Any, t: Any, o: Any) -> Any:
-        if dataclasses.is_dataclass(o) and not isinstance(o, type) and type(b) is type(t) is type(o):
-            changes = {
-                f.name: merge(getattr(b, f.name), getattr(t, f.name), getattr(o, f.name)) for f in dataclasses.fields(o)
-            }
-            return dataclasses.replace(o, **changes)
-        return t if t != b else o
-
-    result: Settings = merge(base, theirs, ours)
-    return result
 
 
 class DesktopApp:
@@ -223,7 +204,7 @@ class DesktopApp:
     # -- settings ------------------------------------------------------------------------------
     def on_settings_changed(self, new: Settings) -> None:
         """The settings panel changed something: persist it and apply it live."""
-        merged = merge_settings(self._dialog_base, new, self.settings)
+        merged = settings_store.merge(self._dialog_base, new, self.settings)
         self._dialog_base = new
         old = self.settings
         self.settings = merged

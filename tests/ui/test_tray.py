@@ -16,7 +16,8 @@ from captioner import paths
 from captioner import settings as settings_store
 from captioner.audio.file import WavFileSource
 from captioner.settings import Appearance, Settings
-from captioner.ui.desktop import DesktopApp, merge_settings
+from captioner.settings import merge as merge_settings
+from captioner.ui.desktop import DesktopApp
 from captioner.ui.tray import ControlWindow
 from tests.speech import speech_wav
 from tests.ui.conftest import FakeEngine
