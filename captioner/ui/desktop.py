@@ -78,6 +78,7 @@ class DesktopApp:
         c.notice.connect(lambda msg: ov.show_notice(msg))
         c.running_changed.connect(self._on_running)
         ov.overlay_settings_changed.connect(self._on_overlay_settings)
+        ov.lines_changed.connect(self._on_overlay_lines)
         ov.click_through_changed.connect(tray.set_click_through)
         ov.set_menu(tray.menu)
         ov.addActions(tray.actions())  # their shortcuts work while any Captioner window has focus
@@ -166,7 +167,7 @@ class DesktopApp:
             self.settings_dialog.settings_changed.connect(self.on_settings_changed)
             appearance_changed = getattr(self.settings_dialog, "appearance_changed", None)
             if appearance_changed is not None:
-                appearance_changed.connect(self.overlay.apply_appearance)
+                appearance_changed.connect(self._preview_appearance)
             self._dialog_base = self.settings
         else:
             self._sync_dialog()
@@ -222,13 +223,35 @@ class DesktopApp:
         self.controller.apply_settings(merged)
         self._schedule_save()
 
+    def _preview_appearance(self, appearance: Any) -> None:
+        """The settings panel's live preview: what it changed, over what the overlay changed meanwhile."""
+        edited = self._dialog_base.with_changes(appearance=appearance)
+        self.overlay.apply_appearance(settings_store.merge(self._dialog_base, edited, self.settings).appearance)
+
     def _on_overlay_settings(self, overlay: Any) -> None:
         self._update_settings(overlay=overlay)
         self._sync_dialog()
 
+    def _on_overlay_lines(self, lines: int) -> None:
+        """The overlay's top or bottom edge was dragged to show ``lines`` caption lines."""
+        if lines == self.settings.appearance.lines:
+            return
+        self._update_settings(appearance=dataclasses.replace(self.settings.appearance, lines=lines))
+        d = self.settings_dialog
+        if d is not None and hasattr(d, "flush"):
+            d.flush()  # edits still waiting in the panel are merged in first: the sync below would drop them
+        self._sync_dialog()
+
     def _sync_dialog(self) -> None:
         d = self.settings_dialog
-        if d is not None and hasattr(d, "set_settings"):
+        if d is None:
+            return
+        page = getattr(d, "appearance_page", None)
+        lines = self.settings.appearance.lines
+        if page is not None and page.appearance().lines != lines:
+            # The panel's own sync takes overlay changes only; the line count is an appearance field.
+            page.set_appearance(dataclasses.replace(page.appearance(), lines=lines), emit=False)
+        if hasattr(d, "set_settings"):
             d.set_settings(self.settings)
             self._dialog_base = d.settings() if hasattr(d, "settings") else self.settings
 

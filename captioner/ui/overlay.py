@@ -1,6 +1,7 @@
 """The caption overlay window: frameless, translucent, always on top, and never takes focus.
 
-This module owns how the window behaves: its flags, click-through, drag to move and edges to resize, the
+This module owns how the window behaves: its flags, click-through, drag to move and edges to resize (the
+left/right edges set the width, the top/bottom edges the number of caption lines), the
 top/bottom presets and the saved geometry per screen, and the state it shows. Captions are fed in as
 transcript changes and laid out by :mod:`captioner.ui.overlay_layout` (committed words never move while
 the interim text after them changes); rows roll up one at a time and clear after an idle time, but never
@@ -25,6 +26,9 @@ from captioner.ui.overlay_paint import OverlayPainter
 
 EDGE = 8  # px from the border where a press resizes instead of moving
 MIN_WIDTH = 240
+MIN_LINES, MAX_LINES = 1, 5
+QWIDGETSIZE_MAX = (1 << 24) - 1
+VERTICAL = Qt.Edge.TopEdge | Qt.Edge.BottomEdge
 
 
 def screen_key(screen: QScreen) -> str:
@@ -55,6 +59,7 @@ class CaptionOverlay(QWidget):
 
     click_through_changed = Signal(bool)
     overlay_settings_changed = Signal(object)  # OverlaySettings, after a move/resize/preset/lock
+    lines_changed = Signal(int)  # the number of caption lines, set by dragging the top or bottom edge
 
     def __init__(self, appearance: Appearance, overlay: OverlaySettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -186,6 +191,33 @@ class CaptionOverlay(QWidget):
         self._reflow()
         self.update()
 
+    def set_lines(self, lines: int, *, keep_bottom: bool = False) -> None:
+        """Show ``lines`` caption rows (clamped to 1–5) and take their height, keeping the top edge where it
+        is (or the bottom edge, when the top one is being dragged). Emits :attr:`lines_changed`."""
+        lines = max(MIN_LINES, min(MAX_LINES, lines))
+        if lines == self.appearance.lines:
+            return
+        self.painter.set_appearance(dataclasses.replace(self.appearance, lines=lines))
+        h = self.painter.needed_height()
+        r = self.geometry()
+        if keep_bottom:
+            r.setTop(r.bottom() + 1 - h)
+        else:
+            r.setHeight(h)
+        # One geometry change, not a resize and then a move: lift the fixed height, set, fix it again.
+        self.setMinimumHeight(0)
+        self.setMaximumHeight(QWIDGETSIZE_MAX)
+        self.setGeometry(r)
+        self.setFixedHeight(h)
+        self.update()
+        self.lines_changed.emit(lines)
+
+    def lines_for_height(self, height: int) -> int:
+        """The line count (1–5) whose window height is nearest to ``height``."""
+        row = self.painter.row_height()
+        chrome = self.painter.needed_height() - self.appearance.lines * row  # padding and the status row
+        return max(MIN_LINES, min(MAX_LINES, round((height - chrome) / row)))
+
     def _reflow(self) -> None:
         self.layout_.set_max_width(self.painter.max_text_width(self.width()), self.painter.measure)
 
@@ -295,11 +327,14 @@ class CaptionOverlay(QWidget):
 
     def _edges_at(self, pos: QPoint) -> Qt.Edge | None:
         edges = Qt.Edge(0)
-        # The height follows the number of lines and the font; only the width is resized by hand.
         if pos.x() < EDGE:
             edges |= Qt.Edge.LeftEdge
         elif pos.x() >= self.width() - EDGE:
             edges |= Qt.Edge.RightEdge
+        if pos.y() < EDGE:
+            edges |= Qt.Edge.TopEdge
+        elif pos.y() >= self.height() - EDGE:
+            edges |= Qt.Edge.BottomEdge
         return edges if edges != Qt.Edge(0) else None
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -310,7 +345,14 @@ class CaptionOverlay(QWidget):
         self._interacting = True
         handle = self.windowHandle()
         # The compositor's own move/resize works everywhere, Wayland included; fall back to doing it by hand.
-        if handle is not None and (handle.startSystemResize(edges) if edges else handle.startSystemMove()):
+        # The height is a whole number of caption lines, which the compositor cannot snap to: the top and
+        # bottom edges (and the corners) are always resized by hand, the drag choosing the line count.
+        by_hand = edges is not None and bool(edges & VERTICAL)
+        if (
+            handle is not None
+            and not by_hand
+            and (handle.startSystemResize(edges) if edges else handle.startSystemMove())
+        ):
             self._press = None
             self._save_timer.start()
             return
@@ -331,7 +373,14 @@ class CaptionOverlay(QWidget):
             r.setLeft(min(r.left() + delta.x(), r.right() - MIN_WIDTH))
         if edges & Qt.Edge.RightEdge:
             r.setRight(max(r.right() + delta.x(), r.left() + MIN_WIDTH))
+        r.moveTop(self.y())  # the height is the line count's, set below: keep it as it is now
+        r.setHeight(self.height())
         self.setGeometry(r)
+        if edges & VERTICAL:
+            # The line count nearest to the height the edge was dragged to; the window takes that count's
+            # height, keeping the opposite edge where it was.
+            dy = delta.y() if edges & Qt.Edge.BottomEdge else -delta.y()
+            self.set_lines(self.lines_for_height(rect.height() + dy), keep_bottom=bool(edges & Qt.Edge.TopEdge))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._press is not None:
@@ -361,4 +410,12 @@ class CaptionOverlay(QWidget):
 
 
 def _cursor_for(edges: Qt.Edge | None) -> Qt.CursorShape:
-    return Qt.CursorShape.SizeAllCursor if edges is None else Qt.CursorShape.SizeHorCursor
+    if edges is None:
+        return Qt.CursorShape.SizeAllCursor
+    vertical = bool(edges & VERTICAL)
+    if not edges & (Qt.Edge.LeftEdge | Qt.Edge.RightEdge):
+        return Qt.CursorShape.SizeVerCursor
+    if not vertical:
+        return Qt.CursorShape.SizeHorCursor
+    falling = edges in (Qt.Edge.TopEdge | Qt.Edge.LeftEdge, Qt.Edge.BottomEdge | Qt.Edge.RightEdge)
+    return Qt.CursorShape.SizeFDiagCursor if falling else Qt.CursorShape.SizeBDiagCursor
