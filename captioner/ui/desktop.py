@@ -246,11 +246,6 @@ class DesktopApp:
         d = self.settings_dialog
         if d is None:
             return
-        page = getattr(d, "appearance_page", None)
-        lines = self.settings.appearance.lines
-        if page is not None and page.appearance().lines != lines:
-            # The panel's own sync takes overlay changes only; the line count is an appearance field.
-            page.set_appearance(dataclasses.replace(page.appearance(), lines=lines), emit=False)
         if hasattr(d, "set_settings"):
             d.set_settings(self.settings)
             self._dialog_base = d.settings() if hasattr(d, "settings") else self.settings

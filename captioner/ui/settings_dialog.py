@@ -93,7 +93,11 @@ class SettingsDialog(QDialog):
         return clamp(s)
 
     def set_settings(self, settings: Settings) -> None:
-        """Take changes made elsewhere (e.g. overlay geometry or click-through toggled from the tray)."""
+        """Take changes made elsewhere: overlay geometry, click-through toggled from the tray, the number of
+        lines changed by resizing the overlay. Other edits waiting in the panel are kept."""
+        look = self.appearance_page
+        if look.appearance().lines != settings.appearance.lines:
+            look.set_appearance(dataclasses.replace(look.appearance(), lines=settings.appearance.lines), emit=False)
         page = self.overlay_page
         for box, value in (
             (page.click_through, settings.overlay.click_through),
