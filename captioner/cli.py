@@ -335,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     try:
         if args.self_test:
-            from captioner.selftest import run_self_test
+            from captioner.ui.selftest import run_self_test
 
             return run_self_test(out, err)
         if args.command is None:
