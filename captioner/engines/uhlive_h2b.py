@@ -19,22 +19,23 @@ sans-IO :class:`~uhlive.stream.recognition.Recognizer`; the websocket I/O is our
   and ``CLOSE`` → ``CLOSED``.
 
 There are no interim words: this API returns one result per recognition.
+
+This module owns the websocket runner and the engine class (options, capabilities, live updates);
+the pure protocol part (parameters, session state, event parsing, results) is in
+:mod:`captioner.engines.uhlive_h2b_protocol`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from typing import Any
 
 from uhlive.stream.recognition import (
     Closed,
-    CompletionCause,
     InvalidParamValue,
     MethodFailed,
     MethodNotAllowed,
@@ -48,14 +49,13 @@ from uhlive.stream.recognition import (
     Stopped,
     build_connection_request,
 )
-from uhlive.stream.recognition.events import EVENT_MAP, Event
+from uhlive.stream.recognition.events import Event
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, SpeechStarted, Status
 from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
-from captioner.engines.timeline import AudioTimeline
 from captioner.engines.uhlive_auth import access_token
 from captioner.engines.uhlive_common import (
     AUTH_ENDPOINT_OPTION,
@@ -71,51 +71,24 @@ from captioner.engines.uhlive_common import (
     api_base,
     auth_endpoint,
     closed_failure,
-    int_option,
     open_socket,
     paced_frames,
     raise_sender_error,
-    split_language,
     word_boost_warnings,
+)
+from captioner.engines.uhlive_h2b_protocol import (
+    GRAMMAR,
+    SPEAKING,
+    SessionState,
+    describe,
+    parse_event,
+    recognition_final,
+    session_params,
 )
 
 log = logging.getLogger(__name__)
 
 WHAT = "the Uhlive H2B server"
-GRAMMAR = "builtin:speech/transcribe"
-DEFAULT_SILENCE_MS = 800
-SPEAKING = "…"
-"""Text of the interim line shown between START-OF-INPUT and the result."""
-
-_QUIET = {CompletionCause.NoInputTimeout, CompletionCause.NoMatch, CompletionCause.NoMatchMaxtime}
-_REFUSED = {CompletionCause.LanguageUnsupported}
-_BROKEN = {CompletionCause.GramDefinitionFailure, CompletionCause.GramLoadFailure}
-
-
-@dataclass
-class _State:
-    """Shared by the audio sender and the event reader (one event loop, no locks needed)."""
-
-    armed: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set while a RECOGNIZE has been written and its recognition has not completed."""
-    audio_done: asyncio.Event = field(default_factory=asyncio.Event)
-    speech_open: bool = False
-    audio_start: float | None = None
-    wall_start: float = 0.0
-    sent_until: float = 0.0
-    bytes_sent: int = 0
-    pad_seconds: float = 0.0
-    timeline: AudioTimeline = field(default_factory=AudioTimeline)
-    """Where the audio sent sits on the source timeline (across pauses skipped to catch up)."""
-
-    def to_source(self, epoch_ms: object, lo: float, *, end: bool = False) -> float | None:
-        """Source time of a server timestamp (epoch ms of the audio stream: wall clock at 1x)."""
-        if self.audio_start is None or not isinstance(epoch_ms, int | float) or isinstance(epoch_ms, bool):
-            return None
-        t = self.timeline.to_source(float(epoch_ms) / 1000.0 - self.wall_start, end=end)
-        if t is None:
-            return None
-        return round(min(max(t, lo, self.audio_start), self.sent_until), 3)
 
 
 class UhliveH2BEngine(Engine):
@@ -171,25 +144,9 @@ class UhliveH2BEngine(Engine):
         super().__init__(options, credentials)
         self.base_url = api_base(options)
         self.auth_url = auth_endpoint(options)
-        self._params = self._session_params(options)
+        self._params = session_params(options)
         self._override: dict[str, Any] = {}
         self._utterance = 0
-
-    @staticmethod
-    def _session_params(options: EngineOptions) -> dict[str, Any]:
-        lang, _country = split_language(options.language)  # checks that Uhlive offers it
-        region = (options.language or "").replace("_", "-").partition("-")[2]
-        extra: Mapping[str, str] = options.extra
-        silence = options.silence_ms if options.silence_ms is not None else DEFAULT_SILENCE_MS
-        if not 100 <= silence <= 20_000:
-            raise ValueError("the Uhlive H2B silence threshold must be between 100 and 20000 ms")
-        language = extra.get("speech_language") or (f"{lang}-{region.upper()}" if region else lang)
-        return {
-            "speech_language": language,
-            "speech_complete_timeout": silence,
-            "no_input_timeout": int_option(extra, "no_input_timeout", 30_000, 1_000, 600_000),
-            "recognition_timeout": int_option(extra, "recognition_timeout", 30_000, 2_000, 600_000),
-        }
 
     @classmethod
     def check_available(cls) -> tuple[bool, str]:
@@ -208,7 +165,7 @@ class UhliveH2BEngine(Engine):
         if options.endpoint != self.options.endpoint or dict(options.extra) != dict(self.options.extra):
             return False
         try:
-            params = self._session_params(options)
+            params = session_params(options)
         except ValueError:
             return False
         self._override = {k: v for k, v in params.items() if self._params.get(k) != v}
@@ -221,7 +178,7 @@ class UhliveH2BEngine(Engine):
         _sdk_url, headers = build_connection_request(token)
         ws = await open_socket(f"{self.base_url}/bots", WHAT, headers)
         recognizer = Recognizer()
-        state = _State()
+        state = SessionState()
         sender: asyncio.Task[None] | None = None
         try:
             await self._send_text(
@@ -265,26 +222,26 @@ class UhliveH2BEngine(Engine):
                 raise EngineFailure(f"{WHAT} did not answer ({kind.__name__})", retryable=True) from None
             except ConnectionClosed as exc:
                 raise closed_failure(exc, WHAT, "while opening the session") from None
-            event = _parse(recognizer, raw)
+            event = parse_event(recognizer, raw)
             if event is None:
                 continue
             if isinstance(event, kind):
                 return event
             if isinstance(event, InvalidParamValue | MissingParam | MethodFailed | MethodNotValid):
                 raise EngineFailure(
-                    f"Uhlive refused the session settings: {_describe(event)}", retryable=False, refused=True
+                    f"Uhlive refused the session settings: {describe(event)}", retryable=False, refused=True
                 )
             if isinstance(event, MethodNotAllowed):
-                raise EngineFailure(f"Uhlive H2B protocol error: {_describe(event)}", retryable=True)
+                raise EngineFailure(f"Uhlive H2B protocol error: {describe(event)}", retryable=True)
             log.debug("Uhlive H2B event while waiting for %s: %s", kind.__name__, type(event).__name__)
 
-    async def _recognize(self, ws: ClientConnection, recognizer: Recognizer, state: _State) -> None:
+    async def _recognize(self, ws: ClientConnection, recognizer: Recognizer, state: SessionState) -> None:
         """Start the next recognition and let audio flow into it."""
         await self._send_text(ws, recognizer.recognize(GRAMMAR, **self._override))
         state.armed.set()
 
     async def _send_audio(
-        self, ws: ClientConnection, recognizer: Recognizer, audio: AsyncIterator[AudioChunk], state: _State
+        self, ws: ClientConnection, recognizer: Recognizer, audio: AsyncIterator[AudioChunk], state: SessionState
     ) -> None:
         pacer = Pacer()
         try:
@@ -310,7 +267,7 @@ class UhliveH2BEngine(Engine):
         self,
         ws: ClientConnection,
         recognizer: Recognizer,
-        state: _State,
+        state: SessionState,
         pcm: bytes,
         start: float | None,
         segments: tuple[tuple[float, float], ...] = (),
@@ -327,7 +284,7 @@ class UhliveH2BEngine(Engine):
             state.sent_until = end if end is not None else start + len(pcm) / BYTES_PER_SECOND
 
     async def _read(
-        self, ws: ClientConnection, recognizer: Recognizer, state: _State, sender: asyncio.Task[None]
+        self, ws: ClientConnection, recognizer: Recognizer, state: SessionState, sender: asyncio.Task[None]
     ) -> AsyncIterator[EngineEvent]:
         loop = asyncio.get_running_loop()
         done_waiter = asyncio.ensure_future(state.audio_done.wait())
@@ -364,7 +321,7 @@ class UhliveH2BEngine(Engine):
                     raise closed_failure(exc, WHAT) from None
                 finally:
                     recv = None
-                event = _parse(recognizer, raw)
+                event = parse_event(recognizer, raw)
                 if event is None:
                     continue
                 if isinstance(event, StartOfInput):
@@ -382,7 +339,9 @@ class UhliveH2BEngine(Engine):
                         await self._send_text(ws, recognizer.close())
                     else:
                         await self._recognize(ws, recognizer, state)  # at once: no audio between the two
-                    final = self._result(event, raw, state, lo, shown)
+                    final = recognition_final(
+                        event, raw, state, lo, shown, next_id=str(self._utterance), engine_id=self.id
+                    )
                     shown = None
                     if final is not None:
                         self._utterance += 1
@@ -397,79 +356,14 @@ class UhliveH2BEngine(Engine):
                     return
                 elif isinstance(event, MethodNotAllowed) and finishing:
                     # A STOP that crossed the last RECOGNITION-COMPLETE: nothing to stop any more.
-                    log.debug("Uhlive H2B: %s", _describe(event))
+                    log.debug("Uhlive H2B: %s", describe(event))
                 elif isinstance(
                     event, MethodNotAllowed | MethodNotValid | MethodFailed | InvalidParamValue | MissingParam
                 ):
-                    raise EngineFailure(f"Uhlive H2B error: {_describe(event)}", retryable=True)
+                    raise EngineFailure(f"Uhlive H2B error: {describe(event)}", retryable=True)
                 else:
                     log.debug("Uhlive H2B event %s", type(event).__name__)
         finally:
             done_waiter.cancel()
             if recv is not None:
                 recv.cancel()
-
-    def _result(
-        self, event: RecognitionComplete, raw: str | bytes, state: _State, lo: float, shown: str | None
-    ) -> Final | None:
-        cause = event.completion_cause
-        if cause in _REFUSED:
-            raise EngineFailure(f"Uhlive refused the language: {_describe(event)}", retryable=False, refused=True)
-        if cause in _BROKEN:
-            raise EngineFailure(f"Uhlive H2B grammar error: {_describe(event)}", retryable=False)
-        if cause == CompletionCause.Error:
-            raise EngineFailure(f"Uhlive H2B recognition error: {_describe(event)}", retryable=True)
-        body = event.body
-        text = " ".join(body.asr.transcript.split()) if body is not None and body.asr is not None else ""
-        line_id = shown if shown is not None else str(self._utterance)
-        if not text:
-            if cause not in _QUIET and cause is not None:
-                log.info("Uhlive H2B recognition ended without text (%s)", cause.value)
-            # A quiet re-arm; close the "…" line if one was shown.
-            return Final(line_id, "", self.id, None, None) if shown is not None else None
-        start = end = None
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            asr = json.loads(raw)["body"]["asr"]
-            start = state.to_source(asr.get("start"), lo)
-            end = state.to_source(asr.get("end"), lo, end=True)
-        if end is None:
-            end = state.sent_until if state.audio_start is not None else None
-        if start is None and state.audio_start is not None:
-            start = lo
-        return Final(line_id, text, self.id, start, end)
-
-
-def _parse(recognizer: Recognizer, raw: str | bytes) -> Event | None:
-    """The SDK's parse of ``raw``; unknown or malformed events are logged and skipped (``None``)."""
-    if isinstance(raw, bytes):
-        log.debug("skipping a binary frame from the server (%d bytes)", len(raw))
-        return None
-    try:
-        data = json.loads(raw)
-        name = data["event"]
-    except (ValueError, KeyError, TypeError):
-        log.warning("skipping a malformed Uhlive H2B message")
-        return None
-    if name not in EVENT_MAP:
-        log.info("skipping unknown Uhlive H2B event %r", name)
-        return None
-    try:
-        return recognizer.receive(raw)
-    except (ValueError, KeyError, TypeError) as exc:
-        if name == "RECOGNITION-COMPLETE" and isinstance(data, dict):
-            # e.g. a completion cause this SDK does not know: keep the protocol state right.
-            log.warning("Uhlive H2B result with an unknown completion cause (%s)", exc.__class__.__name__)
-            data["completion_cause"] = None
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                return recognizer.receive(json.dumps(data))
-        log.warning("skipping a malformed Uhlive H2B %r event (%s)", name, exc.__class__.__name__)
-        return None
-
-
-def _describe(event: Event) -> str:
-    parts = [type(event).__name__]
-    if event.completion_cause is not None:
-        parts.append(event.completion_cause.value)
-    if event.completion_reason:
-        parts.append(str(event.completion_reason)[:200])
-    return ": ".join(parts)
