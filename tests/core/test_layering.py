@@ -29,6 +29,7 @@ OPTIONAL_CORE = [
     "captioner.engines.assemblyai",
     "captioner.engines.uhlive_conversation",
     "captioner.engines.uhlive_h2b",
+    "captioner.engines.uhlive_h2b_protocol",
     "captioner.audio.mic",
     "captioner.audio.system",
     "captioner.audio.devices",
