@@ -44,6 +44,9 @@ class EngineFailure(Exception):
     ``retryable`` is ``True`` for transient trouble (network drop, server
     error) and ``False`` when retrying cannot help (bad credentials, bad
     options). ``refused`` marks a refusal by the service (CLI exit 3).
+    ``fallback`` names a registered engine the session switches to instead of
+    retrying this one (e.g. the neural engine cannot keep up or cannot load its
+    model: the light ``local`` engine takes over, and the user is told why).
     """
 
     def __init__(
@@ -53,12 +56,14 @@ class EngineFailure(Exception):
         retryable: bool,
         refused: bool = False,
         code: int | None = None,
+        fallback: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.refused = refused
         self.code = code
+        self.fallback = fallback
 
 
 class EngineUnavailable(Exception):
