@@ -49,7 +49,7 @@ def cpu_seconds() -> float:
 async def client_ours(url: str, wav: str) -> dict[str, object]:
     from captioner.audio.file import WavFileSource
     from captioner.captions.events import Final, Interim
-    from captioner.engines.assemblyai import AssemblyAIEngine, Trace
+    from captioner.engines.assemblyai.engine import AssemblyAIEngine, Trace
     from captioner.engines.base import Credentials, EngineOptions
 
     engine = AssemblyAIEngine(EngineOptions(endpoint=url), Credentials(api_key=KEY))
@@ -142,8 +142,8 @@ def child(which: str, url: str, wav: str) -> None:
 async def parent(seconds: float, as_json: bool) -> None:
     from captioner.audio.base import to_pcm16
     from captioner.audio.file import read_wav
-    from tests.assemblyai.fake_server import FakeAssemblyAI, make_turn
-    from tests.speech import TRANSCRIPTS, speech_wav
+    from tests.support.fakes.assemblyai import FakeAssemblyAI, make_turn
+    from tests.support.speech import TRANSCRIPTS, speech_wav
 
     src = speech_wav("two_cities.wav")
     samples, rate = read_wav(src)

@@ -35,7 +35,7 @@ from captioner.audio import mic
 from captioner.audio.base import AudioChunk
 from captioner.audio.file import read_wav
 from captioner.audio.mic import MicrophoneSource
-from tests.speech import speech_wav
+from tests.support.speech import speech_wav
 
 RATE = 16000
 

@@ -36,10 +36,10 @@ from captioner.audio.base import AudioChunk  # noqa: E402
 from captioner.audio.file import WavFileSource  # noqa: E402
 from captioner.captions.events import Final, Interim, SpeechStarted  # noqa: E402
 from captioner.engines.base import EngineOptions  # noqa: E402
-from captioner.engines.local import LocalEngine  # noqa: E402
-from captioner.engines.local_recognizer import Recognizer  # noqa: E402
-from captioner.engines.local_settings import LocalSettings  # noqa: E402
-from tests.speech import TRANSCRIPTS, speech_wav, wer  # noqa: E402
+from captioner.engines.local.engine import LocalEngine  # noqa: E402
+from captioner.engines.local.recognizer import Recognizer  # noqa: E402
+from captioner.engines.local.settings import LocalSettings  # noqa: E402
+from tests.support.speech import TRANSCRIPTS, speech_wav, wer  # noqa: E402
 
 CHUNK = 1600  # samples: 100 ms blocks, a typical microphone block size
 

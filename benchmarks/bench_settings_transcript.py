@@ -52,7 +52,7 @@ def main() -> int:
     from captioner.captions.export import EXPORTERS
     from captioner.captions.transcript import Transcript
     from captioner.settings import Settings
-    from captioner.ui.settings_dialog import SettingsDialog
+    from captioner.ui.settings.dialog import SettingsDialog
     from captioner.ui.transcript_window import TranscriptWindow
 
     print(f"Python {sys.version.split()[0]}, Qt platform {app.platformName()}, {os.cpu_count()} CPUs")
@@ -129,7 +129,7 @@ def main() -> int:
     for i in range(args.lines):
         text = " ".join(words[(i + k) % len(words)] for k in range(10)) + f" {i}"
         t0 = time.perf_counter()
-        transcript.apply(Final(f"1-{i}", text, "local", start=i * 2.0, end=i * 2.0 + 1.8))
+        transcript.apply(Final(line_id=f"1-{i}", text=text, engine="local", start=i * 2.0, end=i * 2.0 + 1.8))
         per_line.append(time.perf_counter() - t0)
         if i % 200 == 0:
             app.processEvents()

@@ -90,7 +90,9 @@ def child_repaint(n: int) -> None:
         words.append(TEXT[i % len(TEXT)])
         final = len(words) >= 9
         text = " ".join(words)
-        change = Change("commit" if final else "interim", Line(str(line), text, final, "bench"))
+        change = Change(
+            kind="commit" if final else "interim", line=Line(line_id=str(line), text=text, final=final, engine="bench")
+        )
         painted[0] = 0.0
         t0 = time.perf_counter()
         ov.on_change(change)
@@ -204,7 +206,7 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     quick = "--quick" in sys.argv
     reps, n = (3, 200) if quick else (7, 600)
-    from tests.speech import speech_wav
+    from tests.support.speech import speech_wav
 
     wav = speech_wav("two_cities.wav")
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {os.uname().machine}")

@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from captioner.audio.file import WavFileSource
 from captioner.captions.events import CaptionEvent, Final
 from captioner.engines.base import Credentials, Engine, EngineOptions
-from captioner.engines.uhlive_conversation import UhliveConversationEngine
-from captioner.engines.uhlive_h2b import UhliveH2BEngine
-from captioner.session import Session
-from tests.uhlive.fakes import FakeConversationServer, FakeH2BServer, FakeTokenServer, tone_wav
+from captioner.engines.uhlive.conversation import UhliveConversationEngine
+from captioner.engines.uhlive.h2b import UhliveH2BEngine
+from captioner.session.session import Session
+from tests.support.fakes.uhlive import FakeConversationServer, FakeH2BServer, FakeTokenServer, tone_wav
 
 
 async def run(engine_cls: type[Engine], wav: Path, seconds: float, silence_ms: int) -> None:

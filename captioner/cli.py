@@ -25,11 +25,11 @@ from captioner import secrets as secret_store
 from captioner.audio.base import AudioError
 from captioner.captions.events import AudioLevel, CaptionEvent
 from captioner.captions.transcript import Transcript
+from captioner.captions.writers import FORMATS, make_writer, render_transcript
 from captioner.engines import registry
 from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
 from captioner.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
-from captioner.output import FORMATS, make_writer, render_transcript
-from captioner.session import RetryPolicy, Session
+from captioner.session.session import RetryPolicy, Session
 
 log = logging.getLogger("captioner")
 

@@ -7,7 +7,7 @@ caption in time.
 
 Every caption line has a stable ``line_id``; a later event with the same id
 replaces the earlier one (interim → interim, interim → final, final → a later
-formatted final). Ids are unique for the life of a :class:`~captioner.session.Session`.
+formatted final). Ids are unique for the life of a :class:`~captioner.session.session.Session`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Interim:
     """A caption line still being spoken; replaces any earlier interim of ``line_id``.
 
@@ -31,6 +31,8 @@ class Interim:
     start: float | None = None
     end: float | None = None
     tail: str = ""
+    speaker: str | None = None
+    """Who is speaking (see :class:`Final`)."""
 
     @property
     def stable(self) -> str:
@@ -40,7 +42,7 @@ class Interim:
         return self.text
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Final:
     """A committed caption line. A later ``Final`` with the same id replaces the text."""
 
@@ -50,9 +52,13 @@ class Final:
     start: float | None = None
     end: float | None = None
     formatted: bool = True
+    speaker: str | None = None
+    """Who spoke: ``"You"`` / ``"Others"`` in meeting mode (microphone / system audio), or a diarising
+    engine's label (``"A"``, ``"B"``…); ``None`` when unknown. Views show it only when a transcript has more
+    than one speaker."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SpeechStarted:
     """The engine detected the start of speech (before any words)."""
 
@@ -71,7 +77,7 @@ class EngineState(enum.Enum):
     STOPPED = "stopped"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Status:
     """Engine or session state change, with a human-readable message."""
 
@@ -80,7 +86,7 @@ class Status:
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EngineError:
     """Something went wrong. ``retryable`` tells whether the session will try again."""
 
@@ -90,7 +96,7 @@ class EngineError:
     code: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Usage:
     """What one engine session consumed (e.g. AssemblyAI's ``Termination``)."""
 
@@ -101,7 +107,7 @@ class Usage:
     extra: tuple[tuple[str, str], ...] = field(default=())
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Notice:
     """A non-fatal notice the user should see (e.g. word boost not supported)."""
 
@@ -109,7 +115,7 @@ class Notice:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AudioLevel:
     """Audio arriving from the source: level, dropped blocks, and caption lag.
 

@@ -6,25 +6,27 @@
   formatted version of the same turn); it never adds a line.
 
 History is bounded in memory; every final is appended to an autosave file
-(one JSON object per line, flushed at once) so a crash loses nothing. A
+(one JSON object per line, written to the OS at once, so even ``kill -9`` loses
+nothing; :mod:`~captioner.captions.autosave` syncs it to disk off the caller's
+thread). A
 replacement final is appended too (same id): readers keep the last one.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import Literal
 
+from captioner.captions.autosave import AutosaveFile
 from captioner.captions.events import CaptionEvent, Final, Interim
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Line:
     """One caption line as views show it."""
 
@@ -37,9 +39,14 @@ class Line:
     tail: str = ""
     wall_time: float = 0.0
     """``time.time()`` when the line was first seen (for transcript timestamps)."""
+    speaker: str | None = None
+    """Who spoke (:attr:`~captioner.captions.events.Final.speaker`)."""
 
 
-@dataclass(frozen=True, slots=True)
+ChangeKind = Literal["interim", "commit", "revise", "drop"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Change:
     """What one event did to the transcript: views redraw ``line``.
 
@@ -48,7 +55,7 @@ class Change:
     ``"drop"`` (an interim line was abandoned, e.g. after a reconnect).
     """
 
-    kind: str
+    kind: ChangeKind
     line: Line
 
 
@@ -64,7 +71,7 @@ class Transcript:
         self._max_lines = max_lines
         self._listeners: list[Listener] = []
         self._autosave_path = autosave
-        self._autosave: IO[str] | None = None
+        self._autosave: AutosaveFile | None = None
         self.revisions: deque[Change] = deque(maxlen=100)
 
     # -- listeners -------------------------------------------------------------------------
@@ -92,19 +99,20 @@ class Transcript:
             return None
         old = self._live.get(ev.line_id)
         line = Line(
-            ev.line_id,
-            ev.text,
-            False,
-            ev.engine,
-            ev.start if ev.start is not None or old is None else old.start,
-            ev.end,
-            ev.tail,
-            old.wall_time if old else time.time(),
+            line_id=ev.line_id,
+            text=ev.text,
+            final=False,
+            engine=ev.engine,
+            start=ev.start if ev.start is not None or old is None else old.start,
+            end=ev.end,
+            tail=ev.tail,
+            wall_time=old.wall_time if old else time.time(),
+            speaker=ev.speaker,
         )
         if old == line:
             return None
         self._live[ev.line_id] = line
-        change = Change("interim", line)
+        change = Change(kind="interim", line=line)
         self._notify(change)
         return change
 
@@ -115,25 +123,35 @@ class Transcript:
         start = ev.start
         if start is None:
             start = old.start if old else live.start if live else None
-        line = Line(ev.line_id, ev.text, True, ev.engine, start, ev.end, "", wall)
+        speaker = ev.speaker if ev.speaker is not None else old.speaker if old else live.speaker if live else None
+        line = Line(
+            line_id=ev.line_id,
+            text=ev.text,
+            final=True,
+            engine=ev.engine,
+            start=start,
+            end=ev.end,
+            wall_time=wall,
+            speaker=speaker,
+        )
         if old is not None:
-            if old.text == line.text and old.start == line.start and old.end == line.end:
+            if (old.text, old.start, old.end, old.speaker) == (line.text, line.start, line.end, line.speaker):
                 return None
             self._final[ev.line_id] = line
-            change = Change("revise", line)
+            change = Change(kind="revise", line=line)
             self.revisions.append(change)
         else:
             if not line.text.strip():
                 # An empty final just closes an interim (e.g. noise that decoded to nothing).
                 if live is not None:
-                    change = Change("drop", live)
+                    change = Change(kind="drop", line=live)
                     self._notify(change)
                     return change
                 return None
             self._final[ev.line_id] = line
             while len(self._final) > self._max_lines:
                 self._final.popitem(last=False)
-            change = Change("commit", line)
+            change = Change(kind="commit", line=line)
         self._save(line)
         self._notify(change)
         return change
@@ -143,7 +161,7 @@ class Transcript:
         changes = []
         for line_id in [i for i in self._live if i.startswith(prefix)]:
             line = self._live.pop(line_id)
-            change = Change("drop", line)
+            change = Change(kind="drop", line=line)
             self._notify(change)
             changes.append(change)
         return changes
@@ -173,9 +191,8 @@ class Transcript:
         if self._autosave_path is None:
             return
         if self._autosave is None:
-            self._autosave_path.parent.mkdir(parents=True, exist_ok=True)
-            self._autosave = open(self._autosave_path, "a", encoding="utf-8")  # noqa: SIM115
-        record = {
+            self._autosave = AutosaveFile(self._autosave_path)
+        record: dict[str, object] = {
             "id": line.line_id,
             "text": line.text,
             "start": line.start,
@@ -183,9 +200,9 @@ class Transcript:
             "engine": line.engine,
             "time": line.wall_time,
         }
-        self._autosave.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._autosave.flush()
-        os.fsync(self._autosave.fileno())
+        if line.speaker is not None:
+            record["speaker"] = line.speaker
+        self._autosave.append(json.dumps(record, ensure_ascii=False))
 
     def close(self) -> None:
         """Close the autosave file (every final is already on disk)."""
@@ -205,14 +222,14 @@ def load_autosave(path: Path) -> list[Line]:
         try:
             r = json.loads(raw)
             line = Line(
-                str(r["id"]),
-                str(r["text"]),
-                True,
-                str(r.get("engine", "")),
-                r.get("start"),
-                r.get("end"),
-                "",
-                float(r.get("time") or 0.0),
+                line_id=str(r["id"]),
+                text=str(r["text"]),
+                final=True,
+                engine=str(r.get("engine", "")),
+                start=r.get("start"),
+                end=r.get("end"),
+                wall_time=float(r.get("time") or 0.0),
+                speaker=str(r["speaker"]) if r.get("speaker") is not None else None,
             )
         except (ValueError, KeyError, TypeError):
             continue

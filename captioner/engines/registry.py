@@ -66,7 +66,7 @@ register(
     EngineInfo(
         id="local",
         name="Local (offline)",
-        module="captioner.engines.local",
+        module="captioner.engines.local.engine",
         class_name="LocalEngine",
         description="PocketSphinx, built in: works offline, no account, English",
     )
@@ -75,7 +75,7 @@ register(
     EngineInfo(
         id="assemblyai",
         name="AssemblyAI Universal-Streaming",
-        module="captioner.engines.assemblyai",
+        module="captioner.engines.assemblyai.engine",
         class_name="AssemblyAIEngine",
         description="AssemblyAI cloud streaming (v3); needs an API key",
         credential_env=("ASSEMBLYAI_API_KEY",),
@@ -85,7 +85,7 @@ register(
     EngineInfo(
         id="uhlive",
         name="Uhlive Stream Conversation",
-        module="captioner.engines.uhlive_conversation",
+        module="captioner.engines.uhlive.conversation",
         class_name="UhliveConversationEngine",
         description="Uhlive live conversation transcription, interim and final results; needs client credentials",
         credential_env=("UHLIVE_CLIENT_ID", "UHLIVE_CLIENT_SECRET"),
@@ -95,7 +95,7 @@ register(
     EngineInfo(
         id="uhlive-h2b",
         name="Uhlive Stream H2B",
-        module="captioner.engines.uhlive_h2b",
+        module="captioner.engines.uhlive.h2b",
         class_name="UhliveH2BEngine",
         description="Uhlive recognition API, one utterance after another (no interim text); needs client credentials",
         credential_env=("UHLIVE_CLIENT_ID", "UHLIVE_CLIENT_SECRET"),

@@ -6,6 +6,6 @@
 * :mod:`captioner.ui.overlay` — the always-on-top caption overlay window (layout in
   :mod:`captioner.ui.overlay_layout`, painting in :mod:`captioner.ui.overlay_paint`);
 * :mod:`captioner.ui.tray` — the tray icon and menu (and a control window without a tray);
-* :mod:`captioner.ui.settings_dialog`, :mod:`captioner.ui.transcript_window` — the settings panel and transcript;
+* :mod:`captioner.ui.settings.dialog`, :mod:`captioner.ui.transcript_window` — the settings panel and transcript;
 * :mod:`captioner.ui.platform` — Wayland detection and the XWayland fallback; :mod:`captioner.ui.icons`.
 """

@@ -1,6 +1,6 @@
 """The one bridge between the caption session (asyncio) and the Qt widgets.
 
-:class:`CaptionController` builds a :class:`~captioner.session.Session` from the
+:class:`CaptionController` builds a :class:`~captioner.session.session.Session` from the
 settings (audio source, engine from the registry, credentials from the keyring
 or environment), runs it as a task on the qasync loop, and re-emits what
 happens as Qt signals. Widgets never touch audio or engines.
@@ -39,7 +39,7 @@ from captioner.captions.events import (
 from captioner.captions.transcript import Transcript
 from captioner.engines import registry
 from captioner.engines.base import Engine, EngineFailure, EngineOptions, EngineUnavailable
-from captioner.session import RetryPolicy, Session
+from captioner.session.session import RetryPolicy, Session
 from captioner.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -159,7 +159,7 @@ class DesktopApp:
         self.overlay.show_notice("Captioner is already running.", 5000)
 
     def open_settings(self) -> Any:
-        from captioner.ui.settings_dialog import SettingsDialog  # on first use: start-up does not pay for it
+        from captioner.ui.settings.dialog import SettingsDialog  # on first use: start-up does not pay for it
 
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.settings)

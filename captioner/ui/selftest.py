@@ -3,7 +3,7 @@
 It starts Qt (offscreen, unless ``CAPTIONER_SELF_TEST_DISPLAY=1`` asks for the
 real display), opens the caption overlay, runs the local engine on the bundled
 speech sample (``resources/samples/beckett.wav``) through a real
-:class:`~captioner.session.Session` and :class:`~captioner.captions.transcript.Transcript`
+:class:`~captioner.session.session.Session` and :class:`~captioner.captions.transcript.Transcript`
 on the qasync event loop the desktop app uses, checks that the overlay received
 the captions, prints them and exits 0. Any failure is one clear line on
 ``err`` and a non-zero exit status (1).
@@ -88,7 +88,7 @@ async def _caption() -> tuple[list[str], str]:
     from captioner.captions.transcript import Change, Transcript
     from captioner.engines import registry
     from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
-    from captioner.session import RetryPolicy, Session
+    from captioner.session.session import RetryPolicy, Session
     from captioner.settings import Appearance, OverlaySettings
 
     sample = resource_path(*SAMPLE)

@@ -14,10 +14,10 @@ from captioner.audio.base import to_pcm16
 from captioner.audio.file import WavFileSource, read_wav
 from captioner.captions.events import CaptionEvent, EngineError, Final, Interim, Notice, Status, Usage
 from captioner.captions.transcript import Transcript
-from captioner.engines.assemblyai import AssemblyAIEngine
+from captioner.engines.assemblyai.engine import AssemblyAIEngine
 from captioner.engines.base import Credentials, EngineOptions
-from captioner.session import RetryPolicy, Session
-from tests.assemblyai.fake_server import FakeAssemblyAI, ScriptTurn, make_turn
+from captioner.session.session import RetryPolicy, Session
+from tests.support.fakes.assemblyai import FakeAssemblyAI, ScriptTurn, make_turn
 
 KEY = "test-key-0123456789abcdef"
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.assemblyai.conftest import KEY, SCRIPT, reference_pcm
-from tests.assemblyai.fake_server import FakeAssemblyAI
+from tests.support.fakes.assemblyai import FakeAssemblyAI
 
 REPO = Path(__file__).resolve().parents[2]
 

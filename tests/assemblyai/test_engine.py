@@ -13,14 +13,14 @@ import pytest
 
 from captioner.audio.file import WavFileSource
 from captioner.captions.events import AudioLevel, EngineError, EngineState, Final, Interim, Notice, Status, Usage
-from captioner.catch_up import CatchUpPolicy
-from captioner.engines.assemblyai import AssemblyAIEngine
-from captioner.engines.assemblyai_audio import mulaw_decode
-from captioner.engines.assemblyai_errors import REJECTED_KEY
+from captioner.engines.assemblyai.audio import mulaw_decode
+from captioner.engines.assemblyai.engine import AssemblyAIEngine
+from captioner.engines.assemblyai.errors import REJECTED_KEY
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
-from captioner.session import RetryPolicy, Session
+from captioner.session.catch_up import CatchUpPolicy
+from captioner.session.session import RetryPolicy, Session
 from tests.assemblyai.conftest import KEY, SCRIPT, RunResult, reference_pcm, run_session, write_noise_wav
-from tests.assemblyai.fake_server import FakeAssemblyAI, Fault, make_turn
+from tests.support.fakes.assemblyai import FakeAssemblyAI, Fault, make_turn
 
 TURN1 = SCRIPT[1].words
 

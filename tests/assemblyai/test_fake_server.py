@@ -23,7 +23,7 @@ from assemblyai.streaming.v3 import (
 )
 
 from tests.assemblyai.conftest import KEY, SCRIPT
-from tests.assemblyai.fake_server import FakeAssemblyAI
+from tests.support.fakes.assemblyai import FakeAssemblyAI
 
 CHUNK = b"\x01\x00" * 800  # 50 ms at 16 kHz
 
@@ -165,7 +165,7 @@ async def test_fake_closes_3007_on_a_short_chunk() -> None:
 
 
 async def test_fake_error_frame_then_3005_reaches_the_sdk() -> None:
-    from tests.assemblyai.fake_server import Fault
+    from tests.support.fakes.assemblyai import Fault
 
     async with FakeAssemblyAI(keys=(KEY,), faults=(Fault(0, 0.2, "error3005"),)) as fake:
         client, got = sdk_client(fake)

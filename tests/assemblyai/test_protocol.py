@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from captioner.captions.events import Final, Interim, Notice, SpeechStarted, Status, Usage
-from captioner.engines.assemblyai import AssemblyAIEngine
-from captioner.engines.assemblyai_audio import MAX_FRAME_BYTES, AudioFramer, mulaw_decode, mulaw_encode
-from captioner.engines.assemblyai_config import normalize_endpoint, parse_config, silence_mapping
-from captioner.engines.assemblyai_errors import failure_for_close, failure_for_http
-from captioner.engines.assemblyai_request import build_url, redact, token_url, update_configuration_message
-from captioner.engines.assemblyai_turns import SessionInfo, TurnTracker
+from captioner.engines.assemblyai.audio import MAX_FRAME_BYTES, AudioFramer, mulaw_decode, mulaw_encode
+from captioner.engines.assemblyai.config import normalize_endpoint, parse_config, silence_mapping
+from captioner.engines.assemblyai.engine import AssemblyAIEngine
+from captioner.engines.assemblyai.errors import failure_for_close, failure_for_http
+from captioner.engines.assemblyai.request import build_url, redact, token_url, update_configuration_message
+from captioner.engines.assemblyai.turns import SessionInfo, TurnTracker
 from captioner.engines.base import Credentials, EngineOptions
 
 
@@ -81,7 +81,7 @@ def test_session_messages() -> None:
     [sp] = tr.receive(json.dumps({"type": "SpeechStarted", "timestamp": 1216, "confidence": 0.9}))
     assert isinstance(sp, SpeechStarted) and sp.at == 3.216
     [u] = tr.receive(json.dumps({"type": "Termination", "audio_duration_seconds": 12, "session_duration_seconds": 13}))
-    assert u == Usage("assemblyai", 12.0, 13.0, "abc") and tr.terminated
+    assert u == Usage(engine="assemblyai", audio_seconds=12.0, session_seconds=13.0, session_id="abc") and tr.terminated
     [n] = tr.receive(json.dumps({"type": "Warning", "warning_code": 1, "warning": "slow down"}))
     assert isinstance(n, Notice) and "slow down" in n.message
     assert tr.receive(json.dumps({"type": "Error", "error_code": 3005, "error": "boom"})) == []
@@ -104,7 +104,9 @@ def test_malformed_or_unknown_messages_are_skipped(raw: str) -> None:
     tr = TurnTracker()
     assert tr.receive(raw) == []
     # …and the tracker keeps working afterwards.
-    assert tr.receive(turn(0, "ok", [("ok", True)], eot=True))[0] == Final("0", "ok", "assemblyai", 0.0, 0.08, False)
+    assert tr.receive(turn(0, "ok", [("ok", True)], eot=True))[0] == Final(
+        line_id="0", text="ok", engine="assemblyai", start=0.0, end=0.08, formatted=False
+    )
 
 
 @pytest.mark.parametrize(

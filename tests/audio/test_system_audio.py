@@ -22,7 +22,7 @@ from captioner.audio.file import read_wav
 from captioner.audio.mic import MicrophoneSource
 from captioner.audio.system import open_system_source
 from tests.audio.conftest import PulseServer
-from tests.speech import speech_wav
+from tests.support.speech import speech_wav
 
 pytestmark = pytest.mark.pulse
 RATE = 16000

@@ -19,7 +19,7 @@ import pytest
 
 from captioner.engines import registry
 from tests.audio.conftest import PulseServer
-from tests.speech import TRANSCRIPTS, speech_wav, wer, words
+from tests.support.speech import TRANSCRIPTS, speech_wav, wer, words
 
 pytestmark = [pytest.mark.pulse, pytest.mark.slow]
 

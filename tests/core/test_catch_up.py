@@ -12,13 +12,13 @@ import re
 
 import pytest
 
-from captioner.backlog import NoiseFloor
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineState, Status
-from captioner.catch_up import CatchUpPolicy
 from captioner.engines.base import EngineFailure, EngineOptions
-from captioner.session import RetryPolicy, Session
-from tests.core.memory_source import PushSource
-from tests.core.scripted_engine import Script, ScriptedCloudEngine, ScriptedEngine
+from captioner.session.backlog import NoiseFloor
+from captioner.session.catch_up import CatchUpPolicy
+from captioner.session.session import RetryPolicy, Session
+from tests.support.memory_source import PushSource
+from tests.support.scripted_engine import Script, ScriptedCloudEngine, ScriptedEngine
 
 SPEED = 16.0
 CHUNK = 0.05

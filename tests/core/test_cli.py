@@ -15,7 +15,7 @@ from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent
 from captioner.engines import registry
 from captioner.engines.base import Capabilities, Engine, EngineFailure
-from tests.core.scripted_engine import Script, ScriptedEngine
+from tests.support.scripted_engine import Script, ScriptedEngine
 
 
 class RefusingEngine(Engine):
@@ -43,7 +43,7 @@ def registered_test_engines() -> Iterator[None]:
     ScriptedEngine.script = Script()
     mod = __name__
     infos = [
-        registry.EngineInfo("scripted", "Scripted", "tests.core.scripted_engine", "ScriptedEngine", "test"),
+        registry.EngineInfo("scripted", "Scripted", "tests.support.scripted_engine", "ScriptedEngine", "test"),
         registry.EngineInfo("refusing", "Refusing", mod, "RefusingEngine", "test", ("TEST_KEY",)),
         registry.EngineInfo("flaky", "Flaky", mod, "FlakyEngine", "test"),
         registry.EngineInfo("missing", "Missing", "captioner_no_such_module", "X", "test"),

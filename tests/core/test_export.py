@@ -8,10 +8,10 @@ from captioner.captions.export import srt_time, to_json, to_srt, to_txt, to_vtt,
 from captioner.captions.transcript import Line
 
 LINES = [
-    Line("1", "It was the best of times,", True, "local", 0.48, 2.2),
-    Line("2", "it was the worst of times.", True, "local", 2.5, 4.015),
-    Line("3", "An hour later.", True, "local", 3723.456, None),
-    Line("4", "   ", True, "local", 3724.0, 3725.0),
+    Line(line_id="1", text="It was the best of times,", final=True, engine="local", start=0.48, end=2.2),
+    Line(line_id="2", text="it was the worst of times.", final=True, engine="local", start=2.5, end=4.015),
+    Line(line_id="3", text="An hour later.", final=True, engine="local", start=3723.456, end=None),
+    Line(line_id="4", text="   ", final=True, engine="local", start=3724.0, end=3725.0),
 ]
 
 EXPECTED_SRT = """1
@@ -51,12 +51,18 @@ def test_vtt() -> None:
 
 
 def test_missing_end_uses_next_start() -> None:
-    lines = [Line("1", "a", True, "e", 1.0, None), Line("2", "b", True, "e", 3.0, 4.0)]
+    lines = [
+        Line(line_id="1", text="a", final=True, engine="e", start=1.0, end=None),
+        Line(line_id="2", text="b", final=True, engine="e", start=3.0, end=4.0),
+    ]
     assert "00:00:01,000 --> 00:00:03,000" in to_srt(lines)
 
 
 def test_missing_start_follows_previous_end() -> None:
-    lines = [Line("1", "a", True, "e", 1.0, 2.0), Line("2", "b", True, "e", None, None)]
+    lines = [
+        Line(line_id="1", text="a", final=True, engine="e", start=1.0, end=2.0),
+        Line(line_id="2", text="b", final=True, engine="e", start=None, end=None),
+    ]
     assert "00:00:02,000 --> 00:00:02,500" in to_srt(lines)
 
 

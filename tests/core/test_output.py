@@ -7,7 +7,7 @@ import json
 
 from captioner.captions.events import EngineError, Final, Interim, Notice
 from captioner.captions.transcript import Transcript
-from captioner.output import JsonlWriter, SrtWriter, TextWriter
+from captioner.captions.writers import JsonlWriter, SrtWriter, TextWriter
 
 
 def feed(writer, events) -> Transcript:  # type: ignore[no-untyped-def]
@@ -21,11 +21,11 @@ def feed(writer, events) -> Transcript:  # type: ignore[no-untyped-def]
 
 
 EVENTS = [
-    Interim("1", "hello", "e", 0.0, 0.5),
-    Interim("1", "hello world", "e", 0.0, 0.9),
-    Final("1", "hello world", "e", 0.0, 1.0, formatted=False),
-    Final("1", "Hello, world.", "e", 0.0, 1.0),
-    Interim("2", "next", "e", 1.2, 1.5),
+    Interim(line_id="1", text="hello", engine="e", start=0.0, end=0.5),
+    Interim(line_id="1", text="hello world", engine="e", start=0.0, end=0.9),
+    Final(line_id="1", text="hello world", engine="e", start=0.0, end=1.0, formatted=False),
+    Final(line_id="1", text="Hello, world.", engine="e", start=0.0, end=1.0),
+    Interim(line_id="2", text="next", engine="e", start=1.2, end=1.5),
 ]
 
 
@@ -51,7 +51,14 @@ def test_text_on_a_terminal_shows_interim_in_place_and_rewrites_a_revision() -> 
 
 def test_jsonl_records() -> None:
     out = io.StringIO()
-    feed(JsonlWriter(out), [*EVENTS, Notice("e", "careful"), EngineError("e", "down", True, 1006)])
+    feed(
+        JsonlWriter(out),
+        [
+            *EVENTS,
+            Notice(engine="e", message="careful"),
+            EngineError(engine="e", message="down", retryable=True, code=1006),
+        ],
+    )
     recs = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [r["type"] for r in recs] == ["interim", "interim", "final", "final", "interim", "status", "error"]
     assert recs[3] == {"type": "final", "id": "1", "text": "Hello, world.", "start": 0.0, "end": 1.0, "engine": "e"}
@@ -61,7 +68,7 @@ def test_jsonl_records() -> None:
 
 def test_srt_stream_prints_the_revised_text_of_a_line() -> None:
     out = io.StringIO()
-    feed(SrtWriter(out), [*EVENTS, Final("2", "Next.", "e", 1.2, 1.6)])
+    feed(SrtWriter(out), [*EVENTS, Final(line_id="2", text="Next.", engine="e", start=1.2, end=1.6)])
     assert out.getvalue() == (
         "1\n00:00:00,000 --> 00:00:01,000\nHello, world.\n\n2\n00:00:01,200 --> 00:00:01,600\nNext.\n\n"
     )

@@ -48,7 +48,7 @@ def test_no_keyring_backend_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch)
         with pytest.raises(secrets.SecretStoreError, match="no system keyring"):
             secrets.store("assemblyai", "api_key", "k")
     finally:
-        from tests.memory_keyring import MemoryKeyring
+        from tests.support.memory_keyring import MemoryKeyring
 
         keyring.set_keyring(MemoryKeyring())
         del old

@@ -9,9 +9,9 @@ import pytest
 
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, EngineState, Status
 from captioner.engines.base import EngineFailure, EngineOptions
-from captioner.session import RetryPolicy, Session
-from tests.core.memory_source import PushSource
-from tests.core.scripted_engine import Script, ScriptedEngine
+from captioner.session.session import RetryPolicy, Session
+from tests.support.memory_source import PushSource
+from tests.support.scripted_engine import Script, ScriptedEngine
 
 FAST = RetryPolicy(initial=0.01, maximum=0.02)
 

@@ -14,7 +14,7 @@ from captioner.audio.base import AudioChunk
 from captioner.audio.file import WavFileSource, read_wav
 from captioner.captions.events import EngineEvent, Final, Interim
 from captioner.engines.base import EngineOptions
-from captioner.engines.local import LocalEngine
+from captioner.engines.local.engine import LocalEngine
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> Path:

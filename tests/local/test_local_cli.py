@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from captioner import cli
-from captioner.engines.local import LocalEngine
+from captioner.engines.local.engine import LocalEngine
 from tests.conftest import REPO
 from tests.local.helpers import clip
-from tests.speech import speech_wav
+from tests.support.speech import speech_wav
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ from captioner.audio.base import AudioChunk
 from captioner.audio.file import WavFileSource
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Notice, SpeechStarted, Status
 from captioner.engines.base import EngineOptions
-from captioner.engines.local import LocalEngine
-from captioner.engines.local_settings import LocalSettings
+from captioner.engines.local.engine import LocalEngine
+from captioner.engines.local.settings import LocalSettings
 from tests.local.helpers import clip, final_text, finals, interims, run_engine, write_wav
-from tests.speech import TRANSCRIPTS, speech_wav, wer
+from tests.support.speech import TRANSCRIPTS, speech_wav, wer
 
 # Measured with the default settings (silence 600 ms) on a 2-core VM: two_cities 0.25-0.27, beckett 0.58-0.83
 # (docs/local-engine.md). Bounds leave room for run-to-run variation (CPU contention changes nothing in a file
@@ -125,7 +125,7 @@ def test_word_boost_adds_an_out_of_vocabulary_word_with_letter_to_sound(heaven_c
 
 
 def test_multi_word_terms_are_boosted_word_by_word() -> None:
-    from captioner.engines.local_decoder import boost_words
+    from captioner.engines.local.decoder import boost_words
 
     assert boost_words(("New  York", "york", "state-of-the-art", "O'Brien")) == [
         "New",

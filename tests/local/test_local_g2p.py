@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from captioner.engines.local_g2p import PHONES, letter_to_sound, spell_out
+from captioner.engines.local.g2p import PHONES, letter_to_sound, spell_out
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ import pytest
 
 from captioner import __version__
 from tests.packaging.conftest import APP_ID, BuiltDeb, Installed, clean_env
-from tests.speech import TRANSCRIPTS, wer, words
+from tests.support.speech import TRANSCRIPTS, wer, words
 
 pytestmark = pytest.mark.slow
 

@@ -191,7 +191,7 @@ def test_resource_path_finds_the_checkout_resources(monkeypatch: pytest.MonkeyPa
 
 
 def test_bundled_sample_is_the_speech_fixture_and_is_attributed() -> None:
-    from tests.speech import speech_wav
+    from tests.support.speech import speech_wav
 
     sample = REPO / "resources" / "samples" / "beckett.wav"
     assert sample.read_bytes() == speech_wav("beckett.wav").read_bytes()
@@ -259,7 +259,7 @@ def test_self_test_from_the_source_checkout(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-    from tests.speech import TRANSCRIPTS, words
+    from tests.support.speech import TRANSCRIPTS, words
 
     heard = set(words(proc.stdout)) & set(words(TRANSCRIPTS["beckett.wav"]))
     assert len(heard) >= 3, f"only {heard} recognised in {proc.stdout!r}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.uhlive.fakes import FakeConversationServer, FakeH2BServer, FakeTokenServer, tone_wav
+from tests.support.fakes.uhlive import FakeConversationServer, FakeH2BServer, FakeTokenServer, tone_wav
 
 # Three utterances (tone bursts) separated by pauses longer than the fakes' end-of-utterance silence.
 PATTERN = [(0, 0.2), (400, 0.5), (0, 0.8), (700, 0.6), (0, 0.8), (1000, 0.4), (0, 0.3)]

@@ -9,7 +9,7 @@ from captioner.audio.file import WavFileSource
 from captioner.captions.events import CaptionEvent, Final
 from captioner.captions.transcript import Transcript
 from captioner.engines.base import Credentials, Engine, EngineOptions
-from captioner.session import RetryPolicy, Session
+from captioner.session.session import RetryPolicy, Session
 
 
 async def run_session(

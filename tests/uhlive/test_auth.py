@@ -7,8 +7,8 @@ import socket
 import pytest
 
 from captioner.engines.base import Credentials, EngineFailure
-from captioner.engines.uhlive_auth import access_token, fetch_token, token_client_id
-from tests.uhlive.fakes import FakeTokenServer
+from captioner.engines.uhlive.auth import access_token, fetch_token, token_client_id
+from tests.support.fakes.uhlive import FakeTokenServer
 
 
 async def test_client_credentials_grant(token_server: FakeTokenServer) -> None:

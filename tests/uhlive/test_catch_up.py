@@ -15,11 +15,11 @@ import pytest
 from captioner.audio.file import WavFileSource
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Status
 from captioner.captions.transcript import Transcript
-from captioner.catch_up import CatchUpPolicy
 from captioner.engines.base import Credentials, EngineOptions
-from captioner.engines.uhlive_conversation import UhliveConversationEngine
-from captioner.session import RetryPolicy, Session
-from tests.uhlive.fakes import FakeConversationServer, FakeTokenServer, burst_times, tone_wav
+from captioner.engines.uhlive.conversation import UhliveConversationEngine
+from captioner.session.catch_up import CatchUpPolicy
+from captioner.session.session import RetryPolicy, Session
+from tests.support.fakes.uhlive import FakeConversationServer, FakeTokenServer, burst_times, tone_wav
 
 # Four utterances, pauses of 1.6 s between them.
 PATTERN = [(0, 0.2), (400, 0.5), (0, 1.6), (700, 0.6), (0, 1.6), (1000, 0.4), (0, 1.6), (1300, 0.5), (0, 0.7)]

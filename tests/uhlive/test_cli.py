@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.fakes.uhlive import FakeConversationServer, FakeH2BServer, FakeTokenServer, burst_times
 from tests.uhlive.conftest import SHORT
-from tests.uhlive.fakes import FakeConversationServer, FakeH2BServer, FakeTokenServer, burst_times
 
 REPO = Path(__file__).resolve().parents[2]
 

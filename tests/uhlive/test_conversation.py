@@ -9,10 +9,10 @@ import pytest
 
 from captioner.captions.events import EngineError, Final, Interim, Status
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
-from captioner.engines.uhlive_conversation import UhliveConversationEngine
-from captioner.session import RetryPolicy
+from captioner.engines.uhlive.conversation import UhliveConversationEngine
+from captioner.session.session import RetryPolicy
+from tests.support.fakes.uhlive import FakeConversationServer, FakeTokenServer, burst_times
 from tests.uhlive.conftest import CUT_BYTES, PATTERN
-from tests.uhlive.fakes import FakeConversationServer, FakeTokenServer, burst_times
 from tests.uhlive.helpers import finals, run_session
 
 EXPECTED = burst_times(PATTERN)

@@ -30,7 +30,7 @@ from uhlive.stream.recognition import (
 )
 from websockets.asyncio.client import connect
 
-from tests.uhlive.fakes import FakeConversationServer, FakeH2BServer, FakeTokenServer, decode_push
+from tests.support.fakes.uhlive import FakeConversationServer, FakeH2BServer, FakeTokenServer, decode_push
 
 # Golden frames from the protocol brief (verified output of SDK 2.1.0).
 GOLDEN_JOIN = (

@@ -8,10 +8,10 @@ import pytest
 
 from captioner.captions.events import EngineError, Final, Interim, SpeechStarted
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
-from captioner.engines.uhlive_h2b import UhliveH2BEngine
-from captioner.session import RetryPolicy
+from captioner.engines.uhlive.h2b import UhliveH2BEngine
+from captioner.session.session import RetryPolicy
+from tests.support.fakes.uhlive import FakeH2BServer, FakeTokenServer, burst_times, tone_wav
 from tests.uhlive.conftest import CUT_BYTES, PATTERN
-from tests.uhlive.fakes import FakeH2BServer, FakeTokenServer, burst_times, tone_wav
 from tests.uhlive.helpers import finals, run_session
 
 EXPECTED = burst_times(PATTERN)

@@ -104,7 +104,7 @@ class FakeEngine(Engine):
         type(self).instances.append(self)
 
     async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
-        yield Status(self.id, EngineState.LISTENING, "ready")
+        yield Status(engine=self.id, state=EngineState.LISTENING, message="ready")
         pending: list[AudioChunk] = []
         line = 0
         async for chunk in audio:
@@ -115,13 +115,13 @@ class FakeEngine(Engine):
                 type(self).fail_with = None
                 raise failure
             text = " ".join(f"c{round(c.start * 1000)}" for c in pending)
-            yield Interim(str(line), text, self.id, pending[0].start, chunk.end)
+            yield Interim(line_id=str(line), text=text, engine=self.id, start=pending[0].start, end=chunk.end)
             if len(pending) >= self.per_final:
-                yield Final(str(line), text, self.id, pending[0].start, chunk.end)
+                yield Final(line_id=str(line), text=text, engine=self.id, start=pending[0].start, end=chunk.end)
                 pending, line = [], line + 1
         if pending:
             text = " ".join(f"c{round(c.start * 1000)}" for c in pending)
-            yield Final(str(line), text, self.id, pending[0].start, pending[-1].end)
+            yield Final(line_id=str(line), text=text, engine=self.id, start=pending[0].start, end=pending[-1].end)
 
     async def update(self, options: EngineOptions) -> bool:
         self.updates.append(options)

@@ -18,7 +18,7 @@ from captioner.settings import Appearance, Settings
 from captioner.ui.desktop import DesktopApp
 from captioner.ui.lifecycle import SingleInstance, instance_name
 from captioner.ui.platform import describe, prepare_environment, wayland_session
-from tests.speech import TRANSCRIPTS, speech_wav, wer
+from tests.support.speech import TRANSCRIPTS, speech_wav, wer
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -22,12 +22,12 @@ from captioner import secrets
 from captioner import settings as S
 from captioner.audio.base import to_pcm16
 from captioner.audio.file import read_wav
-from captioner.engines.assemblyai_config import silence_mapping
-from captioner.engines.assemblyai_errors import REJECTED_KEY
+from captioner.engines.assemblyai.config import silence_mapping
+from captioner.engines.assemblyai.errors import REJECTED_KEY
 from captioner.ui.desktop import DesktopApp
-from captioner.ui.settings_dialog import SettingsDialog
-from tests.assemblyai.fake_server import FakeAssemblyAI, make_turn
-from tests.uhlive.fakes import FakeConversationServer, FakeH2BServer, FakeTokenServer, tone_wav
+from captioner.ui.settings.dialog import SettingsDialog
+from tests.support.fakes.assemblyai import FakeAssemblyAI, make_turn
+from tests.support.fakes.uhlive import FakeConversationServer, FakeH2BServer, FakeTokenServer, tone_wav
 
 KEY = "good-key-0123456789abcdef"
 SCRIPT = (

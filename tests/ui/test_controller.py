@@ -17,7 +17,7 @@ from captioner.captions.transcript import Change
 from captioner.engines.base import EngineFailure
 from captioner.settings import Settings
 from captioner.ui.controller import CaptionController
-from tests.speech import speech_wav
+from tests.support.speech import speech_wav
 from tests.ui.conftest import FakeEngine, RestartingEngine
 
 
@@ -177,7 +177,7 @@ def test_a_refusal_mid_run_becomes_an_error_and_the_controller_can_start_again(
 def test_a_dropped_connection_shows_reconnecting_and_captioning_goes_on(
     qtbot: Any, qloop: Any, fake_engines: Any, beckett: Path
 ) -> None:
-    from captioner.session import RetryPolicy
+    from captioner.session.session import RetryPolicy
 
     FakeEngine.fail_with = EngineFailure("connection lost", retryable=True)
     c = CaptionController(

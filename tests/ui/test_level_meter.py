@@ -14,8 +14,8 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, Qt
 
 from captioner import settings as S
-from captioner.ui.level_meter import LevelMeter, LevelMonitor, level_fraction
-from captioner.ui.settings_dialog import SettingsDialog
+from captioner.ui.settings.dialog import SettingsDialog
+from captioner.ui.settings.level_meter import LevelMeter, LevelMonitor, level_fraction
 
 
 @pytest.fixture

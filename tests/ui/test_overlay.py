@@ -19,11 +19,11 @@ RED, GREEN = "#ff0000", "#00ff00"
 
 
 def final(line_id: str, text: str) -> Change:
-    return Change("commit", Line(line_id, text, True, "test"))
+    return Change(kind="commit", line=Line(line_id=line_id, text=text, final=True, engine="test"))
 
 
 def interim(line_id: str, text: str, tail: str = "") -> Change:
-    return Change("interim", Line(line_id, text, False, "test", tail=tail))
+    return Change(kind="interim", line=Line(line_id=line_id, text=text, final=False, engine="test", tail=tail))
 
 
 def pixels(widget: Any) -> np.ndarray:

@@ -22,7 +22,7 @@ from captioner.ui.desktop import DesktopApp
 from captioner.ui.overlay import CaptionOverlay
 from captioner.ui.overlay_layout import row_text
 from captioner.ui.overlay_paint import PADDING
-from tests.speech import speech_wav
+from tests.support.speech import speech_wav
 
 LEFT = Qt.MouseButton.LeftButton
 NONE = Qt.KeyboardModifier.NoModifier
@@ -83,7 +83,7 @@ def overlay(qtbot: Any) -> Any:
 def caption(ov: CaptionOverlay) -> list[str]:
     """Commit the sentences; return every row of text laid out (more than the overlay shows)."""
     for i, text in enumerate(SENTENCES):
-        ov.on_change(Change("commit", Line(str(i), text, True, "test")))
+        ov.on_change(Change(kind="commit", line=Line(line_id=str(i), text=text, final=True, engine="test")))
     rows = [row_text(r) for r in ov.layout_.all_rows()]
     assert len(rows) >= 5
     return rows

@@ -163,11 +163,24 @@ def child(argv: list[str]) -> int:
         ov.place()
         ov.set_status("listening", "Listening · Local (offline)")
         ov.set_level(-18)
-        ov.on_change(Change("commit", Line("1", "It was the best of times, it was the worst of times,", True, "local")))
         ov.on_change(
             Change(
-                "interim",
-                Line("2", "it was the age of wisdom, it was the age of", False, "local", tail="age of"),
+                kind="commit",
+                line=Line(
+                    line_id="1", text="It was the best of times, it was the worst of times,", final=True, engine="local"
+                ),
+            )
+        )
+        ov.on_change(
+            Change(
+                kind="interim",
+                line=Line(
+                    line_id="2",
+                    text="it was the age of wisdom, it was the age of",
+                    final=False,
+                    engine="local",
+                    tail="age of",
+                ),
             )
         )
         ov.show()

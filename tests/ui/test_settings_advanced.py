@@ -12,10 +12,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from captioner import settings as S
-from captioner.engines import assemblyai_config as aai_config
 from captioner.engines import registry
+from captioner.engines.assemblyai import config as aai_config
 from captioner.engines.base import EngineOptions, OptionSpec
-from captioner.ui.settings_dialog import SettingsDialog
+from captioner.ui.settings.dialog import SettingsDialog
 
 CLOUD = ("assemblyai", "uhlive", "uhlive-h2b")
 
@@ -102,7 +102,7 @@ def test_assemblyai_options_are_known_to_its_parser_and_cover_what_a_user_sets()
 
 
 def test_uhlive_h2b_timeouts_reach_set_params() -> None:
-    from captioner.engines.uhlive_h2b import UhliveH2BEngine
+    from captioner.engines.uhlive.h2b import UhliveH2BEngine
 
     engine = UhliveH2BEngine(EngineOptions(extra={"no_input_timeout": "45000", "recognition_timeout": "60000"}))
     assert engine._params["no_input_timeout"] == 45000

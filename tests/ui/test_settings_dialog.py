@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 from captioner import secrets
 from captioner import settings as S
 from captioner.engines import registry
-from captioner.ui.settings_dialog import SettingsDialog
-from captioner.ui.settings_pages.common import silence_explanation
-from tests.memory_keyring import MemoryKeyring
+from captioner.ui.settings.dialog import SettingsDialog
+from captioner.ui.settings.pages.common import silence_explanation
+from tests.support.memory_keyring import MemoryKeyring
 
 
 @pytest.fixture

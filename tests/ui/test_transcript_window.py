@@ -28,8 +28,8 @@ SENTENCES = [
 
 def fill(t: Transcript, sentences=SENTENCES, step: float = 3.0) -> None:
     for i, text in enumerate(sentences):
-        t.apply(Interim(f"1-{i}", text.split(",")[0], "local", start=i * step))
-        t.apply(Final(f"1-{i}", text, "local", start=i * step, end=i * step + 2.5))
+        t.apply(Interim(line_id=f"1-{i}", text=text.split(",")[0], engine="local", start=i * step))
+        t.apply(Final(line_id=f"1-{i}", text=text, engine="local", start=i * step, end=i * step + 2.5))
 
 
 @pytest.fixture
@@ -51,13 +51,13 @@ def texts(w: TranscriptWindow) -> list[str]:
 def test_live_lines_commit_and_revise_in_place(window) -> None:
     t = Transcript()
     w = window(t)
-    t.apply(Interim("1-0", "hello wor", "local", start=0.0))
+    t.apply(Interim(line_id="1-0", text="hello wor", engine="local", start=0.0))
     assert w.table.rowCount() == 0  # interim text is the overlay's business
-    t.apply(Final("1-0", "hello world", "local", start=0.0, end=1.0))
-    t.apply(Final("1-1", "second line", "local", start=65.0, end=66.0))
+    t.apply(Final(line_id="1-0", text="hello world", engine="local", start=0.0, end=1.0))
+    t.apply(Final(line_id="1-1", text="second line", engine="local", start=65.0, end=66.0))
     assert texts(w) == ["hello world", "second line"]
     assert [w.table.item(r, 0).text() for r in range(2)] == ["0:00:00", "0:01:05"]
-    t.apply(Final("1-0", "Hello, world.", "local", start=0.0, end=1.0))  # a formatted revision
+    t.apply(Final(line_id="1-0", text="Hello, world.", engine="local", start=0.0, end=1.0))  # a formatted revision
     assert texts(w) == ["Hello, world.", "second line"]
     assert [line.text for line in w.lines()] == ["Hello, world.", "second line"]
 
@@ -72,9 +72,9 @@ def test_existing_lines_are_shown_at_once(window) -> None:
 def test_time_column_falls_back_to_the_wall_clock() -> None:
     from captioner.captions.transcript import Line
 
-    assert format_time(Line("x", "t", True, "e", start=3725.4)) == "1:02:05"
-    assert format_time(Line("x", "t", True, "e", wall_time=0.0)) == ""
-    assert len(format_time(Line("x", "t", True, "e", wall_time=1_700_000_000.0))) == 8
+    assert format_time(Line(line_id="x", text="t", final=True, engine="e", start=3725.4)) == "1:02:05"
+    assert format_time(Line(line_id="x", text="t", final=True, engine="e", wall_time=0.0)) == ""
+    assert len(format_time(Line(line_id="x", text="t", final=True, engine="e", wall_time=1_700_000_000.0))) == 8
 
 
 def test_search_highlights_and_steps_through_matches(window, qtbot) -> None:
@@ -112,10 +112,12 @@ def test_search_no_match_and_live_lines_join_the_search(window, qtbot) -> None:
     assert w.match_label.text() == "no match"
     w.only_matches.setChecked(True)
     assert w.visible_lines() == []
-    t.apply(Final("1-9", "it was the winter of despair", "local", start=30.0, end=32.0))
+    t.apply(Final(line_id="1-9", text="it was the winter of despair", engine="local", start=30.0, end=32.0))
     assert [line.line_id for line in w.matches()] == ["1-9"]
     assert [line.line_id for line in w.visible_lines()] == ["1-9"]
-    t.apply(Final("1-9", "it was the winter of hope", "local", start=30.0, end=32.0))  # revised: no longer a match
+    t.apply(
+        Final(line_id="1-9", text="it was the winter of hope", engine="local", start=30.0, end=32.0)
+    )  # revised: no longer a match
     assert w.matches() == [] and w.visible_lines() == []
 
 
@@ -188,12 +190,12 @@ def test_previous_session_from_autosave(window, tmp_path: Path) -> None:
     old.close()
     lines = load_autosave(tmp_path / "old.jsonl")
     live = Transcript()
-    live.apply(Final("2-0", "today's first line", "local", start=0.0))
+    live.apply(Final(line_id="2-0", text="today's first line", engine="local", start=0.0))
     w = window(live)
     w.show_lines(lines)
     assert texts(w) == SENTENCES[:3]
     assert not w.banner.isHidden() and "previous session (3 lines)" in w.banner.text()
-    live.apply(Final("2-1", "said while looking back", "local", start=2.0))
+    live.apply(Final(line_id="2-1", text="said while looking back", engine="local", start=2.0))
     assert texts(w) == SENTENCES[:3]  # the old session stays on screen...
     out = tmp_path / "old.txt"
     w.export_to(out, "txt")

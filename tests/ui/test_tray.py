@@ -19,7 +19,7 @@ from captioner.settings import Appearance, Settings
 from captioner.settings import merge as merge_settings
 from captioner.ui.desktop import DesktopApp
 from captioner.ui.tray import ControlWindow
-from tests.speech import speech_wav
+from tests.support.speech import speech_wav
 from tests.ui.conftest import FakeEngine
 
 

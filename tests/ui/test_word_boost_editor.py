@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from captioner.engines.base import Capabilities, WordBoostLimits
-from captioner.ui.word_boost_editor import WordBoostEditor, split_terms
+from captioner.ui.settings.word_boost_editor import WordBoostEditor, split_terms
 
 LIMITED = Capabilities(
     sample_rate=16000,
@@ -99,7 +99,7 @@ def test_import_file_and_unreadable_file(qtbot, tmp_path: Path) -> None:
 def test_import_button_uses_the_file_dialog(qtbot, tmp_path: Path, monkeypatch) -> None:
     f = tmp_path / "names.txt"
     f.write_text("Ada\nGrace\n")
-    from captioner.ui import word_boost_editor
+    from captioner.ui.settings import word_boost_editor
 
     monkeypatch.setattr(word_boost_editor.QFileDialog, "getOpenFileName", lambda *a, **k: (str(f), ""))
     w = make(qtbot)

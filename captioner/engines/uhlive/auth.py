@@ -1,0 +1,140 @@
+"""Uhlive authentication: OpenID-Connect client-credentials token exchange.
+
+Both Uhlive engines open their websocket with a short-lived access token
+(valid about 5 minutes, and only for opening a connection). The token is
+obtained by POSTing the client id and secret to the OIDC token endpoint
+(``grant_type=client_credentials``), or given ready-made by the user.
+
+The form fields are built by the official SDK
+(:func:`uhlive.auth.build_authentication_request`); only the URL is ours,
+so that ``--auth-endpoint`` can point at a private deployment or a test
+server. Secrets never reach a log message: errors quote the HTTP status and
+the server's ``error``/``error_description`` fields only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from captioner.engines.base import Credentials, EngineFailure
+from uhlive.auth import build_authentication_request
+
+log = logging.getLogger(__name__)
+
+DEFAULT_AUTH_ENDPOINT = "https://id.uh.live/realms/uhlive/protocol/openid-connect/token"
+AUTH_TIMEOUT = 15.0
+"""Seconds allowed for the whole token request."""
+
+
+def check_auth_endpoint(url: str) -> str:
+    """``url`` if it is a usable http(s) URL, else ``ValueError`` with a plain message."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"the Uhlive auth endpoint must be an http(s) URL, got {url!r}")
+    return url
+
+
+def _describe_error_body(body: bytes) -> str:
+    """``error: description`` from an OAuth error body (never echoes anything but those two fields)."""
+    try:
+        data = json.loads(body.decode("utf-8", "replace"))
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    parts = [str(data[k]) for k in ("error", "error_description") if isinstance(data.get(k), str)]
+    return ": ".join(parts)[:200]
+
+
+def _post_form(url: str, form: dict[str, str], timeout: float) -> tuple[int, bytes]:
+    data = urllib.parse.urlencode(form).encode("ascii")
+    req = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), exc.read()
+
+
+async def fetch_token(client_id: str, client_secret: str, endpoint: str = DEFAULT_AUTH_ENDPOINT) -> str:
+    """Exchange client credentials for an access token.
+
+    Raises :class:`EngineFailure`: ``refused`` (not retryable) when the
+    endpoint rejects the credentials (HTTP 400/401/403), retryable for
+    network trouble and server errors.
+    """
+    _sdk_url, form = build_authentication_request(client_id, client_secret)
+    try:
+        status, body = await asyncio.wait_for(
+            asyncio.to_thread(_post_form, endpoint, form, AUTH_TIMEOUT), AUTH_TIMEOUT + 1.0
+        )
+    except (TimeoutError, urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc.__class__.__name__
+        raise EngineFailure(f"cannot reach the Uhlive auth server ({reason})", retryable=True) from None
+    if status in (400, 401, 403):
+        detail = _describe_error_body(body)
+        raise EngineFailure(
+            f"Uhlive refused the client credentials (HTTP {status}{': ' + detail if detail else ''}); "
+            "check the client id and secret",
+            retryable=False,
+            refused=True,
+            code=status,
+        )
+    if status != 200:
+        raise EngineFailure(f"the Uhlive auth server answered HTTP {status}", retryable=True, code=status)
+    try:
+        data: Any = json.loads(body.decode("utf-8"))
+        token = data["access_token"]
+    except (ValueError, KeyError, TypeError):
+        raise EngineFailure("the Uhlive auth server sent no access token", retryable=True) from None
+    if not isinstance(token, str) or not token:
+        raise EngineFailure("the Uhlive auth server sent an empty access token", retryable=True)
+    log.debug("got a Uhlive access token (%d characters)", len(token))
+    return token
+
+
+async def access_token(credentials: Credentials, endpoint: str = DEFAULT_AUTH_ENDPOINT) -> str:
+    """A token to open a socket: the ready token if given, else one fetched with the client credentials."""
+    if credentials.client_id and credentials.client_secret:
+        return await fetch_token(credentials.client_id, credentials.client_secret, endpoint)
+    if credentials.token:
+        return credentials.token
+    raise EngineFailure(
+        "no Uhlive credentials: give a client id and secret, or an access token",
+        retryable=False,
+        refused=True,
+    )
+
+
+def token_client_id(token: str) -> str | None:
+    """The client id (``azp`` / ``client_id`` claim) of a JWT access token, read without verification.
+
+    Used only to name the Conversation topic when the user gave a ready token.
+    """
+    parts = token.split(".")
+    if len(parts) < 2:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+    except (ValueError, UnicodeError):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    for key in ("azp", "client_id", "clientId"):
+        value = claims.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None

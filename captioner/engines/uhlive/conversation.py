@@ -1,0 +1,359 @@
+"""Uhlive Stream Conversation (the "H2H" API over Phoenix channels): live captions with interim results.
+
+Protocol (frames built and parsed by the official ``uhlive`` SDK, sans-IO; the
+websocket I/O is ours):
+
+* connect to ``{endpoint}/socket/websocket?jwt=TOKEN&vsn=2.0.0``;
+* ``phx_join`` the topic ``conversation:<identifier>@<conversation>`` with the
+  model (language), country, ``interim_results`` and ``rescoring`` on;
+* stream 8 kHz PCM16 as binary Phoenix push frames (``audio_chunk``), 100 ms
+  each, at real time;
+* ``audio_words_decoded`` → :class:`Interim` of that utterance id,
+  ``audio_segment_decoded`` → :class:`Final`, ``audio_segment_normalized`` →
+  :class:`Final` with the same id (replaces the text with the formatted one);
+* at the end ``phx_leave``, then keep reading until *our* ``speaker_left`` so
+  the last words arrive; then close.
+
+Replies on other topics (e.g. a Phoenix heartbeat reply on ``phoenix``) are
+skipped before the SDK sees them (its ``receive`` asserts the topic).
+Websocket pings keep the connection alive through silences.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import urllib.parse
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+from captioner.audio.base import AudioChunk
+from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
+from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
+from captioner.engines.timeline import AudioTimeline
+from captioner.engines.uhlive.auth import access_token, token_client_id
+from captioner.engines.uhlive.common import (
+    AUTH_ENDPOINT_OPTION,
+    LANGUAGES,
+    NO_WORD_BOOST_NOTE,
+    SAMPLE_RATE,
+    Framer,
+    api_base,
+    auth_endpoint,
+    closed_failure,
+    open_socket,
+    paced_frames,
+    raise_sender_error,
+    split_language,
+    word_boost_warnings,
+)
+from uhlive.stream.conversation import Conversation, Unknown
+from uhlive.stream.conversation.error import UhliveError
+from uhlive.stream.conversation.events import (
+    AudioSegmentDecoded,
+    AudioSegmentNormalized,
+    AudioSpeechDecoded,
+    AudioWordsDecoded,
+)
+
+log = logging.getLogger(__name__)
+
+WHAT = "the Uhlive Conversation server"
+NO_SILENCE_NOTE = (
+    "the Uhlive Conversation API does not expose a silence threshold (the service decides where a line ends)"
+)
+
+
+@dataclass
+class _Timeline:
+    """Maps server times (ms of audio received after ``origin``) to source seconds.
+
+    The audio sent is recorded in an :class:`AudioTimeline`, so times stay on the
+    source timeline across pauses the session skipped to catch up.
+    """
+
+    origin_ms: int
+    sent: AudioTimeline = field(default_factory=AudioTimeline)
+
+    def to_source(self, ms: object, *, end: bool = False) -> float | None:
+        if not isinstance(ms, int | float) or isinstance(ms, bool):
+            return None
+        t = self.sent.to_source((float(ms) - self.origin_ms) / 1000.0, end=end)
+        return None if t is None else round(t, 3)
+
+
+class UhliveConversationEngine(Engine):
+    """Live captions with Uhlive Stream Conversation."""
+
+    id = "uhlive"
+    name = "Uhlive Stream Conversation"
+    # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
+    advanced_options = (
+        AUTH_ENDPOINT_OPTION,
+        OptionSpec(
+            "model",
+            "Recognition model",
+            "text",
+            pattern=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
+            pattern_hint="a model name such as fr or en",
+            help="The Uhlive model to use. Not set: the model of the chosen language.",
+        ),
+        OptionSpec(
+            "country",
+            "Country",
+            "text",
+            pattern=r"[A-Za-z]{2}",
+            pattern_hint="a two-letter country code such as fr, ca or us",
+            help="The country whose way of speaking to expect. Not set: from the language "
+            "(fr: fr, en: us, es: es, de: de).",
+        ),
+    )
+    capabilities = Capabilities(
+        sample_rate=SAMPLE_RATE,
+        interim_results=True,
+        word_boost=False,
+        live_update=False,
+        silence_threshold=False,
+        languages=LANGUAGES,
+        needs_credentials=True,
+        realtime_input=True,
+        notes=f"{NO_WORD_BOOST_NOTE}; {NO_SILENCE_NOTE}",
+    )
+
+    join_timeout = 15.0
+    """Seconds to wait for the reply to ``phx_join``."""
+    leave_timeout = 15.0
+    """Seconds to wait for our ``speaker_left`` after ``phx_leave`` (the last words arrive before it)."""
+
+    def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
+        super().__init__(options, credentials)
+        lang, country = split_language(options.language)
+        self.model = options.extra.get("model") or lang
+        self.country = options.extra.get("country") or country
+        self.base_url = api_base(options)
+        self.auth_url = auth_endpoint(options)
+        self.speaker = options.extra.get("speaker") or "captioner"
+
+    @classmethod
+    def check_available(cls) -> tuple[bool, str]:
+        return (
+            True,
+            "ready; needs Uhlive client credentials (UHLIVE_CLIENT_ID and UHLIVE_CLIENT_SECRET, or the keyring)",
+        )
+
+    def endpoint_silence(self) -> float:
+        """The service decides where a line ends (not exposed by the API); 1 s is assumed."""
+        return 1.0
+
+    def validate(self) -> list[str]:
+        warnings = word_boost_warnings(self.capabilities, self.options)
+        if self.options.silence_ms is not None:
+            warnings.append(f"{NO_SILENCE_NOTE}; the silence setting is ignored (uhlive-h2b has one)")
+        return warnings
+
+    async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
+        token = await access_token(self.credentials, self.auth_url)
+        identifier = (
+            self.options.extra.get("identifier") or self.credentials.client_id or token_client_id(token) or "captioner"
+        )
+        conversation = Conversation(identifier, f"captioner-{uuid.uuid4().hex[:12]}", self.speaker)
+        query = urllib.parse.urlencode({"jwt": token, "vsn": "2.0.0"})
+        ws = await open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT)
+        sender: asyncio.Task[None] | None = None
+        try:
+            timeline = _Timeline(origin_ms=int(time.time() * 1000))
+            await self._join(ws, conversation, timeline)
+            yield Status(
+                engine=self.id, state=EngineState.LISTENING, message=f"listening ({self.model}-{self.country})"
+            )
+            state = _SendState()
+            sender = asyncio.create_task(self._send(ws, conversation, audio, timeline, state))
+            async for event in self._receive(ws, conversation, timeline, state, sender):
+                yield event
+        finally:
+            if sender is not None and not sender.done():
+                sender.cancel()
+                with contextlib.suppress(BaseException):
+                    await sender
+            with contextlib.suppress(Exception):
+                await ws.close()
+
+    # -- protocol ----------------------------------------------------------------------------
+    async def _join(self, ws: ClientConnection, conversation: Conversation, timeline: _Timeline) -> None:
+        await self._send_text(
+            ws,
+            conversation.join(
+                model=self.model,
+                country=self.country,
+                readonly=False,
+                interim_results=True,
+                rescoring=True,
+                origin=timeline.origin_ms,
+                audio_codec="linear",
+            ),
+        )
+        deadline = asyncio.get_running_loop().time() + self.join_timeout
+        while conversation.left:  # "left" is the SDK's idle state: not joined yet
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise EngineFailure(f"{WHAT} did not answer the join request", retryable=True)
+            try:
+                raw = await asyncio.wait_for(ws.recv(), remaining)
+            except TimeoutError:
+                continue
+            except ConnectionClosed as exc:
+                raise closed_failure(exc, WHAT, "while joining") from None
+            msg = _frame(raw, conversation.topic)
+            if msg is None:
+                continue
+            try:
+                conversation.receive(raw)
+            except UhliveError as exc:
+                raise EngineFailure(
+                    f"Uhlive refused to join the conversation: {exc}", retryable=False, refused=True
+                ) from None
+            except (KeyError, TypeError, ValueError, AttributeError, AssertionError):
+                log.warning("skipping a malformed %r message while joining", msg[3])
+
+    async def _send_text(self, ws: ClientConnection, text: str) -> None:
+        try:
+            await ws.send(text)
+        except ConnectionClosed as exc:
+            raise closed_failure(exc, WHAT) from None
+
+    async def _send(
+        self,
+        ws: ClientConnection,
+        conversation: Conversation,
+        audio: AsyncIterator[AudioChunk],
+        timeline: _Timeline,
+        state: _SendState,
+    ) -> None:
+        try:
+            async for frame in paced_frames(audio, Framer()):
+                timeline.sent.extend(frame.segments)
+                await ws.send(conversation.send_audio_chunk(frame.pcm))
+                state.bytes_sent += len(frame.pcm)
+            # Mark the leave before sending it: the reply may be read before this task resumes.
+            state.leave_deadline = asyncio.get_running_loop().time() + self.leave_timeout
+            state.leaving.set()
+            await ws.send(conversation.leave())
+        except ConnectionClosed:
+            return  # the receiver reports it
+        except BaseException:
+            # Wake the receiver, which re-raises this task's exception.
+            with contextlib.suppress(Exception):
+                await ws.close(1011, "client error")
+            raise
+
+    async def _receive(
+        self,
+        ws: ClientConnection,
+        conversation: Conversation,
+        timeline: _Timeline,
+        state: _SendState,
+        sender: asyncio.Task[None],
+    ) -> AsyncIterator[EngineEvent]:
+        open_lines: dict[str, Interim] = {}
+        loop = asyncio.get_running_loop()
+        while True:
+            timeout = 1.0
+            if state.leave_deadline is not None:
+                timeout = state.leave_deadline - loop.time()
+                if timeout <= 0:
+                    raise EngineFailure(f"{WHAT} did not confirm the end of the conversation", retryable=True)
+            try:
+                raw = await asyncio.wait_for(ws.recv(), min(timeout, 1.0))
+            except TimeoutError:
+                continue
+            except ConnectionClosed as exc:
+                await raise_sender_error(sender)
+                raise closed_failure(exc, WHAT) from None
+            msg = _frame(raw, conversation.topic)
+            if msg is None:
+                continue
+            name = msg[3]
+            if name == "phx_close" and not state.leaving.is_set():
+                raise EngineFailure(f"{WHAT} closed the conversation", retryable=True)
+            try:
+                event = conversation.receive(raw)
+            except UhliveError as exc:
+                raise EngineFailure(f"Uhlive Conversation error: {exc}", retryable=True) from None
+            except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
+                log.warning("skipping a malformed Uhlive %r event (%s)", name, exc.__class__.__name__)
+                continue
+            if state.leaving.is_set() and conversation.left:
+                break  # our speaker_left: every transcript of ours has arrived
+            if isinstance(event, AudioSpeechDecoded):
+                try:
+                    caption = self._caption(event, timeline)
+                except (KeyError, TypeError, ValueError) as exc:
+                    log.warning("skipping a malformed Uhlive %r event (%s)", name, exc.__class__.__name__)
+                    continue
+                if caption is None:
+                    continue
+                if isinstance(caption, Interim):
+                    open_lines[caption.line_id] = caption
+                else:
+                    open_lines.pop(caption.line_id, None)
+                yield caption
+            elif isinstance(event, Unknown):
+                log.info("skipping unknown Uhlive event %r", name)
+            else:
+                log.debug("Uhlive event %r", name)
+        # The service should have finalised every line; commit any it left open rather than lose it.
+        for line in open_lines.values():
+            yield Final(
+                line_id=line.line_id, text=line.text, engine=self.id, start=line.start, end=line.end, formatted=False
+            )
+        with contextlib.suppress(Exception):
+            await ws.close()
+
+    def _caption(self, event: AudioSpeechDecoded, timeline: _Timeline) -> Interim | Final | None:
+        if event.speaker != self.speaker:
+            return None  # another participant of the conversation
+        line_id = str(event.id)
+        text = " ".join(str(event.value).split())
+        start, end = timeline.to_source(event.start), timeline.to_source(event.end, end=True)
+        if isinstance(event, AudioWordsDecoded):
+            return Interim(line_id=line_id, text=text, engine=self.id, start=start, end=end)
+        if isinstance(event, AudioSegmentNormalized):
+            return Final(line_id=line_id, text=text, engine=self.id, start=start, end=end, formatted=True)
+        if isinstance(event, AudioSegmentDecoded):
+            return Final(line_id=line_id, text=text, engine=self.id, start=start, end=end, formatted=False)
+        return None
+
+
+@dataclass
+class _SendState:
+    bytes_sent: int = 0
+    leave_deadline: float | None = None
+
+    def __post_init__(self) -> None:
+        self.leaving = asyncio.Event()
+
+
+def _frame(raw: str | bytes, topic: str) -> list[object] | None:
+    """The Phoenix v2 array of ``raw`` if it is ours to parse; ``None`` (logged) otherwise."""
+    if isinstance(raw, bytes):
+        log.debug("skipping a binary frame from the server (%d bytes)", len(raw))
+        return None
+    try:
+        msg = json.loads(raw)
+    except ValueError:
+        log.warning("skipping a message that is not JSON")
+        return None
+    if not (isinstance(msg, list) and len(msg) == 5 and isinstance(msg[3], str) and isinstance(msg[4], dict)):
+        log.warning("skipping a message that is not a Phoenix v2 array")
+        return None
+    if msg[2] != topic:
+        log.debug("skipping %r on topic %r", msg[3], msg[2])
+        return None
+    return msg

@@ -1,0 +1,159 @@
+"""Uhlive Stream H2B, the pure part: session parameters, shared session state, event parsing and results.
+
+Owns everything of the H2B engine that does no I/O: the ``SET-PARAMS`` values built from the engine
+options, the :class:`SessionState` shared by the audio sender and the event reader (with the mapping
+of server timestamps to source time), the tolerant parse of server messages through the SDK's
+sans-IO :class:`~uhlive.stream.recognition.Recognizer`, and the mapping of a ``RECOGNITION-COMPLETE``
+to a caption :class:`~captioner.captions.events.Final` (or an :class:`EngineFailure`). The websocket
+runner and the engine class live in :mod:`captioner.engines.uhlive.h2b`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from captioner.captions.events import Final
+from captioner.engines.base import EngineFailure, EngineOptions
+from captioner.engines.timeline import AudioTimeline
+from captioner.engines.uhlive.common import int_option, split_language
+from uhlive.stream.recognition import CompletionCause, RecognitionComplete, Recognizer
+from uhlive.stream.recognition.events import EVENT_MAP, Event
+
+log = logging.getLogger(__name__)
+
+GRAMMAR = "builtin:speech/transcribe"
+DEFAULT_SILENCE_MS = 800
+SPEAKING = "…"
+"""Text of the interim line shown between START-OF-INPUT and the result."""
+
+_QUIET = {CompletionCause.NoInputTimeout, CompletionCause.NoMatch, CompletionCause.NoMatchMaxtime}
+_REFUSED = {CompletionCause.LanguageUnsupported}
+_BROKEN = {CompletionCause.GramDefinitionFailure, CompletionCause.GramLoadFailure}
+
+
+@dataclass
+class SessionState:
+    """Shared by the audio sender and the event reader (one event loop, no locks needed)."""
+
+    armed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set while a RECOGNIZE has been written and its recognition has not completed."""
+    audio_done: asyncio.Event = field(default_factory=asyncio.Event)
+    speech_open: bool = False
+    audio_start: float | None = None
+    wall_start: float = 0.0
+    sent_until: float = 0.0
+    bytes_sent: int = 0
+    pad_seconds: float = 0.0
+    timeline: AudioTimeline = field(default_factory=AudioTimeline)
+    """Where the audio sent sits on the source timeline (across pauses skipped to catch up)."""
+
+    def to_source(self, epoch_ms: object, lo: float, *, end: bool = False) -> float | None:
+        """Source time of a server timestamp (epoch ms of the audio stream: wall clock at 1x)."""
+        if self.audio_start is None or not isinstance(epoch_ms, int | float) or isinstance(epoch_ms, bool):
+            return None
+        t = self.timeline.to_source(float(epoch_ms) / 1000.0 - self.wall_start, end=end)
+        if t is None:
+            return None
+        return round(min(max(t, lo, self.audio_start), self.sent_until), 3)
+
+
+def session_params(options: EngineOptions) -> dict[str, Any]:
+    """The ``SET-PARAMS`` values for ``options``; :class:`ValueError` if they are out of range."""
+    lang, _country = split_language(options.language)  # checks that Uhlive offers it
+    region = (options.language or "").replace("_", "-").partition("-")[2]
+    extra: Mapping[str, str] = options.extra
+    silence = options.silence_ms if options.silence_ms is not None else DEFAULT_SILENCE_MS
+    if not 100 <= silence <= 20_000:
+        raise ValueError("the Uhlive H2B silence threshold must be between 100 and 20000 ms")
+    language = extra.get("speech_language") or (f"{lang}-{region.upper()}" if region else lang)
+    return {
+        "speech_language": language,
+        "speech_complete_timeout": silence,
+        "no_input_timeout": int_option(extra, "no_input_timeout", 30_000, 1_000, 600_000),
+        "recognition_timeout": int_option(extra, "recognition_timeout", 30_000, 2_000, 600_000),
+    }
+
+
+def recognition_final(
+    event: RecognitionComplete,
+    raw: str | bytes,
+    state: SessionState,
+    lo: float,
+    shown: str | None,
+    *,
+    next_id: str,
+    engine_id: str,
+) -> Final | None:
+    """The caption line of a completed recognition (``None``: a quiet re-arm with nothing on screen).
+
+    ``shown`` is the line id of the "…" interim on screen, if any; ``next_id`` the line id otherwise.
+    Raises :class:`EngineFailure` for a refused language, a grammar error or a recognition error.
+    """
+    cause = event.completion_cause
+    if cause in _REFUSED:
+        raise EngineFailure(f"Uhlive refused the language: {describe(event)}", retryable=False, refused=True)
+    if cause in _BROKEN:
+        raise EngineFailure(f"Uhlive H2B grammar error: {describe(event)}", retryable=False)
+    if cause == CompletionCause.Error:
+        raise EngineFailure(f"Uhlive H2B recognition error: {describe(event)}", retryable=True)
+    body = event.body
+    text = " ".join(body.asr.transcript.split()) if body is not None and body.asr is not None else ""
+    line_id = shown if shown is not None else next_id
+    if not text:
+        if cause not in _QUIET and cause is not None:
+            log.info("Uhlive H2B recognition ended without text (%s)", cause.value)
+        # A quiet re-arm; close the "…" line if one was shown.
+        return Final(line_id=line_id, text="", engine=engine_id, start=None, end=None) if shown is not None else None
+    start = end = None
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        asr = json.loads(raw)["body"]["asr"]
+        start = state.to_source(asr.get("start"), lo)
+        end = state.to_source(asr.get("end"), lo, end=True)
+    if end is None:
+        end = state.sent_until if state.audio_start is not None else None
+    if start is None and state.audio_start is not None:
+        start = lo
+    return Final(line_id=line_id, text=text, engine=engine_id, start=start, end=end)
+
+
+def parse_event(recognizer: Recognizer, raw: str | bytes) -> Event | None:
+    """The SDK's parse of ``raw``; unknown or malformed events are logged and skipped (``None``)."""
+    if isinstance(raw, bytes):
+        log.debug("skipping a binary frame from the server (%d bytes)", len(raw))
+        return None
+    try:
+        data = json.loads(raw)
+        name = data["event"]
+    except (ValueError, KeyError, TypeError):
+        log.warning("skipping a malformed Uhlive H2B message")
+        return None
+    if name not in EVENT_MAP:
+        log.info("skipping unknown Uhlive H2B event %r", name)
+        return None
+    try:
+        return recognizer.receive(raw)
+    except (ValueError, KeyError, TypeError) as exc:
+        if name == "RECOGNITION-COMPLETE" and isinstance(data, dict):
+            # e.g. a completion cause this SDK does not know: keep the protocol state right.
+            log.warning("Uhlive H2B result with an unknown completion cause (%s)", exc.__class__.__name__)
+            data["completion_cause"] = None
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                return recognizer.receive(json.dumps(data))
+        log.warning("skipping a malformed Uhlive H2B %r event (%s)", name, exc.__class__.__name__)
+        return None
+
+
+def describe(event: Event) -> str:
+    """A short account of ``event`` for messages: its kind, completion cause and reason."""
+    parts = [type(event).__name__]
+    if event.completion_cause is not None:
+        parts.append(event.completion_cause.value)
+    if event.completion_reason:
+        parts.append(str(event.completion_reason)[:200])
+    return ": ".join(parts)

@@ -1,0 +1,342 @@
+"""A captioning session: audio source → engine → transcript, kept alive.
+
+The session owns everything between the source and the transcript:
+
+* a **backlog** of recent audio (bounded), from which each engine session is
+  fed through its own cursor;
+* **retry with backoff** when an engine fails with a retryable error. The new
+  engine session is fed from the end of the last committed caption, so audio
+  captured while disconnected, and speech that had only interim text, is
+  transcribed again: nothing the user said is lost;
+* **live option changes**: ``Engine.update`` when the engine can, otherwise a
+  seamless restart: the old engine is given the end of its audio (and
+  finalises its last words) at the exact block where the new engine starts;
+* audio level, dropped blocks and caption lag, reported as
+  :class:`~captioner.captions.events.AudioLevel` events;
+* **catch-up** for engines that take audio at 1× only (``realtime_input``:
+  the cloud engines). After an outage the replayed audio would keep the
+  captions late by the length of the outage for the rest of the session, so
+  while the engine's input is more than :attr:`CatchUpPolicy.behind` behind
+  the newest audio, the cursor skips the middle of long pauses: it still
+  sends the first ``max(min_keep, engine.endpoint_silence() + keep_margin)``
+  seconds of every pause (so the engine ends the line) and the last
+  ``lead_in`` seconds before speech resumes; only chunks below the silence
+  threshold (fixed, raised to follow the recent noise floor) are skipped,
+  never speech. Engines report times on the source timeline through
+  :class:`~captioner.engines.timeline.AudioTimeline`, so skipped audio does
+  not shift captions.
+
+It knows nothing of Qt; views subscribe to the transcript or to ``on_event``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from captioner.audio.base import AudioSource
+from captioner.captions.events import (
+    AudioLevel,
+    CaptionEvent,
+    EngineError,
+    EngineEvent,
+    EngineState,
+    Final,
+    Interim,
+    Notice,
+    SpeechStarted,
+    Status,
+)
+from captioner.captions.transcript import Transcript
+from captioner.engines.base import Engine, EngineFailure, EngineOptions
+from captioner.session.backlog import Backlog, Cursor
+from captioner.session.catch_up import CatchUp, CatchUpPolicy
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[EngineOptions], Engine]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff between reconnect attempts: ``initial``·2ⁿ up to ``maximum`` seconds."""
+
+    initial: float = 0.5
+    maximum: float = 30.0
+    max_attempts: int | None = None
+    """Consecutive failed attempts before giving up (``None``: never give up)."""
+    healthy_after: float = 20.0
+    """An engine session that ran this long resets the backoff."""
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.maximum, self.initial * (2 ** max(0, attempt - 1))))
+
+
+class Session:
+    """Runs ``source`` through engines made by ``engine_factory`` into ``transcript``."""
+
+    def __init__(
+        self,
+        source: AudioSource,
+        engine_factory: EngineFactory,
+        options: EngineOptions,
+        *,
+        transcript: Transcript | None = None,
+        on_event: Callable[[CaptionEvent], None] | None = None,
+        retry: RetryPolicy | None = None,
+        backlog_seconds: float = 600.0,
+        level_interval: float = 0.1,
+        catch_up: CatchUpPolicy | None = None,
+        id_prefix: str = "",
+    ) -> None:
+        self.source = source
+        self.engine_factory = engine_factory
+        self.options = options
+        self.transcript = transcript if transcript is not None else Transcript()
+        self.on_event = on_event
+        self.retry = retry or RetryPolicy()
+        self.level_interval = level_interval
+        self.id_prefix = id_prefix
+        self.catch_up = catch_up if catch_up is not None else CatchUpPolicy()
+        self._backlog = Backlog(backlog_seconds, self.catch_up.noise_window)
+        self.skipped_seconds = 0.0
+        """Seconds of pauses skipped to catch up (see :class:`CatchUpPolicy`)."""
+        self._generation = 0
+        self._engine: Engine | None = None
+        self._cursor: Cursor | None = None
+        self._restart = asyncio.Event()
+        self._committed_until = 0.0  # source time up to which every caption is final
+        self._stopping = False
+        self._finishing: set[asyncio.Task[None]] = set()
+        self._old_cursors: list[Cursor] = []
+        self.engine_name = ""
+
+    # -- public --------------------------------------------------------------------------
+    @property
+    def engine(self) -> Engine | None:
+        return self._engine
+
+    @property
+    def lag(self) -> float:
+        """How far the current engine's input is behind the newest captured audio (seconds)."""
+        newest = self._backlog.newest
+        if newest is None or self._cursor is None:
+            return 0.0
+        return max(0.0, newest.end - self._cursor.fed_until)
+
+    async def run(self) -> None:
+        """Caption until the source ends (or :meth:`stop`). Raises a non-retryable :class:`EngineFailure`."""
+        pump = asyncio.create_task(self._pump(), name="captioner-audio-pump")
+        try:
+            await self._engine_loop()
+        finally:
+            if not pump.done():
+                await self.source.close()
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pump
+            self._emit(Status(engine=self.engine_name, state=EngineState.STOPPED, message="stopped"))
+
+    async def stop(self) -> None:
+        """Stop capturing; the engine finalises what it heard and :meth:`run` returns."""
+        self._stopping = True
+        await self.source.close()
+
+    async def update_options(self, options: EngineOptions) -> None:
+        """Apply new options (word boost, silence threshold…) to the running session."""
+        self.options = options
+        engine = self._engine
+        if engine is None:
+            return
+        try:
+            applied = await engine.update(options)
+        except EngineFailure as exc:
+            log.warning("live update failed (%s); restarting the engine", exc)
+            applied = False
+        if applied:
+            engine.options = options
+            self._emit(Status(engine=engine.id, state=EngineState.LISTENING, message="settings applied"))
+        else:
+            self._restart.set()
+
+    # -- internals -----------------------------------------------------------------------
+    def _emit(self, event: CaptionEvent) -> None:
+        self.transcript.apply(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    async def _pump(self) -> None:
+        last_level = 0.0
+        peak_db = -120.0
+        dropped_reported = -1
+        try:
+            async for chunk in self.source.chunks():
+                keep_from = self._backlog.next_seq
+                for c in (self._cursor, *self._finishing_cursors()):
+                    if c is not None:
+                        keep_from = min(keep_from, c.seq)
+                keep_from = min(keep_from, self._backlog.seq_after(self._committed_until))
+                level = chunk.rms_dbfs()
+                self._backlog.append(chunk, keep_from, level)
+                peak_db = max(peak_db, level)
+                now = time.monotonic()
+                dropped = self.source.dropped_blocks
+                if now - last_level >= self.level_interval or dropped != dropped_reported:
+                    self._emit(AudioLevel(rms_dbfs=peak_db, dropped_blocks=dropped, lag=self.lag))
+                    last_level, peak_db, dropped_reported = now, -120.0, dropped
+        finally:
+            self._backlog.end()
+
+    def _forget_cursor(self, cursor: Cursor) -> Callable[[asyncio.Task[None]], None]:
+        def forget(_task: asyncio.Task[None]) -> None:
+            if cursor in self._old_cursors:
+                self._old_cursors.remove(cursor)
+
+        return forget
+
+    def _finishing_cursors(self) -> list[Cursor]:
+        return list(self._old_cursors)
+
+    def _make_engine(self, options: EngineOptions) -> Engine:
+        """Build an engine; invalid options become a non-retryable :class:`EngineFailure`."""
+        try:
+            return self.engine_factory(options)
+        except EngineFailure:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise EngineFailure(str(exc), retryable=False) from exc
+
+    def _catch_up_for(self, engine: Engine) -> CatchUp | None:
+        if not (self.catch_up.enabled and engine.capabilities.realtime_input):
+            return None
+
+        def keep() -> float:
+            return self.catch_up.keep(engine.endpoint_silence())
+
+        def skipped(seconds: float, lag: float) -> None:
+            self.skipped_seconds += seconds
+            log.info("catching up: skipped %.2f s of a pause; %.2f s behind live", seconds, lag)
+            self._emit(
+                Status(
+                    engine=engine.id,
+                    state=EngineState.LISTENING,
+                    message=f"catching up: skipped {seconds:.1f} s of silence ({lag:.1f} s behind live)",
+                )
+            )
+
+        return CatchUp(self.catch_up, keep, skipped)
+
+    def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
+        """Line ids unique for the life of the transcript: ``<id_prefix><generation>-<engine id>``."""
+        if isinstance(ev, Interim | Final) or (isinstance(ev, SpeechStarted) and ev.line_id is not None):
+            return dataclasses.replace(ev, line_id=f"{self.id_prefix}{gen}-{ev.line_id}")
+        return ev
+
+    async def _engine_loop(self) -> None:
+        attempt = 0
+        start_seq = 0
+        prepared: Engine | None = None
+        try:
+            while True:
+                self._generation += 1
+                gen = self._generation
+                engine = prepared if prepared is not None else self._make_engine(self.options)
+                prepared = None
+                self.engine_name = engine.id
+                self._engine = engine
+                for warning in engine.validate():
+                    self._emit(Notice(engine=engine.id, message=warning))
+                cursor = Cursor(self._backlog, start_seq, self._catch_up_for(engine))
+                self._cursor = cursor
+                started = time.monotonic()
+                self._restart.clear()
+                run = asyncio.create_task(self._consume(gen, engine, cursor), name=f"captioner-engine-{gen}")
+                while prepared is None:
+                    restart = asyncio.create_task(self._restart.wait())
+                    try:
+                        await asyncio.wait({run, restart}, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        restart.cancel()
+                    if run.done():
+                        break
+                    self._restart.clear()
+                    try:
+                        # Build the new engine before touching the running one: bad options keep the old one.
+                        prepared = self._make_engine(self.options)
+                    except EngineFailure as bad:
+                        self._emit(
+                            EngineError(
+                                engine=engine.id,
+                                message=f"settings not applied: {bad.message}",
+                                retryable=False,
+                                code=bad.code,
+                            )
+                        )
+                        self.options = engine.options
+                if not run.done():
+                    # Seamless restart: the old engine gets its audio up to here and finalises it
+                    # while the new one starts at exactly the same block.
+                    start_seq = max(cursor.seq, self._backlog.next_seq)
+                    cursor.stop(start_seq)
+                    self._old_cursors.append(cursor)
+                    self._finishing.add(run)
+                    run.add_done_callback(self._finishing.discard)
+                    run.add_done_callback(self._forget_cursor(cursor))
+                    self._emit(Status(engine=engine.id, state=EngineState.CONNECTING, message="applying new settings"))
+                    attempt = 0
+                    continue
+                exc = run.exception()
+                if exc is None:
+                    return  # source ended, everything flushed
+                if not isinstance(exc, EngineFailure):
+                    raise exc
+                if time.monotonic() - started >= self.retry.healthy_after:
+                    attempt = 0
+                attempt += 1
+                gave_up = self.retry.max_attempts is not None and attempt > self.retry.max_attempts
+                will_retry = exc.retryable and not gave_up and not (self._stopping and self._backlog.ended)
+                self._emit(EngineError(engine=engine.id, message=exc.message, retryable=will_retry, code=exc.code))
+                if not exc.retryable:
+                    raise exc
+                if self._stopping and self._backlog.ended:
+                    return
+                if gave_up:
+                    raise EngineFailure(
+                        f"{exc.message} (gave up after {self.retry.max_attempts} attempts)",
+                        retryable=False,
+                        code=exc.code,
+                    )
+                # Abandon this generation's interim lines; replay from the last committed caption.
+                self.transcript.drop_live(f"{self.id_prefix}{gen}-")
+                delay = self.retry.delay(attempt)
+                self._emit(
+                    Status(
+                        engine=engine.id,
+                        state=EngineState.RECONNECTING,
+                        message=f"reconnecting in {delay:.1f} s (attempt {attempt})",
+                    )
+                )
+                await asyncio.sleep(delay)
+                start_seq = self._backlog.seq_after(self._committed_until)
+                start_seq = max(start_seq, self._backlog.first_seq)
+        finally:
+            if self._finishing:
+                await asyncio.gather(*self._finishing, return_exceptions=True)
+            self._engine = None
+
+    async def _consume(self, gen: int, engine: Engine, cursor: Cursor) -> None:
+        self._emit(
+            Status(engine=engine.id, state=EngineState.CONNECTING, message=f"starting {engine.name or engine.id}")
+        )
+        async for ev in engine.stream(cursor.__aiter__()):
+            ev = self._relabel(gen, ev)
+            if isinstance(ev, Final) and ev.end is not None and cursor is self._cursor:
+                self._committed_until = max(self._committed_until, ev.end)
+            self._emit(ev)
+        if cursor is self._cursor:
+            self._committed_until = max(self._committed_until, cursor.fed_until)

@@ -1,0 +1,176 @@
+"""Audio page: microphone or system audio, the device, and a live level meter to test the choice."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from captioner.settings import Settings
+from captioner.ui.settings.level_meter import LevelMeter, LevelMonitor
+from captioner.ui.settings.pages.common import FAST_MS, Page, note_label
+
+log = logging.getLogger(__name__)
+
+KIND_TEXT = {"mic": "microphones", "system": "system-audio sources"}
+
+
+def list_devices() -> tuple[list[Any], str]:
+    """Devices from :mod:`captioner.audio.devices`, and a problem to show (``""`` if none)."""
+    try:
+        from captioner.audio.devices import list_devices as _list
+    except ImportError:
+        return [], "The device list is not available in this build; the default device will be used."
+    try:
+        return list(_list()), ""
+    except Exception as exc:  # no sound system at all must not break the panel
+        log.warning("listing audio devices failed: %s", exc)
+        return [], f"Cannot list audio devices ({exc}); the default device will be used."
+
+
+class AudioPage(Page):
+    title = "&Audio"
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mic = QRadioButton("&Microphone")
+        self.mic.setAccessibleName("Caption the microphone")
+        self.system = QRadioButton("S&ystem audio (what the computer plays)")
+        self.system.setAccessibleName("Caption system audio")
+        self.group = QButtonGroup(self)
+        self.group.addButton(self.mic)
+        self.group.addButton(self.system)
+        (self.system if settings.source == "system" else self.mic).setChecked(True)
+
+        self.device = QComboBox()
+        self.device.setObjectName("device")
+        self.device.setAccessibleName("Audio device")
+        self.device_note = note_label(name="device_note")
+        self._devices, problem = list_devices()
+        self._device_problem = problem
+        self._wanted_device = settings.device
+        self._fill_devices()
+
+        self.meter = LevelMeter()
+        self.test_button = QPushButton("&Test level")
+        self.test_button.setAutoDefault(False)
+        self.test_button.setCheckable(True)
+        self.test_button.setAccessibleName("Test the audio level of the chosen source")
+        self.test_button.toggled.connect(self._toggle_test)
+        self.test_status = note_label("Press Test level and speak: the bar should move.", name="level_status")
+        self.monitor = LevelMonitor(self)
+        self.monitor.level.connect(self.meter.set_level)
+        self.monitor.started.connect(lambda what: self.test_status.setText(f"Listening to {what}."))
+        self.monitor.stopped.connect(self._monitor_stopped)
+
+        self.group.buttonToggled.connect(self._source_toggled)
+        self.device.activated.connect(self._device_picked)
+
+        form = QFormLayout()
+        form.addRow("&Device:", self.device)
+        form.addRow(self.device_note)
+        meter_row = QHBoxLayout()
+        meter_row.addWidget(self.meter, 1)
+        meter_row.addWidget(self.test_button)
+        form.addRow("Level:", meter_row)
+        form.addRow(self.test_status)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.mic)
+        layout.addWidget(self.system)
+        layout.addLayout(form)
+        layout.addStretch(1)
+
+    # -- devices ---------------------------------------------------------------------------
+    def source(self) -> str:
+        return "system" if self.system.isChecked() else "mic"
+
+    def _fill_devices(self) -> None:
+        kind = self.source()
+        self.device.blockSignals(True)
+        self.device.clear()
+        self.device.addItem("Default", "")
+        found = 0
+        for d in self._devices:
+            if getattr(d, "kind", "mic") != kind:
+                continue
+            found += 1
+            name = str(getattr(d, "name", d))
+            label = f"{name} (default)" if getattr(d, "default", False) else name
+            self.device.addItem(label, str(getattr(d, "id", name)))
+        wanted = self._wanted_device
+        if wanted and self.device.findData(wanted) < 0:
+            self.device.addItem(f"{wanted} (not found now)", wanted)
+        self.device.setCurrentIndex(max(0, self.device.findData(wanted)))
+        self.device.blockSignals(False)
+        if self._device_problem:
+            note = self._device_problem
+        elif not found:
+            note = f"No {KIND_TEXT[kind]} found; the system default will be used."
+            if kind == "system":
+                note += " On Linux, system audio needs PulseAudio or PipeWire (a monitor source)."
+        else:
+            note = ""
+        self.device_note.setText(note)
+        self.device_note.setVisible(bool(note))
+
+    def device_id(self) -> str:
+        return str(self.device.currentData() or "")
+
+    def _source_toggled(self, _button: QRadioButton, checked: bool) -> None:
+        if not checked:
+            return
+        self._wanted_device = ""
+        self._fill_devices()
+        self._restart_test()
+        self.edited.emit(FAST_MS)
+
+    def _device_picked(self, _index: int) -> None:
+        self._wanted_device = self.device_id()
+        self._restart_test()
+        self.edited.emit(FAST_MS)
+
+    # -- level test ------------------------------------------------------------------------
+    def _toggle_test(self, on: bool) -> None:
+        if on:
+            self.test_button.setText("S&top test")
+            self.test_status.setText("Opening the source…")
+            self.monitor.start(self.source(), self.device_id())
+        else:
+            self.test_button.setText("&Test level")
+            self.monitor.stop()
+            self.meter.reset()
+
+    def _restart_test(self) -> None:
+        if self.test_button.isChecked():
+            self.monitor.start(self.source(), self.device_id())
+
+    def _monitor_stopped(self, message: str) -> None:
+        if message:
+            self.test_status.setText(f"Cannot test this source: {message}")
+        elif self.test_button.isChecked() and not self.monitor.running:
+            self.test_status.setText("The source stopped.")
+        if not self.monitor.running and self.test_button.isChecked():
+            self.test_button.blockSignals(True)
+            self.test_button.setChecked(False)
+            self.test_button.setText("&Test level")
+            self.test_button.blockSignals(False)
+
+    def apply(self, settings: Settings) -> Settings:
+        return settings.with_changes(source=self.source(), device=self.device_id())
+
+    def close_page(self) -> None:
+        self.monitor.stop()
+        self.test_button.blockSignals(True)
+        self.test_button.setChecked(False)
+        self.test_button.setText("&Test level")
+        self.test_button.blockSignals(False)

@@ -1,0 +1,91 @@
+"""Overlay and start-up page: position preset, click-through, XWayland fallback, start-up behaviour."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QVBoxLayout, QWidget
+
+from captioner.settings import Settings
+from captioner.ui.settings.pages.common import FAST_MS, Page, note_label
+
+POSITIONS = (("bottom", "Bottom, centred"), ("top", "Top, centred"), ("custom", "Where I drag it"))
+
+
+def wayland_session() -> bool:
+    """True when the desktop session is Wayland (whatever platform plugin Qt uses now)."""
+    return (
+        QGuiApplication.platformName() == "wayland"
+        or bool(os.environ.get("WAYLAND_DISPLAY"))
+        or os.environ.get("XDG_SESSION_TYPE", "").lower() == "wayland"
+    )
+
+
+class OverlayPage(Page):
+    title = "&Overlay"
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        o = settings.overlay
+        self.position = QComboBox()
+        self.position.setAccessibleName("Overlay position")
+        for key, text in POSITIONS:
+            self.position.addItem(text, key)
+        self.position.setCurrentIndex(max(0, self.position.findData(o.position)))
+        self.click_through = QCheckBox("Clic&k-through: mouse clicks pass to the window below")
+        self.click_through.setChecked(o.click_through)
+        self.click_through.setToolTip("Turn it off again from the tray menu, or with Ctrl+Shift+L in the app")
+        self.visible = QCheckBox("Show the o&verlay")
+        self.visible.setChecked(o.visible)
+        self.xwayland = QCheckBox("Use &XWayland (restart needed)")
+        self.xwayland.setChecked(o.force_xwayland)
+        if wayland_session():
+            why = (
+                "This is a Wayland session: Wayland does not let ordinary windows stay on top or choose their "
+                "position. Click-through works. With XWayland the overlay can stay on top and be placed where "
+                "you want; it takes effect the next time Captioner starts."
+            )
+        else:
+            why = "Only matters on Wayland desktops, where it lets the overlay stay on top and keep its position."
+        self.xwayland_note = note_label(why, name="xwayland_note")
+
+        self.autostart = QCheckBox("Start &captioning when the app starts")
+        self.autostart.setChecked(settings.autostart_captions)
+        self.offer_last = QCheckBox("Offer the last session's transcript at start-&up")
+        self.offer_last.setChecked(settings.offer_last_transcript)
+
+        overlay_box = QGroupBox("Caption overlay")
+        form = QFormLayout(overlay_box)
+        form.addRow("Po&sition:", self.position)
+        form.addRow(self.visible)
+        form.addRow(self.click_through)
+        form.addRow(self.xwayland)
+        form.addRow(self.xwayland_note)
+        start_box = QGroupBox("Start-up")
+        start_layout = QVBoxLayout(start_box)
+        start_layout.addWidget(self.autostart)
+        start_layout.addWidget(self.offer_last)
+        layout = QVBoxLayout(self)
+        layout.addWidget(overlay_box)
+        layout.addWidget(start_box)
+        layout.addStretch(1)
+
+        self.position.activated.connect(lambda _i: self.edited.emit(FAST_MS))
+        for box in (self.click_through, self.visible, self.xwayland, self.autostart, self.offer_last):
+            box.toggled.connect(lambda _on: self.edited.emit(FAST_MS))
+
+    def apply(self, settings: Settings) -> Settings:
+        overlay = dataclasses.replace(
+            settings.overlay,
+            position=str(self.position.currentData()),
+            click_through=self.click_through.isChecked(),
+            visible=self.visible.isChecked(),
+            force_xwayland=self.xwayland.isChecked(),
+        )
+        return settings.with_changes(
+            overlay=overlay,
+            autostart_captions=self.autostart.isChecked(),
+            offer_last_transcript=self.offer_last.isChecked(),
+        )

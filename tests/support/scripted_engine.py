@@ -1,0 +1,129 @@
+"""A scripted engine for session/CLI tests (a boundary: the session is what is under test).
+
+It "recognises" audio by naming the chunks it received: every chunk yields an
+interim; every ``per_final`` chunks a final whose text lists the chunk start
+times in milliseconds (``"c0 c50 c100 …"``). So a test can check exactly which
+audio reached which committed caption.
+
+Silent chunks (below -55 dBFS) are named ``s<ms>`` instead. With
+``Script.endpoint_ms`` set, the engine ends a line like a cloud service does:
+after that much silence received (not after ``per_final`` chunks).
+:class:`ScriptedCloudEngine` declares ``realtime_input`` and, with
+``Script.pace``, takes audio no faster than ``pace`` × real time (a scaled
+clock, so tests of catch-up stay short).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from captioner.audio.base import AudioChunk
+from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
+from captioner.engines.base import Capabilities, Engine, EngineFailure, EngineOptions
+
+
+@dataclass
+class Script:
+    """Shared between engine instances of one test."""
+
+    per_final: int = 4
+    fail_at_chunk: dict[int, EngineFailure] = field(default_factory=dict)
+    """instance number → failure raised after that instance received ``fail_after`` chunks."""
+    fail_after: int = 6
+    live_update: bool = True
+    endpoint_ms: int | None = None
+    """End a line after this much received silence (instead of every ``per_final`` chunks)."""
+    pace: float | None = None
+    """Take audio no faster than ``pace`` × real time (``ScriptedCloudEngine``)."""
+    quiet_dbfs: float = -55.0
+    """The engine's own voice activity threshold: quieter chunks are silence (``s<ms>``)."""
+    instances: list[ScriptedEngine] = field(default_factory=list)
+    updates: list[EngineOptions] = field(default_factory=list)
+
+
+class ScriptedEngine(Engine):
+    id = "scripted"
+    name = "Scripted test engine"
+    capabilities = Capabilities(
+        sample_rate=16000,
+        interim_results=True,
+        word_boost=True,
+        live_update=True,
+        silence_threshold=True,
+    )
+    script = Script()
+
+    def __init__(self, options: EngineOptions, credentials: object = None) -> None:
+        if options.language == "bad":
+            raise ValueError("unknown language 'bad'")
+        super().__init__(options)
+        self.number = len(self.script.instances)
+        self.script.instances.append(self)
+        self.received: list[AudioChunk] = []
+
+    def endpoint_silence(self) -> float:
+        ms = self.script.endpoint_ms
+        return ms / 1000.0 if ms is not None else super().endpoint_silence()
+
+    def quiet(self, chunk: AudioChunk) -> bool:
+        return chunk.rms_dbfs() < self.script.quiet_dbfs
+
+    def name_of(self, chunk: AudioChunk) -> str:
+        return f"{'s' if self.quiet(chunk) else 'c'}{round(chunk.start * 1000)}"
+
+    async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
+        yield Status(engine=self.id, state=EngineState.LISTENING, message="listening")
+        pending: list[AudioChunk] = []
+        line = 0
+        failure = self.script.fail_at_chunk.get(self.number)
+        endpoint = self.script.endpoint_ms
+        silence = 0.0
+        t0: float | None = None
+        sent = 0.0
+        async for chunk in audio:
+            if self.script.pace is not None:
+                now = time.monotonic()
+                t0 = now if t0 is None else t0
+                delay = t0 + sent / self.script.pace - now
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                sent += chunk.duration
+            self.received.append(chunk)
+            quiet = self.quiet(chunk)
+            silence = silence + chunk.duration if quiet else 0.0
+            if endpoint is not None and quiet and all(self.quiet(c) for c in pending):
+                continue  # silence between lines is not part of any line
+            pending.append(chunk)
+            text = " ".join(self.name_of(c) for c in pending)
+            yield Interim(line_id=str(line), text=text, engine=self.id, start=pending[0].start, end=chunk.end)
+            if failure is not None and len(self.received) >= self.script.fail_after:
+                raise failure
+            done = silence * 1000 >= endpoint - 1e-6 if endpoint is not None else len(pending) >= self.script.per_final
+            if done:
+                yield Final(line_id=str(line), text=text, engine=self.id, start=pending[0].start, end=chunk.end)
+                pending = []
+                line += 1
+        if pending:
+            text = " ".join(self.name_of(c) for c in pending)
+            yield Final(line_id=str(line), text=text, engine=self.id, start=pending[0].start, end=pending[-1].end)
+
+    async def update(self, options: EngineOptions) -> bool:
+        self.script.updates.append(options)
+        return self.script.live_update
+
+
+class ScriptedCloudEngine(ScriptedEngine):
+    """A scripted engine that, like the cloud engines, must not get audio faster than real time."""
+
+    id = "scripted-cloud"
+    capabilities = Capabilities(
+        sample_rate=16000,
+        interim_results=True,
+        word_boost=True,
+        live_update=True,
+        silence_threshold=True,
+        realtime_input=True,
+    )
