@@ -21,15 +21,14 @@ from pathlib import Path
 from typing import TextIO
 
 from captioner import __version__, paths
-from captioner import secrets as secret_store
 from captioner.audio.base import AudioError
-from captioner.captions.events import AudioLevel, CaptionEvent
+from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Notice
 from captioner.captions.transcript import Transcript
 from captioner.captions.writers import FORMATS, make_writer, render_transcript
 from captioner.engines import registry
 from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
 from captioner.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
-from captioner.session.session import RetryPolicy, Session
+from captioner.session.build import SessionRequest, SetupError, prepare
 
 log = logging.getLogger("captioner")
 
@@ -173,17 +172,6 @@ def _parse_options(items: Sequence[str]) -> dict[str, str]:
 
 
 async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from captioner.audio import open_source
-
-    try:
-        info = registry.get(args.engine)
-    except KeyError as exc:
-        raise UsageError(str(exc.args[0])) from None
-    try:
-        engine_cls = info.load()
-    except EngineUnavailable as exc:
-        raise UsageError(f"engine {info.id} is not usable here: {exc}") from None
-    caps = engine_cls.capabilities
     if args.silence_ms is not None and not (0 <= args.silence_ms <= 60_000):
         raise UsageError("--silence-ms must be between 0 and 60000")
     extra = _parse_options(args.option)
@@ -196,25 +184,20 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         endpoint=args.endpoint,
         extra=extra,
     )
-    credentials = secret_store.resolve(info.id, args.api_key)
-    if caps.needs_credentials and not secret_store.has_credentials(credentials):
-        raise UsageError(secret_store.describe_missing(info.id))
-    # Build once up front so that bad options fail before any audio is opened.
+    request = SessionRequest(
+        engine=args.engine,
+        source=args.source,
+        device=args.device,
+        options=options,
+        api_key=args.api_key,
+        realtime=True if args.realtime is None else args.realtime,
+        max_retries=args.max_retries,
+    )
     try:
-        probe = engine_cls(options, credentials)
-    except EngineFailure as exc:
+        plan = prepare(request, audience="cli")
+        source = plan.open_source()
+    except SetupError as exc:
         raise UsageError(exc.message) from None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-    is_file = args.source not in ("mic", "system")
-    realtime = True if args.realtime is None else args.realtime
-    if caps.realtime_input:
-        realtime = True
-    try:
-        source = open_source(args.source, caps.sample_rate, device=args.device, realtime=realtime)
-    except AudioError as exc:
-        raise UsageError(str(exc)) from None
 
     autosave = None if args.no_autosave else paths.new_autosave_path()
     transcript = Transcript(autosave=autosave)
@@ -240,24 +223,12 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return
         for w in writers:
             w.event(event)
-        from captioner.captions.events import EngineError, Notice
-
         if isinstance(event, Notice):
             err.write(f"captioner: warning: {event.message}\n")
         elif isinstance(event, EngineError) and event.retryable:
             err.write(f"captioner: {event.engine}: {event.message} (retrying)\n")
 
-    first = [probe]
-
-    def factory(opts: EngineOptions):  # type: ignore[no-untyped-def]
-        if first and opts is options:
-            return first.pop()
-        return engine_cls(opts, credentials)
-
-    max_retries = args.max_retries if args.max_retries is not None else (5 if is_file else None)
-    session = Session(
-        source, factory, options, transcript=transcript, on_event=on_event, retry=RetryPolicy(max_attempts=max_retries)
-    )
+    session = plan.session(source, transcript=transcript, on_event=on_event)
 
     loop = asyncio.get_running_loop()
     stops = 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from typing import Literal
 
 from captioner.engines.base import Credentials
 
@@ -106,18 +107,32 @@ def resolve(engine_id: str, api_key_arg: str | None = None, env: dict[str, str] 
     return Credentials(**values)
 
 
-def describe_missing(engine_id: str) -> str:
-    """A one-line hint on how to provide credentials for ``engine_id``."""
-    fields = fields_for(engine_id)
+Audience = Literal["cli", "app"]
+"""Who reads a message: someone at the command line, or in the desktop app."""
+
+
+def describe_missing(engine_id: str, audience: Audience = "cli") -> str:
+    """One sentence on how to provide the missing credentials of ``engine_id``, for the CLI or the app."""
+    env = [var for field, var in fields_for(engine_id).items() if field != "token"]
+    env_text = " and ".join(env)
+    if audience == "app":
+        from captioner.engines import registry
+
+        info = registry.ENGINES.get(engine_id)
+        name = info.name if info else engine_id
+        return (
+            f"{name} needs an API key or credentials: enter them in Settings (kept in the system keyring)"
+            + (f", or set {env_text}" if env_text else "")
+            + "."
+        )
     if engine_id == "assemblyai":
-        return "no AssemblyAI API key: pass --api-key, set ASSEMBLYAI_API_KEY, or save it in the settings panel"
+        return f"no AssemblyAI API key: pass --api-key, set {env_text}, or save it in the settings panel"
     if engine_id.startswith("uhlive"):
         return (
             "no Uhlive credentials: pass --api-key CLIENT_ID:CLIENT_SECRET (or an access token), "
-            "set UHLIVE_CLIENT_ID and UHLIVE_CLIENT_SECRET, or save them in the settings panel"
+            f"set {env_text}, or save them in the settings panel"
         )
-    names = ", ".join(fields.values())
-    return f"no credentials for {engine_id}" + (f": set {names}" if names else "")
+    return f"no credentials for {engine_id}" + (f": set {env_text}" if env_text else "")
 
 
 def has_credentials(creds: Credentials) -> bool:

@@ -60,7 +60,7 @@ def microphones_from(
 
 
 def _portaudio() -> tuple[list[dict[str, Any]], int]:
-    from captioner.audio.mic import default_input_index, input_devices, refresh_portaudio, sounddevice
+    from captioner.audio.portaudio import default_input_index, input_devices, refresh_portaudio, sounddevice
 
     sd = sounddevice()
     refresh_portaudio()  # PortAudio lists devices once; pick up what was plugged in since (skipped while capturing)

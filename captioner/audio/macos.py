@@ -64,7 +64,8 @@ def pick_loopback(devices: Sequence[Mapping[str, Any]], wanted: str | None = Non
 
 
 def open_loopback_source(sample_rate: int, device: str | None = None) -> AudioSource:
-    from captioner.audio.mic import MicrophoneSource, input_devices, sounddevice
+    from captioner.audio.mic import MicrophoneSource
+    from captioner.audio.portaudio import input_devices, sounddevice
 
     sd = sounddevice()
     index = pick_loopback(input_devices(sd), device)

@@ -1,4 +1,4 @@
-"""The microphone through PortAudio (sounddevice): device listing and selection, stream opening.
+"""The microphone: a PortAudio input stream (sounddevice) as a :class:`~captioner.audio.capture.CaptureSource`.
 
 :class:`MicrophoneSource` is the PortAudio backend of
 :class:`~captioner.audio.capture.CaptureSource` (which owns the hand-off to the
@@ -6,119 +6,31 @@ loop, the bounded queue, resampling and chunking). It is also used for Linux
 system audio (the ALSA ``pulse`` device pointed at a monitor source) and macOS
 loopback devices. Its callback, on PortAudio's thread, only copies the block and
 pushes it; PortAudio's input-overflow flag is counted as a dropped block.
+Device listing and resolution live in :mod:`~captioner.audio.portaudio`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from captioner.audio import portaudio
 from captioner.audio.base import AudioError
 from captioner.audio.capture import CaptureSource
-
-log = logging.getLogger(__name__)
-
-_open_streams = 0  # PortAudio streams we hold open (PortAudio must not be re-initialised under them)
-
-
-def sounddevice() -> ModuleType:
-    """Import sounddevice, turning a missing PortAudio library into a plain :class:`AudioError`."""
-    try:
-        import sounddevice as sd
-    except OSError as exc:
-        hint = {
-            "linux": "install it (Debian/Ubuntu: sudo apt install libportaudio2)",
-            "darwin": "reinstall Captioner (the sounddevice wheel bundles PortAudio)",
-        }.get(sys.platform, "reinstall Captioner")
-        raise AudioError(f"audio capture needs the PortAudio library, which is missing ({exc}): {hint}") from None
-    return sd
-
-
-def refresh_portaudio() -> bool:
-    """Re-scan devices (PortAudio lists them once, at start-up) unless one of our streams is open."""
-    sd = sounddevice()
-    if _open_streams:
-        return False
-    try:
-        sd._terminate()
-        sd._initialize()
-    except Exception as exc:  # a failed re-scan leaves the old list; not fatal
-        log.debug("PortAudio re-scan failed: %s", exc)
-        return False
-    return True
-
-
-def input_devices(sd: ModuleType | None = None) -> list[dict[str, Any]]:
-    """PortAudio devices that can record, as dicts (index, name, max_input_channels, default_samplerate, hostapi)."""
-    sd = sd or sounddevice()
-    try:
-        devices = list(sd.query_devices())
-    except Exception as exc:
-        raise AudioError(f"cannot list audio devices: {exc}") from None
-    return [dict(d) for d in devices if d.get("max_input_channels", 0) > 0]
-
-
-def default_input_index(sd: ModuleType | None = None) -> int:
-    """Index of PortAudio's default input device, or -1 when there is none."""
-    sd = sd or sounddevice()
-    try:
-        dev = sd.default.device[0]
-        if dev is None or int(dev) < 0:
-            return int(sd.query_devices(kind="input")["index"])
-        return int(dev)
-    except Exception:
-        return -1
-
-
-def resolve_input_device(devices: Sequence[Mapping[str, Any]], wanted: str | int | None, default_index: int) -> int:
-    """Pick the PortAudio input device for ``wanted``: ``None`` (the default), an index, an exact name or a
-    unique case-insensitive part of a name. Raises :class:`AudioError` with a plain message otherwise."""
-    inputs = [d for d in devices if d.get("max_input_channels", 0) > 0]
-    if wanted is None or (isinstance(wanted, str) and not wanted.strip()):
-        if any(d["index"] == default_index for d in inputs):
-            return default_index
-        if not inputs:
-            raise AudioError("no microphone found: no audio input device is connected or enabled")
-        return int(inputs[0]["index"])
-    if isinstance(wanted, int) or wanted.strip().isdigit():
-        index = int(wanted)
-        for d in inputs:
-            if d["index"] == index:
-                return index
-        raise AudioError(f"no input device with id {index} (see `captioner devices`)")
-    key = wanted.strip().casefold()
-    exact = [d for d in inputs if str(d["name"]).casefold() == key]
-    if len(exact) == 1:
-        return int(exact[0]["index"])
-    matches = exact or [d for d in inputs if key in str(d["name"]).casefold()]
-    if len(matches) == 1:
-        return int(matches[0]["index"])
-    if not matches:
-        raise AudioError(f"no input device matches {wanted!r} (see `captioner devices`)")
-    names = ", ".join(f"{d['index']}: {d['name']}" for d in matches[:6])
-    raise AudioError(f"{wanted!r} matches several input devices ({names}); pass the number instead")
-
-
-def _pick_format(sd: ModuleType, index: int, info: Mapping[str, Any]) -> tuple[int, int]:
-    """A (rate, channels) the device accepts: its default rate first, mono if it can."""
-    default_rate = round(float(info.get("default_samplerate") or 48000))
-    max_ch = int(info.get("max_input_channels", 1))
-    for rate in dict.fromkeys((default_rate, 48000, 44100, 16000)):
-        for channels in dict.fromkeys((1, min(2, max_ch), max_ch)):
-            try:
-                sd.check_input_settings(device=index, channels=channels, samplerate=rate, dtype="float32")
-            except Exception:
-                continue
-            return rate, channels
-    raise AudioError(f"input device {info.get('name')!r} accepts none of the usual sample rates")
+from captioner.audio.portaudio import (
+    default_input_index,
+    input_devices,
+    pick_format,
+    pulse_device_index,
+    refresh_portaudio,
+    resolve_input_device,
+    sounddevice,
+)
 
 
 class MicrophoneSource(CaptureSource):
@@ -150,7 +62,7 @@ class MicrophoneSource(CaptureSource):
         self.pulse_source = pulse_source
         self.pulse_latency_ms = pulse_latency_ms
         if pulse_source is not None:
-            index = _pulse_device_index(sd)
+            index = pulse_device_index(sd)
         else:
             try:
                 index = resolve_input_device(input_devices(sd), device, default_input_index(sd))
@@ -158,7 +70,7 @@ class MicrophoneSource(CaptureSource):
                 found = _pulse_source_for(device) if isinstance(device, str) and device.strip() else None
                 if found is not None:
                     self.pulse_source = found
-                    index = _pulse_device_index(sd)
+                    index = pulse_device_index(sd)
                 elif refresh_portaudio():  # plugged in (or sound server started) since PortAudio listed devices
                     index = resolve_input_device(input_devices(sd), device, default_input_index(sd))
                 else:
@@ -166,7 +78,7 @@ class MicrophoneSource(CaptureSource):
         info = dict(sd.query_devices(index))
         self.device_index = index
         self.device_name = str(info.get("name", index))
-        rate, channels = _pick_format(sd, index, info)
+        rate, channels = pick_format(sd, index, info)
         self.channels = channels
         if description is None:
             description = f"microphone {self.device_name}"
@@ -194,7 +106,6 @@ class MicrophoneSource(CaptureSource):
             self.fail(f"{self.description} stopped delivering audio (disconnected?)")
 
     def _start(self) -> None:
-        global _open_streams
         sd = self._sd
         saved: dict[str, str | None] = {}
         if self.pulse_source:
@@ -215,7 +126,7 @@ class MicrophoneSource(CaptureSource):
                 callback=self._callback,
                 finished_callback=self._finished,
             )
-            _open_streams += 1
+            portaudio.stream_opened()
             self._stream = stream
             stream.start()
         except sd.PortAudioError as exc:
@@ -232,11 +143,10 @@ class MicrophoneSource(CaptureSource):
                     os.environ["PULSE_SOURCE"] = prev
 
     def _release(self) -> None:
-        global _open_streams
         stream, self._stream = self._stream, None
         if stream is None:
             return
-        _open_streams -= 1
+        portaudio.stream_closed()
         with contextlib.suppress(Exception):
             stream.abort()
         with contextlib.suppress(Exception):
@@ -244,20 +154,6 @@ class MicrophoneSource(CaptureSource):
 
     def _stop(self) -> None:
         self._release()
-
-
-def _pulse_device_index(sd: ModuleType) -> int:
-    """Index of PortAudio's ALSA ``pulse`` device (re-scanning once if PulseAudio started after us)."""
-    for attempt in range(2):
-        for d in input_devices(sd):
-            if d["name"] == "pulse":
-                return int(d["index"])
-        if attempt == 0 and not refresh_portaudio():
-            break
-    raise AudioError(
-        "PortAudio has no ALSA `pulse` device: install the ALSA PulseAudio plugin "
-        "(Debian/Ubuntu: sudo apt install libasound2-plugins) and make sure PulseAudio or pipewire-pulse is running"
-    )
 
 
 def _pulse_source_for(device: str) -> str | None:

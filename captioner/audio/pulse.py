@@ -14,7 +14,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from captioner.audio.base import AudioError, AudioSource
+from captioner.audio.base import AudioError
 
 log = logging.getLogger(__name__)
 
@@ -138,14 +138,3 @@ def match_source(sources: list[PulseSourceInfo], wanted: str, *, monitors_only: 
         raise AudioError(f"no {what} matches {wanted!r} (see `captioner devices`)")
     names = ", ".join(s.name for s in matches[:6])
     raise AudioError(f"{wanted!r} matches several sources ({names}); pass the full id")
-
-
-def open_monitor_source(sample_rate: int, device: str | None = None) -> AudioSource:
-    """Capture the default sink's monitor (or the monitor source ``device``) at ``sample_rate``."""
-    from captioner.audio.mic import MicrophoneSource
-
-    sources = list_sources()
-    chosen = match_source(sources, device) if device else pick_default_monitor(sources, default_sink())
-    label = chosen.description or chosen.name
-    log.info("system audio: capturing %s through the ALSA pulse device", chosen.name)
-    return MicrophoneSource(sample_rate, pulse_source=chosen.name, description=f"system audio ({label})")

@@ -9,9 +9,12 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from captioner.audio.base import AudioError, AudioSource
+
+log = logging.getLogger(__name__)
 
 
 def open_system_source(sample_rate: int, device: str | None = None) -> AudioSource:
@@ -21,8 +24,6 @@ def open_system_source(sample_rate: int, device: str | None = None) -> AudioSour
     """
     device = device.strip() if device and device.strip() else None
     if sys.platform.startswith("linux"):
-        from captioner.audio.pulse import open_monitor_source
-
         return open_monitor_source(sample_rate, device)
     if sys.platform == "win32":
         from captioner.audio.windows import open_loopback_source
@@ -33,3 +34,17 @@ def open_system_source(sample_rate: int, device: str | None = None) -> AudioSour
 
         return open_mac(sample_rate, device)
     raise AudioError(f"system audio capture is not supported on {sys.platform}; use --source mic")
+
+
+def open_monitor_source(sample_rate: int, device: str | None = None) -> AudioSource:
+    """Linux: capture the default sink's monitor (or the monitor source ``device``) at ``sample_rate``."""
+    from captioner.audio import pulse
+    from captioner.audio.mic import MicrophoneSource
+
+    sources = pulse.list_sources()
+    chosen = (
+        pulse.match_source(sources, device) if device else pulse.pick_default_monitor(sources, pulse.default_sink())
+    )
+    label = chosen.description or chosen.name
+    log.info("system audio: capturing %s through the ALSA pulse device", chosen.name)
+    return MicrophoneSource(sample_rate, pulse_source=chosen.name, description=f"system audio ({label})")

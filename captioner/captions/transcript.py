@@ -65,7 +65,7 @@ Listener = Callable[[Change], None]
 class Transcript:
     """Merges caption events into lines and notifies listeners of each change."""
 
-    def __init__(self, *, max_lines: int = 5000, autosave: Path | None = None) -> None:
+    def __init__(self, *, max_lines: int = 5000, autosave: Path | None = None, many_runs: bool = False) -> None:
         self._final: OrderedDict[str, Line] = OrderedDict()
         self._live: OrderedDict[str, Line] = OrderedDict()
         self._max_lines = max_lines
@@ -73,6 +73,18 @@ class Transcript:
         self._autosave_path = autosave
         self._autosave: AutosaveFile | None = None
         self.revisions: deque[Change] = deque(maxlen=100)
+        self._runs = 0
+        self._many_runs = many_runs
+
+    def new_run(self) -> str:
+        """The line-id prefix of the next captioning session that feeds this transcript.
+
+        The first session of a transcript made for one session gets none (its ids stay ``1-0``, ``1-1``…);
+        every later one, and every one of a transcript made for ``many_runs`` (the app: one transcript across
+        engine and source changes), gets ``r<n>.`` so that ids never collide.
+        """
+        self._runs += 1
+        return f"r{self._runs}." if self._many_runs or self._runs > 1 else ""
 
     # -- listeners -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:

@@ -23,8 +23,8 @@ class EngineInfo:
     module: str
     class_name: str
     description: str
-    credential_env: tuple[str, ...] = ()
-    """Environment variables the composition root reads for this engine's secrets."""
+    fallback: str | None = None
+    """The engine used instead when this one is not usable here (the user is told why)."""
 
     def load(self) -> type[Engine]:
         """Import the engine class, or raise :class:`EngineUnavailable` with the reason."""
@@ -78,7 +78,6 @@ register(
         module="captioner.engines.assemblyai.engine",
         class_name="AssemblyAIEngine",
         description="AssemblyAI cloud streaming (v3); needs an API key",
-        credential_env=("ASSEMBLYAI_API_KEY",),
     )
 )
 register(
@@ -88,7 +87,6 @@ register(
         module="captioner.engines.uhlive.conversation",
         class_name="UhliveConversationEngine",
         description="Uhlive live conversation transcription, interim and final results; needs client credentials",
-        credential_env=("UHLIVE_CLIENT_ID", "UHLIVE_CLIENT_SECRET"),
     )
 )
 register(
@@ -98,7 +96,6 @@ register(
         module="captioner.engines.uhlive.h2b",
         class_name="UhliveH2BEngine",
         description="Uhlive recognition API, one utterance after another (no interim text); needs client credentials",
-        credential_env=("UHLIVE_CLIENT_ID", "UHLIVE_CLIENT_SECRET"),
     )
 )
 

@@ -12,12 +12,9 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from captioner.audio.base import AudioChunk
-
-if TYPE_CHECKING:
-    from captioner.session.catch_up import CatchUp
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +106,18 @@ class Backlog:
         return self._changed
 
 
+class SkipPolicy(Protocol):
+    """Decides whether a cursor may skip a chunk (implemented by :class:`~captioner.session.catch_up.CatchUp`)."""
+
+    def should_skip(self, backlog: Backlog, seq: int, chunk: AudioChunk) -> bool: ...
+
+    def sent(self, lag: float) -> None: ...
+
+
 class Cursor:
     """Feeds one engine session from the backlog, from ``seq`` until the end (or ``stop_at``)."""
 
-    def __init__(self, backlog: Backlog, seq: int, catch_up: CatchUp | None = None) -> None:
+    def __init__(self, backlog: Backlog, seq: int, catch_up: SkipPolicy | None = None) -> None:
         self.backlog = backlog
         self.seq = seq
         self.stop_at: int | None = None

@@ -36,7 +36,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from captioner.audio.base import AudioSource
@@ -60,6 +60,8 @@ from captioner.session.catch_up import CatchUp, CatchUpPolicy
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[EngineOptions], Engine]
+FallbackFactory = Callable[[str, EngineOptions], Engine]
+"""(engine id, options) -> engine: builds the engine an :class:`EngineFailure` names as its ``fallback``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,8 @@ class Session:
         backlog_seconds: float = 600.0,
         level_interval: float = 0.1,
         catch_up: CatchUpPolicy | None = None,
-        id_prefix: str = "",
+        fallback: FallbackFactory | None = None,
+        notices: Sequence[str] = (),
     ) -> None:
         self.source = source
         self.engine_factory = engine_factory
@@ -101,7 +104,11 @@ class Session:
         self.on_event = on_event
         self.retry = retry or RetryPolicy()
         self.level_interval = level_interval
-        self.id_prefix = id_prefix
+        self.fallback = fallback
+        self.notices = tuple(notices)
+        """Shown (as :class:`Notice` events) when the session starts, e.g. why another engine runs."""
+        self.id_prefix = self.transcript.new_run()
+        """Every line id of this session starts with it (see :meth:`Transcript.new_run`)."""
         self.catch_up = catch_up if catch_up is not None else CatchUpPolicy()
         self._backlog = Backlog(backlog_seconds, self.catch_up.noise_window)
         self.skipped_seconds = 0.0
@@ -131,6 +138,8 @@ class Session:
 
     async def run(self) -> None:
         """Caption until the source ends (or :meth:`stop`). Raises a non-retryable :class:`EngineFailure`."""
+        for message in self.notices:
+            self._emit(Notice(engine=self.engine_name, message=message))
         pump = asyncio.create_task(self._pump(), name="captioner-audio-pump")
         try:
             await self._engine_loop()
@@ -208,7 +217,7 @@ class Session:
             return self.engine_factory(options)
         except EngineFailure:
             raise
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:  # bad options (a TypeError would be a bug: let it surface)
             raise EngineFailure(str(exc), retryable=False) from exc
 
     def _catch_up_for(self, engine: Engine) -> CatchUp | None:
@@ -231,8 +240,28 @@ class Session:
 
         return CatchUp(self.catch_up, keep, skipped)
 
+    def _fallback_for(self, engine: Engine, exc: EngineFailure) -> Engine | None:
+        """The engine ``exc`` asks to switch to, built and announced; ``None`` to handle ``exc`` as usual."""
+        target = exc.fallback
+        if target is None or self.fallback is None or target == engine.id:
+            return None
+        try:
+            replacement = self.fallback(target, self.options)
+        except (EngineFailure, ValueError) as bad:
+            log.warning("cannot switch to %s: %s", target, bad)
+            return None
+        factory = self.fallback
+        self.engine_factory = lambda opts: factory(target, opts)
+        name = replacement.name or replacement.id
+        self._emit(Notice(engine=engine.id, message=f"{exc.message} — switched to {name}"))
+        return replacement
+
     def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
-        """Line ids unique for the life of the transcript: ``<id_prefix><generation>-<engine id>``."""
+        """The one place line ids are built: ``[r<run>.]<generation>-<engine's own id>``.
+
+        ``r<run>.`` numbers the sessions on one transcript (:meth:`Transcript.new_run`), ``generation`` the engine
+        sessions (reconnects, restarts) within this one, so ids stay unique for the life of the transcript.
+        """
         if isinstance(ev, Interim | Final) or (isinstance(ev, SpeechStarted) and ev.line_id is not None):
             return dataclasses.replace(ev, line_id=f"{self.id_prefix}{gen}-{ev.line_id}")
         return ev
@@ -295,6 +324,15 @@ class Session:
                     return  # source ended, everything flushed
                 if not isinstance(exc, EngineFailure):
                     raise exc
+                fallback = self._fallback_for(engine, exc)
+                if fallback is not None:
+                    # Another engine takes over (e.g. the light engine when the neural one cannot keep up),
+                    # replaying from the last committed caption like a reconnect.
+                    prepared = fallback
+                    self.transcript.drop_live(f"{self.id_prefix}{gen}-")
+                    start_seq = max(self._backlog.seq_after(self._committed_until), self._backlog.first_seq)
+                    attempt = 0
+                    continue
                 if time.monotonic() - started >= self.retry.healthy_after:
                     attempt = 0
                 attempt += 1

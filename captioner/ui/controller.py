@@ -17,14 +17,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from captioner import paths
-from captioner import secrets as secret_store
-from captioner.audio.base import AudioError, AudioSource
+from captioner.audio.base import AudioError
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
@@ -37,21 +36,23 @@ from captioner.captions.events import (
     Status,
 )
 from captioner.captions.transcript import Transcript
-from captioner.engines import registry
-from captioner.engines.base import Engine, EngineFailure, EngineOptions, EngineUnavailable
+from captioner.engines.base import Engine, EngineFailure, EngineOptions
+from captioner.session.build import (
+    Plan,
+    SessionRequest,
+    SetupError,
+    SourceOpener,
+    app_hint,
+    audio_hint,
+    engine_name,
+    prepare,
+)
 from captioner.session.session import RetryPolicy, Session
 from captioner.settings import Settings
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 15.0
-
-SourceOpener = Callable[[str, int, str | None, bool], AudioSource]
-"""(spec, sample_rate, device, realtime) -> source; the default is :func:`captioner.audio.open_source`."""
-
-
-class SetupError(Exception):
-    """Captioning cannot start with these settings; the message says what to do."""
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -70,7 +71,6 @@ class CaptionController(QObject):
     """Owns the running session; emits its changes and events as Qt signals."""
 
     change = Signal(object)  # captioner.captions.transcript.Change
-    event = Signal(object)  # type: ignore[assignment]  # every CaptionEvent (shadows QObject.event; Qt still dispatches)
     state_changed = Signal(str, str)  # state (idle/connecting/listening/reconnecting/error/stopped), text
     level = Signal(float)  # dBFS
     lag = Signal(float)  # seconds captions are behind the audio
@@ -92,7 +92,9 @@ class CaptionController(QObject):
     ) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.transcript = transcript if transcript is not None else Transcript(autosave=paths.new_autosave_path())
+        self.transcript = (
+            transcript if transcript is not None else Transcript(autosave=paths.new_autosave_path(), many_runs=True)
+        )
         self.source_override = source
         self.realtime = realtime
         self._engines = dict(engines or {})
@@ -100,7 +102,7 @@ class CaptionController(QObject):
         self._retry = retry
         self._session: Session | None = None
         self._task: asyncio.Task[None] | None = None
-        self._runs = 0
+        self._stop_requested = False
         self._state = ("idle", "Not captioning")
         self._dropped_seen = 0
         self._pending: set[asyncio.Task[Any]] = set()
@@ -124,98 +126,54 @@ class CaptionController(QObject):
             self._state = (state, message)
             self.state_changed.emit(state, message)
 
-    def _engine_class(self, engine_id: str) -> type[Engine]:
-        if engine_id in self._engines:
-            return self._engines[engine_id]
-        try:
-            info = registry.get(engine_id)
-        except KeyError as exc:
-            raise SetupError(f"{exc.args[0]}. Pick an engine in Settings.") from None
-        try:
-            cls = info.load()
-        except EngineUnavailable as exc:
-            raise SetupError(f"{info.name} cannot run here: {exc}. Pick another engine in Settings.") from None
-        ok, why = info.availability()
-        if not ok:
-            raise SetupError(f"{info.name} cannot run here: {why}. Pick another engine in Settings.")
-        return cls
-
-    def _open(self, spec: str, rate: int, device: str | None, realtime: bool) -> AudioSource:
-        if self._opener is not None:
-            return self._opener(spec, rate, device, realtime)
-        from captioner.audio import open_source
-
-        return open_source(spec, rate, device=device, realtime=realtime)
-
-    def _build(self) -> Session:
+    def _request(self) -> SessionRequest:
         s = self.settings
-        cls = self._engine_class(s.engine)
-        caps = cls.capabilities
-        credentials = secret_store.resolve(s.engine)
-        if caps.needs_credentials and not secret_store.has_credentials(credentials):
-            info = registry.ENGINES.get(s.engine)
-            name = info.name if info else s.engine
-            env = " and ".join(info.credential_env) if info and info.credential_env else ""
-            raise SetupError(
-                f"{name} needs an API key or credentials: enter them in Settings (kept in the system keyring)"
-                + (f", or set {env}" if env else "")
-                + "."
-            )
-        options = engine_options(s)
-        try:
-            probe = cls(options, credentials)  # bad options fail here, before audio is opened
-        except (EngineFailure, ValueError) as exc:
-            raise SetupError(f"{getattr(exc, 'message', exc)}. Check the engine settings.") from None
-        spec = self.source_override or s.source
-        realtime = self.realtime or caps.realtime_input
-        try:
-            source = self._open(spec, caps.sample_rate, s.device or None, realtime)
-        except AudioError as exc:
-            raise SetupError(f"{exc}. {_audio_hint(spec)}") from None
-        self._runs += 1
-        first = [probe]
-
-        def factory(opts: EngineOptions) -> Engine:
-            return first.pop() if first and opts is options else cls(opts, credentials)
-
-        is_file = spec not in ("mic", "system")
-        retry = self._retry or RetryPolicy(max_attempts=5 if is_file else None)
-        # One transcript across sessions (engine/source changes): the run number keeps line ids unique.
-        return Session(
-            source,
-            factory,
-            options,
-            transcript=self.transcript,
-            on_event=self._on_event,
-            retry=retry,
-            id_prefix=f"r{self._runs}.",
+        return SessionRequest(
+            engine=s.engine,
+            source=self.source_override or s.source,
+            device=s.device or None,
+            options=engine_options(s),
+            realtime=self.realtime,
+            retry=self._retry,
         )
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> bool:
-        """Start captioning (no-op if running). False, with an ``error`` signal, if it cannot start."""
+        """Start captioning (no-op if running). False, with an ``error`` signal, if it cannot start.
+
+        The checks that need no audio run here; a live source is opened by the task, off the UI thread
+        (it may ask the sound server), and a failure to open it arrives as an ``error`` signal too.
+        """
         if self.running:
             return True
+        request = self._request()
         try:
-            session = self._build()
+            plan = prepare(request, audience="app", overrides=self._engines)
+            if request.is_file:
+                self._session = plan.session(
+                    plan.open_source(self._opener), transcript=self.transcript, on_event=self._on_event
+                )
         except SetupError as exc:
-            self._fail(str(exc))
+            self._fail(app_hint(exc))
             return False
         except Exception as exc:  # never let a surprise kill the app
             log.exception("cannot start captioning")
             self._fail(f"cannot start captioning: {exc}")
             return False
-        self._session = session
         self._dropped_seen = 0
         self._set_state("connecting", "Starting…")
-        self._task = asyncio.ensure_future(self._run(session))
+        self._task = asyncio.ensure_future(self._run(plan))
         self.running_changed.emit(True)
         return True
 
     async def stop(self) -> None:
         """Stop captioning; the engine finalises the last words before this returns."""
         task, session = self._task, self._session
-        if task is None or task.done() or session is None:
+        if task is None or task.done():
+            return
+        if session is None:  # still opening the source
+            self._stop_requested = True
+            await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
             return
         await session.stop()
         try:
@@ -264,10 +222,22 @@ class CaptionController(QObject):
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _run(self, session: Session) -> None:
+    async def _run(self, plan: Plan) -> None:
         failed = False
+        session = self._session
         try:
+            if session is None:  # a live source: opened here, off the UI thread
+                source = await asyncio.to_thread(plan.open_source, self._opener)
+                session = self._session = plan.session(source, transcript=self.transcript, on_event=self._on_event)
+                options = engine_options(self.settings)  # settings edited while the source was opening
+                if options != session.options:
+                    await session.update_options(options)
+            if self._stop_requested:
+                await session.stop()
             await session.run()
+        except SetupError as exc:
+            failed = True
+            self._fail(app_hint(exc))
         except EngineFailure as exc:
             failed = True
             hint = (
@@ -278,7 +248,7 @@ class CaptionController(QObject):
             self._fail(f"{exc.message}. {hint}")
         except AudioError as exc:
             failed = True
-            self._fail(f"{exc}. {_audio_hint(self.source_override or self.settings.source)}")
+            self._fail(f"{exc}. {audio_hint(plan.request.source)}")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -286,8 +256,9 @@ class CaptionController(QObject):
             log.exception("captioning stopped by an unexpected error")
             self._fail(f"captioning stopped: {exc.__class__.__name__}: {exc}. Start again from the tray menu.")
         finally:
-            if self._session is session:
+            if session is not None and self._session is session:
                 self._session = None
+            self._stop_requested = False
             if not failed:
                 self._set_state("stopped", "Stopped")
             self.running_changed.emit(False)
@@ -306,7 +277,6 @@ class CaptionController(QObject):
                 self._dropped_seen = event.dropped_blocks
                 self.notice.emit(f"{n} audio block(s) dropped: the computer is too busy")
             return
-        self.event.emit(event)
         if isinstance(event, Status):
             name = self._engine_name()
             if event.state is EngineState.LISTENING:
@@ -326,21 +296,14 @@ class CaptionController(QObject):
             self._set_state("listening", f"Listening · {self._engine_name()}")
 
     def _engine_name(self) -> str:
-        engine_id = self.settings.engine
-        if engine_id in self._engines:
-            return self._engines[engine_id].name or engine_id
-        info = registry.ENGINES.get(engine_id)
-        return info.name if info else engine_id
+        """The engine that runs now (which may be a fallback of the one chosen), else the chosen one."""
+        session = self._session
+        engine = session.engine if session is not None else None
+        if engine is not None:
+            return engine.name or engine.id
+        return engine_name(self.settings.engine, self._engines)
 
 
 def _pipeline_key(s: Settings) -> tuple[str, str, str]:
     """What needs a new session (not just new options) when it changes."""
     return (s.engine, s.source, s.device)
-
-
-def _audio_hint(spec: str) -> str:
-    if spec == "mic":
-        return "Check that a microphone is connected and allowed, or pick another device in Settings."
-    if spec == "system":
-        return "Pick a system-audio source in Settings (on Linux: a monitor of your output)."
-    return "Check the file."

@@ -84,25 +84,23 @@ def _overlay_text(overlay: Any) -> str:
 
 
 async def _caption() -> tuple[list[str], str]:
-    from captioner.audio.file import WavFileSource
     from captioner.captions.transcript import Change, Transcript
-    from captioner.engines import registry
-    from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
-    from captioner.session.session import RetryPolicy, Session
+    from captioner.engines.base import EngineFailure
+    from captioner.engines.registry import DEFAULT_ENGINE as ENGINE
+    from captioner.session.build import SessionRequest, SetupError, prepare
+    from captioner.session.session import RetryPolicy
     from captioner.settings import Appearance, OverlaySettings
 
     sample = resource_path(*SAMPLE)
     if not sample.is_file():
         raise SelfTestError(f"the speech sample is missing: {sample}")
 
-    info = registry.get("local")
+    request = SessionRequest(engine=ENGINE, source=str(sample), realtime=False, retry=RetryPolicy(max_attempts=0))
     try:
-        engine_cls = info.load()
-    except EngineUnavailable as exc:
-        raise SelfTestError(f"the local engine cannot be loaded: {exc}") from None
-    ok, why = info.availability()
-    if not ok:
-        raise SelfTestError(f"the local engine is not usable: {why}")
+        plan = prepare(request, audience="cli")
+        source = plan.open_source()
+    except SetupError as exc:
+        raise SelfTestError(f"the {ENGINE} engine cannot caption the sample: {exc.message}") from None
 
     try:
         from captioner.ui.overlay import CaptionOverlay
@@ -124,21 +122,13 @@ async def _caption() -> tuple[list[str], str]:
             shown.append(_overlay_text(overlay))
 
     transcript.subscribe(on_change)
-    source = WavFileSource(sample, engine_cls.capabilities.sample_rate, realtime=False)
-    options = EngineOptions()
-    session = Session(
-        source,
-        lambda opts: engine_cls(opts),
-        options,
-        transcript=transcript,
-        retry=RetryPolicy(max_attempts=0),
-    )
+    session = plan.session(source, transcript=transcript)
     try:
         await asyncio.wait_for(session.run(), TIMEOUT_S)
     except TimeoutError:
-        raise SelfTestError(f"the local engine did not finish a 10 s sample within {TIMEOUT_S:.0f} s") from None
+        raise SelfTestError(f"the {ENGINE} engine did not finish a 10 s sample within {TIMEOUT_S:.0f} s") from None
     except EngineFailure as exc:
-        raise SelfTestError(f"the local engine failed: {exc.message}") from None
+        raise SelfTestError(f"the {ENGINE} engine failed: {exc.message}") from None
     lines = [line.text for line in transcript.finals]
     final_overlay = " ".join(s for s in shown if s)
     if final_overlay.strip() and not _painted_text(overlay, appearance.text_color):

