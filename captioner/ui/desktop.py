@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QGuiApplication
@@ -25,6 +25,14 @@ from captioner.ui.controller import CaptionController
 from captioner.ui.overlay import CaptionOverlay
 from captioner.ui.platform import describe
 from captioner.ui.tray import ControlWindow, Tray
+
+if TYPE_CHECKING:  # both windows are imported on first use, so that start-up does not pay for them
+    from captioner.captions.transcript import Line
+    from captioner.engines.base import Engine
+    from captioner.session.build import SourceOpener
+    from captioner.settings import Appearance, OverlaySettings
+    from captioner.ui.settings.dialog import SettingsDialog
+    from captioner.ui.transcript_window import TranscriptWindow
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +48,8 @@ class DesktopApp:
         realtime: bool = True,
         minimized: bool = False,
         exit_when_done: bool = False,
-        engines: Mapping[str, Any] | None = None,
-        opener: Any = None,
+        engines: Mapping[str, type[Engine]] | None = None,
+        opener: SourceOpener | None = None,
         persist: bool = True,
     ) -> None:
         self.settings = settings
@@ -55,10 +63,10 @@ class DesktopApp:
         self.overlay = CaptionOverlay(settings.appearance, settings.overlay)
         self.tray = Tray()
         self.control_window: ControlWindow | None = None if self.tray.available else ControlWindow(self.tray)
-        self.settings_dialog: Any = None
+        self.settings_dialog: SettingsDialog | None = None
         self._dialog_base: Settings = settings
-        self.transcript_window: Any = None
-        self.previous_lines: list[Any] = []
+        self.transcript_window: TranscriptWindow | None = None
+        self.previous_lines: list[Line] = []
         self._last_error = ""
 
         self._save_timer = QTimer()
@@ -158,16 +166,14 @@ class DesktopApp:
         self.overlay.set_click_through(False)
         self.overlay.show_notice("Captioner is already running.", 5000)
 
-    def open_settings(self) -> Any:
+    def open_settings(self) -> SettingsDialog:
         from captioner.ui.settings.dialog import SettingsDialog  # on first use: start-up does not pay for it
 
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.settings)
             self.settings_dialog.addActions(self.tray.actions())
             self.settings_dialog.settings_changed.connect(self.on_settings_changed)
-            appearance_changed = getattr(self.settings_dialog, "appearance_changed", None)
-            if appearance_changed is not None:
-                appearance_changed.connect(self._preview_appearance)
+            self.settings_dialog.appearance_changed.connect(self._preview_appearance)
             self._dialog_base = self.settings
         else:
             self._sync_dialog()
@@ -176,7 +182,7 @@ class DesktopApp:
         self.settings_dialog.activateWindow()
         return self.settings_dialog
 
-    def _transcript_window(self) -> Any:
+    def _transcript_window(self) -> TranscriptWindow:
         from captioner.ui.transcript_window import TranscriptWindow  # on first use: start-up does not pay for it
 
         if self.transcript_window is None:
@@ -185,16 +191,16 @@ class DesktopApp:
             self.controller.change.connect(self.transcript_window.on_change)
         return self.transcript_window
 
-    def open_transcript(self) -> Any:
+    def open_transcript(self) -> TranscriptWindow:
         w = self._transcript_window()
-        if getattr(w, "_showing_previous", False) and hasattr(w, "show_live"):
+        if w.showing_previous:
             w.show_live()
         w.show()
         w.raise_()
         w.activateWindow()
         return w
 
-    def open_previous_transcript(self) -> Any:
+    def open_previous_transcript(self) -> TranscriptWindow:
         w = self._transcript_window()
         w.show_lines(self.previous_lines)
         w.show()
@@ -223,12 +229,12 @@ class DesktopApp:
         self.controller.apply_settings(merged)
         self._schedule_save()
 
-    def _preview_appearance(self, appearance: Any) -> None:
+    def _preview_appearance(self, appearance: Appearance) -> None:
         """The settings panel's live preview: what it changed, over what the overlay changed meanwhile."""
         edited = self._dialog_base.with_changes(appearance=appearance)
         self.overlay.apply_appearance(settings_store.merge(self._dialog_base, edited, self.settings).appearance)
 
-    def _on_overlay_settings(self, overlay: Any) -> None:
+    def _on_overlay_settings(self, overlay: OverlaySettings) -> None:
         self._update_settings(overlay=overlay)
         self._sync_dialog()
 
@@ -238,7 +244,7 @@ class DesktopApp:
             return
         self._update_settings(appearance=dataclasses.replace(self.settings.appearance, lines=lines))
         d = self.settings_dialog
-        if d is not None and hasattr(d, "flush"):
+        if d is not None:
             d.flush()  # edits still waiting in the panel are merged in first: the sync below would drop them
         self._sync_dialog()
 
@@ -246,9 +252,8 @@ class DesktopApp:
         d = self.settings_dialog
         if d is None:
             return
-        if hasattr(d, "set_settings"):
-            d.set_settings(self.settings)
-            self._dialog_base = d.settings() if hasattr(d, "settings") else self.settings
+        d.set_settings(self.settings)
+        self._dialog_base = d.settings()
 
     def _update_settings(self, **changes: Any) -> None:
         self.settings = self.settings.with_changes(**changes)

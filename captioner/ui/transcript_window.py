@@ -51,7 +51,8 @@ class TranscriptWindow(QWidget):
         self.setAccessibleName("Transcript")
         self._lines: list[Line] = []
         self._row_of: dict[str, int] = {}
-        self._showing_previous = False
+        self.showing_previous = False
+        """Showing an earlier session's lines (not the live transcript)."""
 
         # -- previous-session banner -----------------------------------------------------------
         self.banner = QLabel()
@@ -135,7 +136,7 @@ class TranscriptWindow(QWidget):
         """A transcript change: a committed line is added, a revised one replaced; interim text is ignored."""
         if change.kind not in ("commit", "revise") or not change.line.final:
             return
-        if self._showing_previous:
+        if self.showing_previous:
             return  # the live lines are rebuilt from the transcript when the user goes back
         line = change.line
         bar = self.table.verticalScrollBar()
@@ -157,7 +158,7 @@ class TranscriptWindow(QWidget):
 
     def show_lines(self, lines: list[Line]) -> None:
         """Show a previous session's lines (e.g. its autosave) instead of the live transcript."""
-        self._showing_previous = True
+        self.showing_previous = True
         self.banner.setText(f"Showing a previous session ({len(lines)} lines). New captions are kept meanwhile.")
         self.banner.show()
         self.back_button.show()
@@ -166,7 +167,7 @@ class TranscriptWindow(QWidget):
 
     def show_live(self) -> None:
         """Back to the live transcript."""
-        self._showing_previous = False
+        self.showing_previous = False
         self.banner.hide()
         self.back_button.hide()
         self.setWindowTitle("Captioner transcript")
