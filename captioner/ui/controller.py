@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -49,6 +49,9 @@ from captioner.session.build import (
 )
 from captioner.session.session import RetryPolicy, Session
 from captioner.settings import Settings
+
+if TYPE_CHECKING:
+    from captioner.ui.settings.level_meter import LevelMonitor
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +139,12 @@ class CaptionController(QObject):
             realtime=self.realtime,
             retry=self._retry,
         )
+
+    def level_monitor(self) -> LevelMonitor:
+        """A level monitor for the settings panel that opens sources the way captioning does."""
+        from captioner.ui.settings.level_meter import LevelMonitor
+
+        return LevelMonitor(self, opener=self._opener)
 
     # -- control -------------------------------------------------------------------------------
     def start(self) -> bool:

@@ -170,7 +170,7 @@ class DesktopApp:
         from captioner.ui.settings.dialog import SettingsDialog  # on first use: start-up does not pay for it
 
         if self.settings_dialog is None:
-            self.settings_dialog = SettingsDialog(self.settings)
+            self.settings_dialog = SettingsDialog(self.settings, level_monitor=self.controller.level_monitor())
             self.settings_dialog.addActions(self.tray.actions())
             self.settings_dialog.settings_changed.connect(self.on_settings_changed)
             self.settings_dialog.appearance_changed.connect(self._preview_appearance)

@@ -15,6 +15,7 @@ from PySide6.QtGui import QCloseEvent, QHideEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from captioner.settings import Settings, clamp
+from captioner.ui.settings.level_meter import LevelMonitor
 from captioner.ui.settings.pages.advanced import AdvancedPage
 from captioner.ui.settings.pages.appearance import AppearancePage
 from captioner.ui.settings.pages.audio import AudioPage
@@ -30,7 +31,9 @@ class SettingsDialog(QDialog):
     appearance_changed = Signal(object)
     """The :class:`Appearance` as edited, at once (no debounce), for a live overlay preview."""
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, *, level_monitor: LevelMonitor | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Captioner settings")
         self.setObjectName("settings_dialog")
@@ -40,7 +43,7 @@ class SettingsDialog(QDialog):
         self._last_emitted = settings
 
         self.engine_page = EnginePage(settings)
-        self.audio_page = AudioPage(settings)
+        self.audio_page = AudioPage(settings, monitor=level_monitor)
         self.captions_page = CaptionsPage(settings)
         self.appearance_page = AppearancePage(settings)
         self.overlay_page = OverlayPage(settings)

@@ -1,9 +1,9 @@
 """A live audio level meter, and a monitor that opens an audio source to feed it.
 
-:class:`LevelMonitor` opens the chosen source with :func:`captioner.audio.open_source`
-on the running asyncio loop (the app runs on qasync) and emits the level of
-every chunk; it stops when asked, when the source ends, or on an error (with
-a plain-words message).
+:class:`LevelMonitor` opens the chosen source from a worker thread with the caption controller's opener (the
+same way captioning opens it; :func:`captioner.audio.open_source` by default) and, on the running asyncio loop
+(the app runs on qasync), emits the level of every chunk; it stops when asked, when the source ends, or on an
+error (with a plain-words message).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from captioner.audio import AudioError, AudioSource, open_source
+from captioner.session.build import SourceOpener
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +99,13 @@ class LevelMonitor(QObject):
     stopped = Signal(str)
     """The monitor stopped; the argument is an error message, or ``""`` when stopped normally."""
 
-    def __init__(self, parent: QObject | None = None, *, sample_rate: int = 16000) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, sample_rate: int = 16000, opener: SourceOpener | None = None
+    ) -> None:
         super().__init__(parent)
         self.sample_rate = sample_rate
+        self.opener = opener
+        """How sources are opened: the caption controller's opener, so the test hears what captioning would."""
         self._task: asyncio.Task[None] | None = None
         self._source: AudioSource | None = None
 
@@ -135,7 +140,8 @@ class LevelMonitor(QObject):
         message = ""
         source: AudioSource | None = None
         try:
-            source = open_source(spec, self.sample_rate, device=device, realtime=True)
+            # Off the UI thread: opening a live source may ask the sound server (pactl) and wait for it.
+            source = await asyncio.to_thread(self._open, spec, device)
             self._source = source
             self._emit(self.started, source.description or spec)
             async for chunk in source.chunks():
@@ -159,6 +165,11 @@ class LevelMonitor(QObject):
                 self._source = None
                 self._emit(self.level, -120.0)
                 self._emit(self.stopped, message)
+
+    def _open(self, spec: str, device: str | None) -> AudioSource:
+        if self.opener is not None:
+            return self.opener(spec, self.sample_rate, device, True)
+        return open_source(spec, self.sample_rate, device=device, realtime=True)
 
     @staticmethod
     def _emit(signal: Any, value: object) -> None:

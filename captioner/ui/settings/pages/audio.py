@@ -41,7 +41,9 @@ def list_devices() -> tuple[list[Any], str]:
 class AudioPage(Page):
     title = "&Audio"
 
-    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: Settings, parent: QWidget | None = None, *, monitor: LevelMonitor | None = None
+    ) -> None:
         super().__init__(parent)
         self.mic = QRadioButton("&Microphone")
         self.mic.setAccessibleName("Caption the microphone")
@@ -68,7 +70,7 @@ class AudioPage(Page):
         self.test_button.setAccessibleName("Test the audio level of the chosen source")
         self.test_button.toggled.connect(self._toggle_test)
         self.test_status = note_label("Press Test level and speak: the bar should move.", name="level_status")
-        self.monitor = LevelMonitor(self)
+        self.monitor = monitor if monitor is not None else LevelMonitor(self)
         self.monitor.level.connect(self.meter.set_level)
         self.monitor.started.connect(lambda what: self.test_status.setText(f"Listening to {what}."))
         self.monitor.stopped.connect(self._monitor_stopped)
