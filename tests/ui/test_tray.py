@@ -19,8 +19,8 @@ from captioner.settings import Appearance, Settings
 from captioner.settings import merge as merge_settings
 from captioner.ui.desktop import DesktopApp
 from captioner.ui.tray import ControlWindow
+from tests.support.scripted_engine import FakeEngine
 from tests.support.speech import speech_wav
-from tests.ui.conftest import FakeEngine
 
 
 def _opener(spec: str, rate: int, device: str | None, realtime: bool) -> WavFileSource:
@@ -122,15 +122,15 @@ def test_position_actions_move_the_overlay(desktop: Any) -> None:
 def test_settings_panel_changes_reach_the_running_session_and_persist(desktop: Any, qtbot: Any) -> None:
     app = desktop()
     app.tray.start_action.trigger()
-    qtbot.waitUntil(lambda: bool(FakeEngine.instances) and app.controller.running, timeout=5000)
+    qtbot.waitUntil(lambda: bool(FakeEngine.script.instances) and app.controller.running, timeout=5000)
     dialog = app.open_settings()
     assert isinstance(dialog, QWidget) and dialog.isVisible()
     # (the panel lists registered engines only; keep the test engine)
     edited = dialog.settings().with_changes(engine="fake", word_boost=("Worstward",), silence_ms=900)
     dialog.settings_changed.emit(edited)
-    qtbot.waitUntil(lambda: bool(FakeEngine.instances[0].updates), timeout=5000)
-    assert FakeEngine.instances[0].updates[-1].word_boost == ("Worstward",)
-    assert FakeEngine.instances[0].updates[-1].silence_ms == 900
+    qtbot.waitUntil(lambda: bool(FakeEngine.script.instances[0].updates), timeout=5000)
+    assert FakeEngine.script.instances[0].updates[-1].word_boost == ("Worstward",)
+    assert FakeEngine.script.instances[0].updates[-1].silence_ms == 900
     qtbot.waitUntil(lambda: settings_store.load().word_boost == ("Worstward",), timeout=3000)
     # appearance edits go to the overlay at once
     dialog.settings_changed.emit(edited.with_changes(appearance=Appearance(lines=4)))
