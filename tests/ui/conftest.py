@@ -8,7 +8,6 @@ imported, so every UI test sees the same two screens.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import tempfile
@@ -17,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from captioner.engines.base import Engine
+from tests.support.qt_loop import run_async, running_qt_loop
 from tests.support.scripted_engine import FakeEngine, RestartingEngine, ui_script
 
 SCREENS = {
@@ -37,45 +39,19 @@ if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
 
 
 @pytest.fixture
-def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     """A qasync event loop marked as running, driven by Qt's own event processing.
 
     Tests stay synchronous and wait with ``qtbot.waitUntil``/``waitSignal``: while
     Qt processes events, asyncio tasks and callbacks run too, as in the app.
     """
-    import qasync
-
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    try:
+    with running_qt_loop(qapp) as loop:
         yield loop
-    finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        if pending:
-            from PySide6.QtCore import QCoreApplication, QDeadlineTimer
-
-            deadline = QDeadlineTimer(5000)
-            while any(not t.done() for t in pending) and not deadline.hasExpired():
-                QCoreApplication.processEvents()
-        # Not loop.stop(): it calls QApplication.exit(), which would end the next test's waits at once.
-        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
-        with contextlib.suppress(TypeError, RuntimeError):
-            qapp.aboutToQuit.disconnect(loop._after_run_forever)
-        loop._after_run_forever()
-        asyncio.events._set_running_loop(None)
-        loop.close()
-
-
-def run_async(qtbot: Any, loop: asyncio.AbstractEventLoop, coro: Any, timeout: float = 30.0) -> Any:
-    """Run ``coro`` as a task on the qasync loop and wait (processing Qt events) for its result."""
-    task = loop.create_task(coro)
-    qtbot.waitUntil(task.done, timeout=int(timeout * 1000))
-    return task.result()
 
 
 @pytest.fixture
-def run(qtbot: Any, qloop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+def run(qtbot: QtBot, qloop: asyncio.AbstractEventLoop) -> Callable[..., Any]:
+    """``run(coro, timeout=30.0)``: run ``coro`` on the qasync loop and return its result."""
     return lambda coro, timeout=30.0: run_async(qtbot, qloop, coro, timeout)
 
 
