@@ -19,7 +19,7 @@ from captioner.engines.assemblyai.errors import REJECTED_KEY
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
 from captioner.session.catch_up import CatchUpPolicy
 from captioner.session.session import RetryPolicy, Session
-from tests.assemblyai.conftest import KEY, SCRIPT, RunResult, reference_pcm, run_session, write_noise_wav
+from tests.assemblyai.helpers import KEY, SCRIPT, RunResult, reference_pcm, run_session, write_noise_wav
 from tests.support.fakes.assemblyai import FakeAssemblyAI, Fault, make_turn
 
 TURN1 = SCRIPT[1].words

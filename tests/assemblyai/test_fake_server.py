@@ -22,7 +22,7 @@ from assemblyai.streaming.v3 import (
     TurnEvent,
 )
 
-from tests.assemblyai.conftest import KEY, SCRIPT
+from tests.assemblyai.helpers import KEY, SCRIPT
 from tests.support.fakes.assemblyai import FakeAssemblyAI
 
 CHUNK = b"\x01\x00" * 800  # 50 ms at 16 kHz

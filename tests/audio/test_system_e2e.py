@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from captioner.engines import registry
-from tests.audio.conftest import PulseServer
+from tests.audio.pulse import PulseServer
 from tests.support.speech import TRANSCRIPTS, speech_wav, wer, words
 
 pytestmark = [pytest.mark.pulse, pytest.mark.slow]

@@ -12,8 +12,7 @@ from captioner.engines.base import Credentials, EngineFailure, EngineOptions
 from captioner.engines.uhlive.conversation import UhliveConversationEngine
 from captioner.session.session import RetryPolicy
 from tests.support.fakes.uhlive import FakeConversationServer, FakeTokenServer, burst_times
-from tests.uhlive.conftest import CUT_BYTES, PATTERN
-from tests.uhlive.helpers import finals, run_session
+from tests.uhlive.helpers import CUT_BYTES, PATTERN, finals, run_session
 
 EXPECTED = burst_times(PATTERN)
 

@@ -11,8 +11,7 @@ from captioner.engines.base import Credentials, EngineFailure, EngineOptions
 from captioner.engines.uhlive.h2b import UhliveH2BEngine
 from captioner.session.session import RetryPolicy
 from tests.support.fakes.uhlive import FakeH2BServer, FakeTokenServer, burst_times, tone_wav
-from tests.uhlive.conftest import CUT_BYTES, PATTERN
-from tests.uhlive.helpers import finals, run_session
+from tests.uhlive.helpers import CUT_BYTES, PATTERN, finals, run_session
 
 EXPECTED = burst_times(PATTERN)
 CREDS = Credentials(client_id="cid", client_secret="s3cret")
