@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import wave
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +68,7 @@ async def run_session(
     options: EngineOptions,
     *,
     key: str = KEY,
-    during: Callable[[Session], object] | None = None,
+    during: Callable[[Session], Awaitable[object]] | None = None,
 ) -> RunResult:
     """Caption ``wav`` (paced at 1×) through a real Session and the AssemblyAI engine."""
     result = RunResult()
@@ -89,7 +89,7 @@ async def run_session(
     if during is not None:
         import asyncio
 
-        task = asyncio.ensure_future(during(session))  # type: ignore[arg-type]
+        task = asyncio.ensure_future(during(session))
     try:
         await session.run()
     except Exception as exc:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -29,7 +30,7 @@ SINK = "captioner_test"
 OTHER_SINK = "captioner_other"
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(f"PulseAudio test daemon unavailable on CI (this test is mandatory there): {reason}")
     pytest.skip(f"PulseAudio test daemon unavailable: {reason}")

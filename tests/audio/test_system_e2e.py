@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -55,7 +56,7 @@ class LineReader:
         with self._cond:
             return [json.loads(line) for line in self.lines if line.strip()]
 
-    def wait_for(self, predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
+    def wait_for(self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: predicate(self.records_unlocked()), timeout)
 

@@ -20,13 +20,13 @@ def token_server() -> Iterator[FakeTokenServer]:
 @pytest.fixture
 async def conversation_server(token_server: FakeTokenServer) -> AsyncIterator[FakeConversationServer]:
     async with FakeConversationServer(token_server.issued) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture
 async def h2b_server(token_server: FakeTokenServer) -> AsyncIterator[FakeH2BServer]:
     async with FakeH2BServer(token_server.issued) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,9 +20,9 @@ FILE_BYTES = round(sum(s for _, s in PATTERN) * 8000) * 2
 
 
 def options(
-    server: FakeH2BServer, tokens: FakeTokenServer, extra: dict[str, str] | None = None, **kw: object
+    server: FakeH2BServer, tokens: FakeTokenServer, extra: dict[str, str] | None = None, **kw: Any
 ) -> EngineOptions:
-    return EngineOptions(endpoint=server.url, extra={"auth_endpoint": tokens.url, **(extra or {})}, **kw)  # type: ignore[arg-type]
+    return EngineOptions(endpoint=server.url, extra={"auth_endpoint": tokens.url, **(extra or {})}, **kw)
 
 
 async def test_recognitions_back_to_back_lose_no_audio(
