@@ -14,7 +14,7 @@ Figures:
   at its capture time, the decoder takes the time it really took, and lag = when the decoder finished the
   chunk - when the chunk was captured. Printed per interval, with RSS, to show whether lag or memory grow.
 
-The speech fixture comes from the moonshine-voice wheel (tests/speech.py).
+The speech fixture comes from the moonshine-voice wheel (tests/support/speech.py).
 """
 
 from __future__ import annotations

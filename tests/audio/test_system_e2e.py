@@ -1,6 +1,7 @@
 """End to end: `captioner caption --source system --engine local` captions real speech played into PulseAudio.
 
-This is the test that is mandatory on CI (issue 2): a real PulseAudio daemon, a
+This test is mandatory on CI: there it is never skipped (without a PulseAudio daemon the
+fixture fails instead, see ``tests/audio/pulse.py``). It uses a real PulseAudio daemon, a
 null sink as the default output, a reader's voice played into it with paplay,
 and the CLI as a user runs it, stopped with Ctrl-C (SIGINT) after playback.
 """
