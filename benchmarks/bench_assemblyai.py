@@ -27,6 +27,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -107,7 +108,7 @@ async def client_sdk(url: str, wav: str) -> dict[str, object]:
 
         return go()
 
-    ac.websocket_connect_async = patched  # type: ignore[assignment]
+    ac.websocket_connect_async = patched
 
     def on_turn(_c: object, ev: object) -> None:
         m2e.append(time.perf_counter() - last_recv[0])
@@ -184,7 +185,7 @@ async def parent(seconds: float, as_json: bool) -> None:
     results = {}
     for which, (out, _err) in zip(("ours", "sdk"), outs, strict=True):
         results[which] = json.loads(out.decode().strip().splitlines()[-1])
-    summary = {}
+    summary: dict[str, Any] = {}
     for which, r in results.items():
         c2w = [x * 1000 for x in r["capture_to_wire"]]
         m2e = [x * 1000 for x in r["message_to_event"]]

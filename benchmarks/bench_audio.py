@@ -23,8 +23,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
+from types import ModuleType, SimpleNamespace
+from typing import Any, cast
 
 import numpy as np
 import soxr
@@ -51,29 +51,31 @@ class _Driven(MicrophoneSource):
         pass
 
 
-def _fake_portaudio(rate: int) -> SimpleNamespace:
+def _fake_portaudio(rate: int) -> ModuleType:
+    """A stand-in for the ``sounddevice`` module: one fake device, no PortAudio."""
     dev = {"index": 0, "name": "bench", "hostapi": 0, "max_input_channels": 2, "default_samplerate": float(rate)}
 
     def query_devices(index: Any = None, kind: Any = None) -> Any:
         return [dev] if index is None and kind is None else dev
 
-    return SimpleNamespace(
+    fake = SimpleNamespace(
         query_devices=query_devices,
         check_input_settings=lambda **kw: None,
         default=SimpleNamespace(device=[0, 0]),
         PortAudioError=RuntimeError,
     )
+    return cast(ModuleType, fake)  # duck-typed: has what MicrophoneSource uses
 
 
 async def bench_handoff(seconds: float = 60.0) -> None:
     import sounddevice as sd
 
     real = mic.sounddevice
-    mic.sounddevice = lambda: _fake_portaudio(48000)  # type: ignore[assignment]
+    mic.sounddevice = lambda: _fake_portaudio(48000)
     try:
         src = _Driven(RATE, idle_fill_after=None, max_queued_blocks=100)
     finally:
-        mic.sounddevice = real  # type: ignore[assignment]
+        mic.sounddevice = real
     block = (np.random.default_rng(1).standard_normal((960, 2)) * 0.1).astype(np.float32)  # 20 ms stereo
     n_blocks = int(seconds / 0.02)
     chunks = 0

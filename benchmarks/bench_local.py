@@ -14,7 +14,7 @@ Figures:
   at its capture time, the decoder takes the time it really took, and lag = when the decoder finished the
   chunk - when the chunk was captured. Printed per interval, with RSS, to show whether lag or memory grow.
 
-The speech fixture comes from the moonshine-voice wheel (tests/speech.py).
+The speech fixture comes from the moonshine-voice wheel (tests/support/speech.py).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,7 +88,7 @@ async def bench_latency(name: str, silence_ms: int) -> dict[str, list[float]]:
     engine = LocalEngine(EngineOptions(silence_ms=silence_ms))
     t0: list[float] = []
 
-    async def audio():  # type: ignore[no-untyped-def]
+    async def audio() -> AsyncIterator[AudioChunk]:
         async for c in src.chunks():
             if not t0:
                 t0.append(c.captured_at - c.end)  # wall clock of audio time 0

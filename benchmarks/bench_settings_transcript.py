@@ -55,7 +55,7 @@ def main() -> int:
     from captioner.ui.settings.dialog import SettingsDialog
     from captioner.ui.transcript_window import TranscriptWindow
 
-    print(f"Python {sys.version.split()[0]}, Qt platform {app.platformName()}, {os.cpu_count()} CPUs")
+    print(f"Python {sys.version.split()[0]}, Qt platform {QApplication.platformName()}, {os.cpu_count()} CPUs")
 
     # -- settings dialog ------------------------------------------------------------------------
     settings = Settings(engine="assemblyai", word_boost=tuple(f"term {i}" for i in range(50)))

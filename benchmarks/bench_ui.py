@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_ui.py            # all
     .venv/bin/python benchmarks/bench_ui.py --quick    # fewer repetitions
 
-Targets (issue 3): start ≤ 1.0 s, event→paint p95 ≤ 16 ms, idle CPU ≈ 0.
+Targets (the README's performance table): start ≤ 1.0 s, event→paint p95 ≤ 16 ms, idle CPU ≈ 0.
 Start-up and repaint are measured on the offscreen platform and, when Xvfb and xcompmgr are installed,
 on a real X server with a compositor. CPU/RSS: the real app (``python -m captioner.app``) captioning a
 speech WAV at 1× speed with the local engine, and the same app idle (captions stopped).

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.assemblyai.conftest import KEY, SCRIPT, reference_pcm
+from tests.assemblyai.helpers import KEY, SCRIPT, reference_pcm
 from tests.support.fakes.assemblyai import FakeAssemblyAI
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,7 +59,7 @@ async def test_cli_captions_a_file_as_jsonl(wav_2s5: Path) -> None:
 
 
 async def test_cli_bad_key_exits_3_with_one_line(tmp_path: Path) -> None:
-    from tests.assemblyai.conftest import write_noise_wav
+    from tests.assemblyai.helpers import write_noise_wav
 
     wav = write_noise_wav(tmp_path / "short.wav", 0.5)
     async with FakeAssemblyAI(keys=(KEY,)) as fake:

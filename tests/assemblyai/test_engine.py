@@ -7,6 +7,7 @@ import itertools
 import logging
 import wave
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,15 +20,15 @@ from captioner.engines.assemblyai.errors import REJECTED_KEY
 from captioner.engines.base import Credentials, EngineFailure, EngineOptions
 from captioner.session.catch_up import CatchUpPolicy
 from captioner.session.session import RetryPolicy, Session
-from tests.assemblyai.conftest import KEY, SCRIPT, RunResult, reference_pcm, run_session, write_noise_wav
+from tests.assemblyai.helpers import KEY, SCRIPT, RunResult, reference_pcm, run_session, write_noise_wav
 from tests.support.fakes.assemblyai import FakeAssemblyAI, Fault, make_turn
 
 TURN1 = SCRIPT[1].words
 
 
-def opts(fake: FakeAssemblyAI, **kw: object) -> EngineOptions:
+def opts(fake: FakeAssemblyAI, **kw: Any) -> EngineOptions:
     extra = kw.pop("extra", {})
-    return EngineOptions(endpoint=fake.url, extra=extra, **kw)  # type: ignore[arg-type]
+    return EngineOptions(endpoint=fake.url, extra=extra, **kw)
 
 
 async def test_captions_two_message_formatting_url_and_headers(wav_2s5: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -17,12 +18,13 @@ from assemblyai.streaming.v3 import (
     RealTimeParameters,
     RealTimeSessionParameters,
     RealTimeTranscriberOptions,
+    SpeechModel,
     SpeechStartedEvent,
     TerminationEvent,
     TurnEvent,
 )
 
-from tests.assemblyai.conftest import KEY, SCRIPT
+from tests.assemblyai.helpers import KEY, SCRIPT
 from tests.support.fakes.assemblyai import FakeAssemblyAI
 
 CHUNK = b"\x01\x00" * 800  # 50 ms at 16 kHz
@@ -69,7 +71,7 @@ async def test_sdk_streams_and_parses_every_frame(formatting: str) -> None:
                 keyterms_prompt=["AssemblyAI", "Keanu Reeves"],
                 min_turn_silence=300,
                 max_turn_silence=1200,
-                speech_model="universal-streaming-english",
+                speech_model=SpeechModel.universal_streaming_english,
             )
         )
         await stream_paced(client, 2.6)
@@ -229,6 +231,6 @@ async def test_fake_token_endpoint_issues_one_time_tokens() -> None:
                 assert [e.code for e in got.errors] == [1008]
 
 
-async def _until(cond) -> None:  # type: ignore[no-untyped-def]
+async def _until(cond: Callable[..., bool]) -> None:
     while not cond():
         await asyncio.sleep(0.01)

@@ -265,6 +265,7 @@ def test_close_codes(
     if retryable is None:
         assert f is None
         return
+    assert text is not None
     assert f is not None and f.retryable is retryable and f.refused is refused and text in f.message
 
 

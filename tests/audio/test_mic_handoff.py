@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -65,8 +66,12 @@ class DrivenMic(MicrophoneSource):
         self.stops += 1
 
 
+MakeMic = Callable[..., DrivenMic]
+"""``make_mic(device_rate, channels=2, **source_options)``: a DrivenMic on a fake device of that rate."""
+
+
 @pytest.fixture
-def make_mic(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def make_mic(monkeypatch: pytest.MonkeyPatch) -> MakeMic:
     def make(rate: int, channels: int = 2, **kw: Any) -> DrivenMic:
         monkeypatch.setattr(mic, "sounddevice", lambda: fake_portaudio(rate, channels))
         return DrivenMic(16000, **kw)
@@ -87,7 +92,7 @@ def drive(src: MicrophoneSource, blocks: list[np.ndarray], flags: int = 0) -> th
     return t
 
 
-async def wait_until(cond, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(cond: Callable[[], object], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > deadline:
@@ -105,7 +110,7 @@ def sine(freq: float, rate: int, seconds: float, channels: int = 2) -> np.ndarra
     return out
 
 
-async def test_callback_blocks_reach_the_loop_resampled_and_chunked(make_mic) -> None:  # type: ignore[no-untyped-def]
+async def test_callback_blocks_reach_the_loop_resampled_and_chunked(make_mic: MakeMic) -> None:
     src = make_mic(44100, idle_fill_after=None)
     assert (src.device_rate, src.channels) == (44100, 1)
     audio = sine(440.0, 44100, 1.0)  # stereo block data as PortAudio would give for 2 channels
@@ -148,7 +153,7 @@ async def test_callback_blocks_reach_the_loop_resampled_and_chunked(make_mic) ->
     assert float(np.max(np.abs(pcm[2000:14000]))) == pytest.approx(0.5, abs=0.02)
 
 
-async def test_full_queue_drops_and_counts_blocks(make_mic) -> None:  # type: ignore[no-untyped-def]
+async def test_full_queue_drops_and_counts_blocks(make_mic: MakeMic) -> None:
     src = make_mic(16000, max_queued_blocks=5, idle_fill_after=None)  # no resampling: 160-frame blocks = 10 ms
     block = np.full((160, 2), 0.25, dtype=np.float32)
     it = src.chunks().__aiter__()
@@ -169,7 +174,7 @@ async def test_full_queue_drops_and_counts_blocks(make_mic) -> None:  # type: ig
     await src.close()
 
 
-async def test_portaudio_input_overflow_flag_is_counted(make_mic) -> None:  # type: ignore[no-untyped-def]
+async def test_portaudio_input_overflow_flag_is_counted(make_mic: MakeMic) -> None:
     src = make_mic(16000, idle_fill_after=None)
     block = np.zeros((160, 1), dtype=np.float32)
     it = src.chunks().__aiter__()
@@ -185,7 +190,7 @@ async def test_portaudio_input_overflow_flag_is_counted(make_mic) -> None:  # ty
     await src.close()
 
 
-async def test_close_wakes_the_consumer_and_flushes_the_last_partial_chunk(make_mic) -> None:  # type: ignore[no-untyped-def]
+async def test_close_wakes_the_consumer_and_flushes_the_last_partial_chunk(make_mic: MakeMic) -> None:
     src = make_mic(16000, idle_fill_after=None)
     got: list[AudioChunk] = []
 
@@ -207,7 +212,7 @@ async def test_close_wakes_the_consumer_and_flushes_the_last_partial_chunk(make_
     assert src.blocks_received == 7
 
 
-async def test_an_idle_device_is_filled_with_silence_so_time_goes_on(make_mic) -> None:  # type: ignore[no-untyped-def]
+async def test_an_idle_device_is_filled_with_silence_so_time_goes_on(make_mic: MakeMic) -> None:
     src = make_mic(16000, idle_fill_after=0.1)
     got: list[AudioChunk] = []
 

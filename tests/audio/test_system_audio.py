@@ -21,7 +21,7 @@ from captioner.audio.devices import list_devices
 from captioner.audio.file import read_wav
 from captioner.audio.mic import MicrophoneSource
 from captioner.audio.system import open_system_source
-from tests.audio.conftest import PulseServer
+from tests.audio.pulse import PulseServer
 from tests.support.speech import speech_wav
 
 pytestmark = pytest.mark.pulse

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 
-from captioner.captions.events import EngineError, Final, Interim, Notice
+from captioner.captions.events import CaptionEvent, EngineError, Final, Interim, Notice
 from captioner.captions.transcript import Transcript
-from captioner.captions.writers import JsonlWriter, SrtWriter, TextWriter
+from captioner.captions.writers import JsonlWriter, SrtWriter, TextWriter, Writer
 
 
-def feed(writer, events) -> Transcript:  # type: ignore[no-untyped-def]
+def feed(writer: Writer, events: Iterable[CaptionEvent]) -> Transcript:
     t = Transcript()
     t.subscribe(writer.change)
     for e in events:
@@ -20,7 +21,7 @@ def feed(writer, events) -> Transcript:  # type: ignore[no-untyped-def]
     return t
 
 
-EVENTS = [
+EVENTS: list[CaptionEvent] = [
     Interim(line_id="1", text="hello", engine="e", start=0.0, end=0.5),
     Interim(line_id="1", text="hello world", engine="e", start=0.0, end=0.9),
     Final(line_id="1", text="hello world", engine="e", start=0.0, end=1.0, formatted=False),

@@ -6,6 +6,7 @@ import asyncio
 import wave
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soxr
@@ -50,9 +51,9 @@ async def run_engine_async(engine: LocalEngine, path: Path) -> list[EngineEvent]
     return [ev async for ev in engine.stream(_chunks(path))]
 
 
-def run_engine(path: Path, **options: object) -> list[EngineEvent]:
+def run_engine(path: Path, **options: Any) -> list[EngineEvent]:
     """Run a fresh engine over a WAV file (as fast as it decodes) and return every event."""
-    engine = LocalEngine(EngineOptions(**options))  # type: ignore[arg-type]
+    engine = LocalEngine(EngineOptions(**options))
     return asyncio.run(asyncio.wait_for(run_engine_async(engine, path), 120))
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from captioner import cli
 from captioner.engines.local.engine import LocalEngine
-from tests.conftest import REPO
 from tests.local.helpers import clip
+from tests.support.repo import REPO
 from tests.support.speech import speech_wav
 
 

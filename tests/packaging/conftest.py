@@ -13,50 +13,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-APP_ID = "io.github.captioner.Captioner"
-
-
-@dataclass(frozen=True)
-class BuiltDeb:
-    path: Path
-    build_seconds: float
-
-
-@dataclass(frozen=True)
-class Installed:
-    """Where the package's files are: ``/`` after ``dpkg -i``, else the ``dpkg -x`` directory."""
-
-    root: Path
-    deb: Path
-    into_machine: bool
-
-    @property
-    def exe(self) -> Path:
-        return Path("/usr/bin/captioner") if self.into_machine else self.root / "opt/captioner/captioner"
-
-    def path(self, absolute: str) -> Path:
-        return self.root / absolute.lstrip("/")
-
-
-def clean_env(home: Path) -> dict[str, str]:
-    """A minimal environment, like a desktop launcher's: no venv, no PYTHONPATH, no display, no Qt platform."""
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "XDG_RUNTIME_DIR": str(home / "run"),
-        "CAPTIONER_DATA_DIR": str(home / "data"),
-        "CAPTIONER_CONFIG_DIR": str(home / "config"),
-        "CAPTIONER_LOG_DIR": str(home / "log"),
-    }
-    (home / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
-    return env
+from tests.packaging.helpers import APP_ID, BuiltDeb, Installed, installed_version
+from tests.support.repo import REPO
 
 
 @pytest.fixture(scope="session")
@@ -84,15 +46,6 @@ def built_deb(tmp_path_factory: pytest.TempPathFactory) -> BuiltDeb:
     return BuiltDeb(deb, elapsed)
 
 
-def _installed_version(package: str) -> str | None:
-    proc = subprocess.run(
-        ["dpkg-query", "-W", "-f=${Status}\t${Version}", package], capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0 or "install ok installed" not in proc.stdout:
-        return None
-    return proc.stdout.split("\t")[1]
-
-
 @pytest.fixture(scope="module")
 def installed(built_deb: BuiltDeb, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     """``dpkg -i`` into this machine when we are root (as CI is), removed afterwards; else ``dpkg -x``."""
@@ -102,7 +55,7 @@ def installed(built_deb: BuiltDeb, tmp_path_factory: pytest.TempPathFactory) -> 
         subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
         yield Installed(root, deb, into_machine=False)
         return
-    before = _installed_version("captioner")
+    before = installed_version("captioner")
     proc = subprocess.run(["dpkg", "-i", str(deb)], capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         subprocess.run(["dpkg", "-r", "captioner"], capture_output=True, check=False)
@@ -114,7 +67,7 @@ def installed(built_deb: BuiltDeb, tmp_path_factory: pytest.TempPathFactory) -> 
             removed = subprocess.run(["dpkg", "--purge", "captioner"], capture_output=True, text=True, check=False)
             assert removed.returncode == 0, removed.stderr
             # Uninstalling leaves nothing of ours behind.
-            assert _installed_version("captioner") is None
+            assert installed_version("captioner") is None
             leftovers = [
                 p
                 for p in (

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from captioner import __version__
-from tests.packaging.conftest import APP_ID, BuiltDeb, Installed, clean_env
+from tests.packaging.helpers import APP_ID, BuiltDeb, Installed, clean_env
 from tests.support.speech import TRANSCRIPTS, wer, words
 
 pytestmark = pytest.mark.slow

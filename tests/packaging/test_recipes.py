@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 from captioner import __version__
-from tests.packaging.conftest import APP_ID, REPO
+from tests.packaging.helpers import APP_ID
+from tests.support.repo import REPO
 
 PACKAGING = REPO / "packaging"
 

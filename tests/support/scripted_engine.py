@@ -1,21 +1,29 @@
-"""A scripted engine for session/CLI tests (a boundary: the session is what is under test).
+"""The scripted (fake) engines of the session, CLI and UI tests (a boundary: what drives them is under test).
 
-It "recognises" audio by naming the chunks it received: every chunk yields an
-interim; every ``per_final`` chunks a final whose text lists the chunk start
-times in milliseconds (``"c0 c50 c100 …"``). So a test can check exactly which
-audio reached which committed caption.
+A scripted engine "recognises" audio by naming the chunks it received: every
+chunk yields an interim; every ``per_final`` chunks a final whose text lists the
+chunk start times in milliseconds (``"c0 c50 c100 …"``). So a test can check
+exactly which audio reached which committed caption.
 
-Silent chunks (below -55 dBFS) are named ``s<ms>`` instead. With
-``Script.endpoint_ms`` set, the engine ends a line like a cloud service does:
-after that much silence received (not after ``per_final`` chunks).
-:class:`ScriptedCloudEngine` declares ``realtime_input`` and, with
+Silent chunks (below ``Script.quiet_dbfs``, -55 dBFS) are named ``s<ms>``
+instead. With ``Script.endpoint_ms`` set, the engine ends a line like a cloud
+service does: after that much silence received (not after ``per_final``
+chunks). :class:`ScriptedCloudEngine` declares ``realtime_input`` and, with
 ``Script.pace``, takes audio no faster than ``pace`` × real time (a scaled
 clock, so tests of catch-up stay short).
+
+What an engine does is set by its class's :class:`Script` (shared by the
+instances of one test; a test or fixture assigns a fresh one).
+:class:`FakeEngine` (``"fake"``) and :class:`RestartingEngine`
+(``"restarting"``, which cannot apply options live) are the engines of the UI
+tests: :func:`ui_script` names every chunk ``c<ms>`` (no silence), ends a line
+every 8 chunks and, when told to fail, fails after 20 chunks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -31,7 +39,8 @@ class Script:
 
     per_final: int = 4
     fail_at_chunk: dict[int, EngineFailure] = field(default_factory=dict)
-    """instance number → failure raised after that instance received ``fail_after`` chunks."""
+    """instance number (0 for the first engine of the test) → failure raised after that instance received
+    ``fail_after`` chunks."""
     fail_after: int = 6
     live_update: bool = True
     endpoint_ms: int | None = None
@@ -41,7 +50,9 @@ class Script:
     quiet_dbfs: float = -55.0
     """The engine's own voice activity threshold: quieter chunks are silence (``s<ms>``)."""
     instances: list[ScriptedEngine] = field(default_factory=list)
+    """Every engine created with this script, in order."""
     updates: list[EngineOptions] = field(default_factory=list)
+    """Every ``update()`` any of them received, in order."""
 
 
 class ScriptedEngine(Engine):
@@ -63,6 +74,8 @@ class ScriptedEngine(Engine):
         self.number = len(self.script.instances)
         self.script.instances.append(self)
         self.received: list[AudioChunk] = []
+        self.updates: list[EngineOptions] = []
+        """The ``update()`` calls this instance received."""
 
     def endpoint_silence(self) -> float:
         ms = self.script.endpoint_ms
@@ -111,6 +124,7 @@ class ScriptedEngine(Engine):
             yield Final(line_id=str(line), text=text, engine=self.id, start=pending[0].start, end=pending[-1].end)
 
     async def update(self, options: EngineOptions) -> bool:
+        self.updates.append(options)
         self.script.updates.append(options)
         return self.script.live_update
 
@@ -127,3 +141,28 @@ class ScriptedCloudEngine(ScriptedEngine):
         silence_threshold=True,
         realtime_input=True,
     )
+
+
+def ui_script(*, live_update: bool = True) -> Script:
+    """The script of the UI tests' engines: a line every 8 chunks, every chunk named ``c<ms>`` (nothing is
+    silence), and a failure (``fail_at_chunk``) raised after 20 chunks."""
+    return Script(per_final=8, fail_after=20, quiet_dbfs=-math.inf, live_update=live_update)
+
+
+class FakeEngine(ScriptedEngine):
+    """The UI tests' engine: applies option changes live."""
+
+    id = "fake"
+    name = "Fake engine"
+    script = ui_script()
+
+
+class RestartingEngine(FakeEngine):
+    """Cannot apply options live: the session must restart it seamlessly."""
+
+    id = "restarting"
+    name = "Restarting engine"
+    capabilities = Capabilities(
+        sample_rate=16000, interim_results=True, word_boost=True, live_update=False, silence_threshold=True
+    )
+    script = ui_script(live_update=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fakes.uhlive import FakeConversationServer, FakeH2BServer, FakeTokenServer, burst_times
-from tests.uhlive.conftest import SHORT
+from tests.uhlive.helpers import SHORT
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,15 +13,14 @@ from captioner.engines.base import Credentials, EngineFailure, EngineOptions
 from captioner.engines.uhlive.conversation import UhliveConversationEngine
 from captioner.session.session import RetryPolicy
 from tests.support.fakes.uhlive import FakeConversationServer, FakeTokenServer, burst_times
-from tests.uhlive.conftest import CUT_BYTES, PATTERN
-from tests.uhlive.helpers import finals, run_session
+from tests.uhlive.helpers import CUT_BYTES, PATTERN, finals, run_session
 
 EXPECTED = burst_times(PATTERN)
 
 
-def options(server: FakeConversationServer, tokens: FakeTokenServer, **kw: object) -> EngineOptions:
+def options(server: FakeConversationServer, tokens: FakeTokenServer, **kw: Any) -> EngineOptions:
     extra = {"auth_endpoint": tokens.url}
-    return EngineOptions(endpoint=server.url, extra=extra, **kw)  # type: ignore[arg-type]
+    return EngineOptions(endpoint=server.url, extra=extra, **kw)
 
 
 CREDS = Credentials(client_id="cid", client_secret="s3cret")

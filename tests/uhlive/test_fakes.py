@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -42,7 +43,9 @@ GOLDEN_OPEN = (
     '{"command":"OPEN","request_id":1,"channel_id":"pfx","headers":{"custom_id":"cust","audio_codec":"linear",'
     '"session_id":""},"body":""}'
 )
-GOLDEN_COMPLETE = {
+E = TypeVar("E")
+
+GOLDEN_COMPLETE: dict[str, Any] = {
     "event": "RECOGNITION-COMPLETE",
     "request_id": 5,
     "channel_id": "6276ee5ec29e4",
@@ -146,7 +149,7 @@ async def test_h2b_fake_speaks_the_sdk_protocol(token_server: FakeTokenServer) -
         headers = {"Authorization": f"Bearer {token_server.make_token()}"}  # scheme matched case-insensitively
         async with connect(f"{server.url}/bots", additional_headers=headers) as ws:
 
-            async def expect(kind: type) -> object:
+            async def expect(kind: type[E]) -> E:
                 event = rec.receive(await ws.recv())  # strict: all 7 keys, known enums, state
                 assert isinstance(event, kind), event
                 return event
@@ -163,12 +166,12 @@ async def test_h2b_fake_speaks_the_sdk_protocol(token_server: FakeTokenServer) -
             await ws.send(rec.open("cust", "pfx"))
             opened = await expect(Opened)
             assert rec.channel_id.startswith("pfx")
-            assert opened.request_id == 1  # type: ignore[attr-defined]  # echoes the command's id
+            assert opened.request_id == 1  # echoes the command's id
             await ws.send(rec.set_params(speech_language="en", no_input_timeout=5000, speech_complete_timeout=400))
             await expect(ParamsSet)
             await ws.send(rec.recognize("builtin:speech/nonsense"))
             failed = await expect(MethodFailed)
-            assert failed.completion_cause == CompletionCause.GramLoadFailure  # type: ignore[attr-defined]
+            assert failed.completion_cause == CompletionCause.GramLoadFailure
             await ws.send(rec.recognize("builtin:speech/transcribe"))
             await expect(RecognitionInProgress)
             audio = tone(0, 0.2) + tone(400, 0.5) + tone(0, 0.6)
@@ -176,8 +179,9 @@ async def test_h2b_fake_speaks_the_sdk_protocol(token_server: FakeTokenServer) -
                 await ws.send(rec.send_audio_chunk(audio[i : i + 1600]))
             await expect(StartOfInput)
             done = await expect(RecognitionComplete)
-            assert done.completion_cause == CompletionCause.Success  # type: ignore[attr-defined]
-            assert done.body.asr.transcript == "hello world"  # type: ignore[attr-defined]
+            assert done.completion_cause == CompletionCause.Success
+            assert done.body is not None and done.body.asr is not None
+            assert done.body.asr.transcript == "hello world"
             # A STOP outside a recognition is refused; inside one it stops it.
             await ws.send(
                 json.dumps(

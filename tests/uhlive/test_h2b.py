@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,8 +12,7 @@ from captioner.engines.base import Credentials, EngineFailure, EngineOptions
 from captioner.engines.uhlive.h2b import UhliveH2BEngine
 from captioner.session.session import RetryPolicy
 from tests.support.fakes.uhlive import FakeH2BServer, FakeTokenServer, burst_times, tone_wav
-from tests.uhlive.conftest import CUT_BYTES, PATTERN
-from tests.uhlive.helpers import finals, run_session
+from tests.uhlive.helpers import CUT_BYTES, PATTERN, finals, run_session
 
 EXPECTED = burst_times(PATTERN)
 CREDS = Credentials(client_id="cid", client_secret="s3cret")
@@ -20,9 +20,9 @@ FILE_BYTES = round(sum(s for _, s in PATTERN) * 8000) * 2
 
 
 def options(
-    server: FakeH2BServer, tokens: FakeTokenServer, extra: dict[str, str] | None = None, **kw: object
+    server: FakeH2BServer, tokens: FakeTokenServer, extra: dict[str, str] | None = None, **kw: Any
 ) -> EngineOptions:
-    return EngineOptions(endpoint=server.url, extra={"auth_endpoint": tokens.url, **(extra or {})}, **kw)  # type: ignore[arg-type]
+    return EngineOptions(endpoint=server.url, extra={"auth_endpoint": tokens.url, **(extra or {})}, **kw)
 
 
 async def test_recognitions_back_to_back_lose_no_audio(

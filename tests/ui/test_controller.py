@@ -17,8 +17,8 @@ from captioner.captions.transcript import Change
 from captioner.engines.base import EngineFailure
 from captioner.settings import Settings
 from captioner.ui.controller import CaptionController
+from tests.support.scripted_engine import FakeEngine, RestartingEngine
 from tests.support.speech import speech_wav
-from tests.ui.conftest import FakeEngine, RestartingEngine
 
 
 def opener(speed: float | None) -> Any:
@@ -81,11 +81,11 @@ def test_word_boost_reaches_the_running_session_live_without_losing_audio(
     qtbot.waitUntil(lambda: len(c.transcript.finals) >= 2, timeout=10000)
     assert c.running
     c.apply_settings(c.settings.with_changes(word_boost=("Beckett", "Worstward")))
-    qtbot.waitUntil(lambda: bool(FakeEngine.instances[0].updates), timeout=5000)
-    assert FakeEngine.instances[0].updates[-1].word_boost == ("Beckett", "Worstward")
+    qtbot.waitUntil(lambda: bool(FakeEngine.script.instances[0].updates), timeout=5000)
+    assert FakeEngine.script.instances[0].updates[-1].word_boost == ("Beckett", "Worstward")
     with qtbot.waitSignal(c.running_changed, timeout=20000):
         pass
-    assert len(FakeEngine.instances) == 1  # applied live: no restart
+    assert len(FakeEngine.script.instances) == 1  # applied live: no restart
     assert chunk_starts(c) == all_chunks(beckett)
 
 
@@ -96,13 +96,13 @@ def test_silence_threshold_restarts_seamlessly_when_the_engine_cannot_update(
     c.start()
     qtbot.waitUntil(lambda: len(c.transcript.finals) >= 2, timeout=10000)
     c.apply_settings(c.settings.with_changes(silence_ms=1500))
-    qtbot.waitUntil(lambda: len(RestartingEngine.instances) == 2, timeout=5000)
-    assert RestartingEngine.instances[1].options.silence_ms == 1500
+    qtbot.waitUntil(lambda: len(RestartingEngine.script.instances) == 2, timeout=5000)
+    assert RestartingEngine.script.instances[1].options.silence_ms == 1500
     with qtbot.waitSignal(c.running_changed, timeout=20000):
         pass
     starts = chunk_starts(c)
     assert sorted(starts) == all_chunks(beckett)  # nothing lost, nothing twice across the restart
-    assert RestartingEngine.instances[1].received  # the new engine did caption audio
+    assert RestartingEngine.script.instances[1].received  # the new engine did caption audio
 
 
 def test_engine_change_restarts_on_the_same_transcript(
@@ -112,7 +112,7 @@ def test_engine_change_restarts_on_the_same_transcript(
     c.start()
     qtbot.waitUntil(lambda: len(c.transcript.finals) >= 2, timeout=10000)
     c.apply_settings(c.settings.with_changes(engine="restarting"))
-    qtbot.waitUntil(lambda: bool(RestartingEngine.instances) and c.running, timeout=10000)
+    qtbot.waitUntil(lambda: bool(RestartingEngine.script.instances) and c.running, timeout=10000)
     qtbot.waitUntil(lambda: any(line.line_id.startswith("r2.1-") for line in c.transcript.finals), timeout=10000)
     ids = [line.line_id for line in c.transcript.finals]
     assert len(ids) == len(set(ids))
@@ -126,7 +126,7 @@ def test_stop_flushes_the_last_words(qtbot: Any, qloop: Any, fake_engines: Any, 
     run(c.stop())
     assert not c.running and c.state[0] == "stopped"
     assert not c.transcript.live  # the interim line was finalised, not dropped
-    heard = [round(ch.start * 1000) for ch in FakeEngine.instances[0].received]
+    heard = [round(ch.start * 1000) for ch in FakeEngine.script.instances[0].received]
     assert chunk_starts(c) == heard
     run(c.shutdown())
     saved = c.transcript.autosave_path
@@ -162,7 +162,7 @@ def test_setup_errors_are_reported_not_raised(
 def test_a_refusal_mid_run_becomes_an_error_and_the_controller_can_start_again(
     qtbot: Any, qloop: Any, fake_engines: Any, beckett: Path
 ) -> None:
-    FakeEngine.fail_with = EngineFailure("bad key", retryable=False, refused=True)
+    FakeEngine.script.fail_at_chunk = {0: EngineFailure("bad key", retryable=False, refused=True)}
     c = make(fake_engines, "fake", beckett, speed=8.0)
     with qtbot.waitSignal(c.error, timeout=10000) as sig:
         c.start()
@@ -179,7 +179,7 @@ def test_a_dropped_connection_shows_reconnecting_and_captioning_goes_on(
 ) -> None:
     from captioner.session.session import RetryPolicy
 
-    FakeEngine.fail_with = EngineFailure("connection lost", retryable=True)
+    FakeEngine.script.fail_at_chunk = {0: EngineFailure("connection lost", retryable=True)}
     c = CaptionController(
         Settings(engine="fake"),
         source=str(beckett),

@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QDeadlineTimer, Qt
+from PySide6.QtCore import Qt
 
 from captioner import settings as S
 from captioner.ui.settings.dialog import SettingsDialog
 from captioner.ui.settings.level_meter import LevelMeter, LevelMonitor, level_fraction
-
-
-@pytest.fixture
-def running_loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
-    """A qasync loop marked as running: asyncio work runs while Qt processes events (as in the app)."""
-    import qasync
-
-    loop = qasync.QEventLoop(qapp, already_running=True)
-    try:
-        yield loop
-    finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        deadline = QDeadlineTimer(5000)
-        while any(not t.done() for t in pending) and not deadline.hasExpired():
-            QCoreApplication.processEvents()
-        # Not loop.stop(): it calls QApplication.exit(), which outside exec() makes every later
-        # QEventLoop.exec() (qtbot.waitSignal) return at once for the rest of the test session.
-        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]
-        with contextlib.suppress(TypeError, RuntimeError):
-            qapp.aboutToQuit.disconnect()
-        asyncio.events._set_running_loop(None)
-        loop.close()
 
 
 def sine_wav(path: Path, seconds: float, amplitude: float, rate: int = 16000) -> Path:
@@ -77,7 +50,7 @@ def test_meter_paints_the_level(qtbot) -> None:
     assert m.accessibleDescription() == "no sound"
 
 
-def test_monitor_reports_the_level_of_a_real_source(qtbot, running_loop, tmp_path: Path) -> None:
+def test_monitor_reports_the_level_of_a_real_source(qtbot, qloop, tmp_path: Path) -> None:
     wav = sine_wav(tmp_path / "tone.wav", 0.6, 0.5)  # RMS of a 0.5 sine = -9.0 dBFS
     mon = LevelMonitor()
     levels: list[float] = []
@@ -93,7 +66,7 @@ def test_monitor_reports_the_level_of_a_real_source(qtbot, running_loop, tmp_pat
     assert all(abs(v - (-9.03)) < 0.3 for v in measured), measured[:5]
 
 
-def test_monitor_stop_closes_the_source(qtbot, running_loop, tmp_path: Path) -> None:
+def test_monitor_stop_closes_the_source(qtbot, qloop, tmp_path: Path) -> None:
     wav = sine_wav(tmp_path / "long.wav", 30.0, 0.1)
     mon = LevelMonitor()
     with qtbot.waitSignal(mon.level, timeout=5000):
@@ -104,7 +77,7 @@ def test_monitor_stop_closes_the_source(qtbot, running_loop, tmp_path: Path) -> 
     assert not mon.running
 
 
-def test_monitor_reports_a_source_that_cannot_open(qtbot, running_loop, tmp_path: Path) -> None:
+def test_monitor_reports_a_source_that_cannot_open(qtbot, qloop, tmp_path: Path) -> None:
     mon = LevelMonitor()
     with qtbot.waitSignal(mon.stopped, timeout=3000) as stopped:
         mon.start(str(tmp_path / "missing.wav"))
@@ -118,7 +91,7 @@ def test_monitor_without_a_running_loop_says_so(qtbot) -> None:
     assert "event loop" in stopped.args[0]
 
 
-def test_dialog_level_test_runs_and_stops_when_the_dialog_closes(qtbot, running_loop, tmp_path: Path) -> None:
+def test_dialog_level_test_runs_and_stops_when_the_dialog_closes(qtbot, qloop, tmp_path: Path) -> None:
     d = SettingsDialog(S.Settings())
     qtbot.addWidget(d)
     d.show()
@@ -137,7 +110,7 @@ def test_dialog_level_test_runs_and_stops_when_the_dialog_closes(qtbot, running_
     assert page.meter.level == -120.0
 
 
-def test_dialog_level_test_shows_why_a_source_fails(qtbot, running_loop) -> None:
+def test_dialog_level_test_shows_why_a_source_fails(qtbot, qloop) -> None:
     d = SettingsDialog(S.Settings())
     qtbot.addWidget(d)
     page = d.audio_page

@@ -78,6 +78,7 @@ def test_every_declared_value_is_accepted_by_the_engine_and_out_of_range_is_refu
             step = 1 if spec.kind == "int" else 0.01
             bad += [f"{spec.minimum - step:g}", f"{spec.maximum + step:g}", "abc"]
         if spec.kind == "int":
+            assert spec.minimum is not None
             bad.append(f"{spec.minimum + 0.5:g}")
         if spec.kind == "bool":
             bad.append("maybe")

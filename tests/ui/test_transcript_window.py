@@ -45,7 +45,9 @@ def window(qtbot):
 
 
 def texts(w: TranscriptWindow) -> list[str]:
-    return [w.table.item(r, 1).text() for r in range(w.table.rowCount())]
+    items = [w.table.item(r, 1) for r in range(w.table.rowCount())]
+    assert all(item is not None for item in items)
+    return [item.text() for item in items if item is not None]
 
 
 def test_live_lines_commit_and_revise_in_place(window) -> None:
@@ -217,7 +219,8 @@ class _UrlCatcher(QObject):
 
 def test_open_autosave_folder(window) -> None:
     catcher = _UrlCatcher()
-    QDesktopServices.setUrlHandler("file", catcher, "open")
+    # PySide6 wants the slot name as str at run time (bytes raise ValueError); its stubs say bytes.
+    QDesktopServices.setUrlHandler("file", catcher, "open")  # type: ignore[arg-type]
     try:
         w = window()
         assert w.open_autosave_folder()

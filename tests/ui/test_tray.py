@@ -5,7 +5,6 @@ The engine is the scripted fake (the app wiring is under test); the source is a 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +17,10 @@ from captioner.audio.file import WavFileSource
 from captioner.settings import Appearance, Settings
 from captioner.settings import merge as merge_settings
 from captioner.ui.desktop import DesktopApp
+from captioner.ui.settings.dialog import SettingsDialog
 from captioner.ui.tray import ControlWindow
+from tests.support.scripted_engine import FakeEngine
 from tests.support.speech import speech_wav
-from tests.ui.conftest import FakeEngine
 
 
 def _opener(spec: str, rate: int, device: str | None, realtime: bool) -> WavFileSource:
@@ -122,15 +122,15 @@ def test_position_actions_move_the_overlay(desktop: Any) -> None:
 def test_settings_panel_changes_reach_the_running_session_and_persist(desktop: Any, qtbot: Any) -> None:
     app = desktop()
     app.tray.start_action.trigger()
-    qtbot.waitUntil(lambda: bool(FakeEngine.instances) and app.controller.running, timeout=5000)
-    dialog = app.open_settings()
+    qtbot.waitUntil(lambda: bool(FakeEngine.script.instances) and app.controller.running, timeout=5000)
+    dialog: SettingsDialog = app.open_settings()
     assert isinstance(dialog, QWidget) and dialog.isVisible()
     # (the panel lists registered engines only; keep the test engine)
     edited = dialog.settings().with_changes(engine="fake", word_boost=("Worstward",), silence_ms=900)
     dialog.settings_changed.emit(edited)
-    qtbot.waitUntil(lambda: bool(FakeEngine.instances[0].updates), timeout=5000)
-    assert FakeEngine.instances[0].updates[-1].word_boost == ("Worstward",)
-    assert FakeEngine.instances[0].updates[-1].silence_ms == 900
+    qtbot.waitUntil(lambda: bool(FakeEngine.script.instances[0].updates), timeout=5000)
+    assert FakeEngine.script.instances[0].updates[-1].word_boost == ("Worstward",)
+    assert FakeEngine.script.instances[0].updates[-1].silence_ms == 900
     qtbot.waitUntil(lambda: settings_store.load().word_boost == ("Worstward",), timeout=3000)
     # appearance edits go to the overlay at once
     dialog.settings_changed.emit(edited.with_changes(appearance=Appearance(lines=4)))
@@ -165,7 +165,12 @@ def test_transcript_window_is_live_and_offers_the_last_session(desktop: Any, qtb
 def test_errors_show_in_the_overlay_and_as_a_notification(desktop: Any, qtbot: Any, monkeypatch: Any) -> None:
     app = desktop(Settings(engine="nope", autostart_captions=False))
     notes: list[tuple[str, str, bool]] = []
-    monkeypatch.setattr(app.tray, "notify", lambda t, m, error=False: notes.append((t, m, error)) or True)
+
+    def notify(title: str, message: str, error: bool = False) -> bool:
+        notes.append((title, message, error))
+        return True
+
+    monkeypatch.setattr(app.tray, "notify", notify)
     app.tray.start_action.trigger()
     state, message = app.overlay.status()
     assert state == "error" and "unknown engine" in message and "Settings" in message
@@ -186,4 +191,5 @@ def test_tray_icons_exist_for_every_state() -> None:
         path = icons.icon_path(state)
         assert path is not None and path.suffix == ".svg"
         assert not icons.icon(state).pixmap(32, 32).toImage().isNull()
-    assert Path(icons.icon_path("")).name == "captioner.svg"  # type: ignore[arg-type]
+    app_icon = icons.icon_path("")
+    assert app_icon is not None and app_icon.name == "captioner.svg"

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Self, TypeVar
 
 import numpy as np
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -208,12 +208,15 @@ class ConnStats:
     violations: list[str] = field(default_factory=list)
 
 
-class _WsFake:
+StatsT = TypeVar("StatsT", bound=ConnStats)
+
+
+class _WsFake(Generic[StatsT]):
     path = "/"
 
     def __init__(self, tokens: set[str] | None = None) -> None:
         self.tokens: set[str] = tokens if tokens is not None else set()
-        self.connections: list[ConnStats] = []
+        self.connections: list[StatsT] = []
         self.rejected: list[int] = []
         self.drop_after_bytes: int | None = None
         """Abort (no close frame) the first connection after this many audio bytes."""
@@ -239,7 +242,7 @@ class _WsFake:
             return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
         return self._auth(connection, request)
 
-    async def __aenter__(self) -> _WsFake:
+    async def __aenter__(self) -> Self:
         # The server's own websockets log (request lines with tokens) stays out of the captured logs,
         # so that the secrets test sees only what the client logs.
         quiet = logging.getLogger("tests.uhlive.fake-server")
@@ -252,7 +255,7 @@ class _WsFake:
         self._server.close()
         await self._server.wait_closed()
 
-    def _maybe_drop(self, ws: ServerConnection, stats: ConnStats) -> bool:
+    def _maybe_drop(self, ws: ServerConnection, stats: StatsT) -> bool:
         if self.drop_after_bytes is not None and len(self.connections) == 1 and stats.bytes >= self.drop_after_bytes:
             ws.transport.abort()
             return True
@@ -278,7 +281,7 @@ def decode_push(frame: bytes) -> tuple[str, str, str, str, bytes]:
     return parts[0], parts[1], parts[2], parts[3], frame[pos:]
 
 
-class FakeConversationServer(_WsFake):
+class FakeConversationServer(_WsFake[ConnStats]):
     path = "/socket/websocket"
 
     def __init__(self, tokens: set[str] | None = None) -> None:
@@ -512,14 +515,13 @@ class H2BStats(ConnStats):
     completions: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FakeH2BServer(_WsFake):
+class FakeH2BServer(_WsFake[H2BStats]):
     path = "/bots"
 
     def __init__(self, tokens: set[str] | None = None) -> None:
         super().__init__(tokens)
         self.error_after_bytes: int | None = None
         """First connection: complete the running recognition with cause Error after this many bytes."""
-        self.connections: list[H2BStats] = []  # type: ignore[assignment]
 
     def _auth(self, connection: ServerConnection, request: Request) -> Response | None:
         auth = Headers(request.headers).get("Authorization", "")
