@@ -46,7 +46,7 @@ def registered_test_engines() -> Iterator[None]:
     mod = __name__
     infos = [
         registry.EngineInfo("scripted", "Scripted", "tests.support.scripted_engine", "ScriptedEngine", "test"),
-        registry.EngineInfo("refusing", "Refusing", mod, "RefusingEngine", "test", ("TEST_KEY",)),
+        registry.EngineInfo("refusing", "Refusing", mod, "RefusingEngine", "test"),
         registry.EngineInfo("flaky", "Flaky", mod, "FlakyEngine", "test"),
         registry.EngineInfo("missing", "Missing", "captioner_no_such_module", "X", "test"),
     ]

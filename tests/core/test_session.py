@@ -197,7 +197,7 @@ async def test_dropped_blocks_are_reported(script: Script) -> None:
 
 async def test_id_prefix_keeps_ids_unique_across_sessions_on_one_transcript(script: Script) -> None:
     transcript = None
-    for run in (1, 2):
+    for _ in (1, 2):
         src = PushSource()
         session = Session(src, ScriptedEngine, EngineOptions(), transcript=transcript)
         transcript = session.transcript
