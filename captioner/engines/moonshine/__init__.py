@@ -1,0 +1,1 @@
+"""The neural offline engine: Moonshine base English on ONNX Runtime."""
