@@ -67,12 +67,17 @@ class _Interrupted(DownloadError):
 def download_files(
     target: Path,
     progress: ByteProgress | None = None,
-    base_url: str = BASE_URL,
-    files: Sequence[SourceFile] = SOURCE_FILES,
+    base_url: str | None = None,
+    files: Sequence[SourceFile] | None = None,
     timeout: float = 30.0,
     attempts: int = 3,
 ) -> None:
-    """Make ``target`` hold every file of ``files``, verified; files already there and whole are kept."""
+    """Make ``target`` hold every file of ``files`` (default: the pinned ones from :data:`BASE_URL`), verified.
+
+    Files already there and whole are kept. Raises :class:`DownloadError`.
+    """
+    base_url = base_url or BASE_URL
+    files = SOURCE_FILES if files is None else files
     target.mkdir(parents=True, exist_ok=True)
     total = sum(f.size for f in files)
     before = 0
@@ -158,6 +163,9 @@ def _transfer(url: str, part: Path, size: int, progress: Callable[[int], None] |
             "it continues where it stopped next time"
         ) from exc
     got = part.stat().st_size if part.exists() else 0
+    if got > size:
+        part.unlink()
+        raise DownloadError(f"the file downloaded from {host} is not the expected one (it is too large)")
     if got != size:
         raise _Interrupted(
             f"the download of the speech model from {host} stopped early ({got} of {size} bytes); "
