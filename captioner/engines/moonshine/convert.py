@@ -71,28 +71,27 @@ def convert(source: Path, target: Path, progress: Progress | None = None) -> Non
 
 
 def _convert_one(source: Path, target: Path, scratch: Path) -> None:
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    try:
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as exc:
+        raise ConversionError(f"converting the model needs the onnx package, which is missing ({exc})") from exc
 
     resaved = scratch / (source.stem + ".resaved.onnx")
-    folded = scratch / (source.stem + ".fp32.onnx")
     _resave_as_onnx(source, resaved)
     model = onnx.load(str(resaved))
     _name_subgraphs(model.graph)
     if _fold_weights(model.graph) == 0:
         raise ConversionError(f"{source.name} has no int8 weights to fold: not the expected model")
-    onnx.save(model, str(folded))
-    del model
     resaved.unlink()
     quantize_dynamic(
-        folded,
+        model,
         target,
         op_types_to_quantize=list(QUANTIZED_OPS),
         per_channel=False,
         weight_type=QuantType.QInt8,
         extra_options={"EnableSubgraph": True},  # the decoder's layers live in its If branches
     )
-    folded.unlink()
 
 
 def _resave_as_onnx(source: Path, target: Path) -> None:

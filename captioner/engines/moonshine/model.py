@@ -139,7 +139,12 @@ def wheel_model_dir() -> Path | None:
 def run_conversion(source: Path, target: Path, progress: Progress) -> None:
     """Convert ``source`` into ``target``: in a child Python process, or in this one when frozen."""
     if getattr(sys, "frozen", False):  # no separate interpreter to start; installers bundle the model
-        convert(source, target, progress)
+        try:
+            convert(source, target, progress)
+        except ConversionError:
+            raise
+        except Exception as exc:  # onnx and the quantiser raise many kinds; the caller needs one
+            raise ConversionError(f"the conversion failed ({exc})") from exc
         return
     package_root = str(Path(__file__).resolve().parents[3])
     env = dict(os.environ)
