@@ -9,6 +9,7 @@ engine finds the same files.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,25 +24,32 @@ def _cache_root() -> Path:
     return cache_dir() / "moonshine-model"
 
 
+@contextmanager
+def using_test_cache() -> Iterator[Path]:
+    """Within: ``ensure_model`` and the engine use the test cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CAPTIONER_CACHE_DIR", str(_cache_root()))
+    try:
+        yield _cache_root()
+    finally:
+        mp.undo()
+
+
 @pytest.fixture
-def model_cache(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def model_cache() -> Iterator[Path]:
     """Point the model cache at the test cache (for code that calls ``ensure_model`` itself)."""
-    monkeypatch.setenv("CAPTIONER_CACHE_DIR", str(_cache_root()))
-    yield _cache_root()
+    with using_test_cache() as root:
+        yield root
 
 
 @pytest.fixture(scope="session")
 def model_files() -> model.ModelFiles:
     """The prepared model; the test is skipped when there is nothing to prepare it from."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CAPTIONER_CACHE_DIR", str(_cache_root()))
-    try:
+    with using_test_cache():
         found = model.find_model()
         if found is None and model.wheel_model_dir() is None:
             pytest.skip("needs the moonshine-cpp wheel's model files (or a prepared model)")
         return found or model.ensure_model()
-    finally:
-        mp.undo()
 
 
 @pytest.fixture(scope="session")
