@@ -22,7 +22,8 @@ from typing import TextIO
 
 from captioner import __version__, paths
 from captioner.audio.base import AudioError
-from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Notice
+from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Notice, Status
+from captioner.captions.progress import ProgressLine
 from captioner.captions.transcript import Transcript
 from captioner.captions.writers import FORMATS, make_writer, render_transcript
 from captioner.engines import registry
@@ -125,6 +126,7 @@ def cmd_engines(args: argparse.Namespace, out: TextIO) -> int:
         mark = "yes" if ok else "no "
         default = " (default)" if info.id == registry.DEFAULT_ENGINE else ""
         out.write(f"{info.id:<12} {mark}  {info.name}{default}: {why}\n")
+        out.write(f"{'':<17}{info.description}\n")
         if caps is not None:
             feats = [
                 "interim" if caps.interim_results else "finals only",
@@ -213,6 +215,7 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         transcript.subscribe(w.change)
 
     dropped_seen = 0
+    progress = ProgressLine(err)
 
     def on_event(event: CaptionEvent) -> None:
         nonlocal dropped_seen
@@ -223,6 +226,10 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return
         for w in writers:
             w.event(event)
+        if isinstance(event, Status) and event.progress is not None:
+            progress.show(event.message, event.progress)
+            return
+        progress.close()
         if isinstance(event, Notice):
             err.write(f"captioner: warning: {event.message}\n")
         elif isinstance(event, EngineError) and event.retryable:
@@ -262,6 +269,7 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
+        progress.close()
         for w in writers:
             w.close(transcript)
         if out_file is not None:

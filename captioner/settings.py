@@ -27,7 +27,7 @@ from captioner import paths
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SILENCE_MS_DEFAULT = 600
 SILENCE_MS_RANGE = (100, 5000)
 
@@ -84,7 +84,7 @@ class Settings:
     """Everything the user sets."""
 
     version: int = SCHEMA_VERSION
-    engine: str = "local"
+    engine: str = "moonshine"
     source: str = "mic"  # "mic" | "system"
     device: str = ""  # device id/name for the source ("" = default)
     word_boost: tuple[str, ...] = ()
@@ -228,7 +228,19 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 made the neural Moonshine engine the offline default. Until then ``local`` (PocketSphinx) was the
+    only offline engine and every settings file named it, chosen or not: move those files to the new default,
+    whose captions are readable (PocketSphinx stays one click away, and is used by itself when Moonshine cannot
+    run). A file that names ``local`` from version 3 on was the user's choice and is kept."""
+    data = dict(data)
+    if data.get("engine", "local") == "local":
+        data["engine"] = "moonshine"
+    data["version"] = 3
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,11 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     base = tmp_path_factory.mktemp("captioner-home")
     for var, sub in (("CAPTIONER_DATA_DIR", "data"), ("CAPTIONER_CONFIG_DIR", "config"), ("CAPTIONER_LOG_DIR", "log")):
         monkeypatch.setenv(var, str(base / sub))
+    # The prepared Moonshine model is shared by every test (converted once per machine, never in the user's cache);
+    # the model tests that need an empty cache point CAPTIONER_CACHE_DIR elsewhere themselves.
+    from tests.support.speech import cache_dir
+
+    monkeypatch.setenv("CAPTIONER_CACHE_DIR", str(cache_dir() / "moonshine-model"))
     for var in ("ASSEMBLYAI_API_KEY", "UHLIVE_CLIENT_ID", "UHLIVE_CLIENT_SECRET", "UHLIVE_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     from tests.support.memory_keyring import MemoryKeyring

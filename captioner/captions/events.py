@@ -84,6 +84,8 @@ class Status:
     engine: str
     state: EngineState
     message: str = ""
+    progress: float | None = None
+    """0…1 while a long first-use step runs (e.g. preparing the speech model): views may draw a bar."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

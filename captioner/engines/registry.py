@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from captioner.engines.base import Capabilities, Engine, EngineUnavailable
 
-DEFAULT_ENGINE = "local"
+DEFAULT_ENGINE = "moonshine"
+"""The neural offline engine: readable, punctuated captions with no account. ``local`` (PocketSphinx) is the
+light engine, for low-power machines, and takes over by itself when Moonshine cannot run here."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +66,22 @@ def register(info: EngineInfo) -> None:
 
 register(
     EngineInfo(
+        id="moonshine",
+        name="Moonshine (offline)",
+        module="captioner.engines.moonshine.engine",
+        class_name="MoonshineEngine",
+        description="neural, offline, no account, English: punctuated, readable captions (the default)",
+        fallback="local",
+    )
+)
+register(
+    EngineInfo(
         id="local",
         name="Local (offline)",
         module="captioner.engines.local.engine",
         class_name="LocalEngine",
-        description="PocketSphinx, built in: works offline, no account, English",
+        description="PocketSphinx, offline, no account, English: the light engine for low-power machines, "
+        "used by itself when Moonshine cannot run",
     )
 )
 register(

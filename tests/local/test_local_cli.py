@@ -26,7 +26,19 @@ def opening(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_cli_jsonl_end_to_end(opening: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
-        [sys.executable, "-m", "captioner", "caption", "--source", str(opening), "--no-realtime", "--format", "jsonl"],
+        [
+            sys.executable,
+            "-m",
+            "captioner",
+            "caption",
+            "--engine",
+            "local",
+            "--source",
+            str(opening),
+            "--no-realtime",
+            "--format",
+            "jsonl",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -55,7 +67,9 @@ def test_any_wav_rate_and_channel_count_captions(
     opening: Path, tmp_path: Path, rate: int, channels: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     wav = clip(opening, tmp_path / f"opening-{rate}-{channels}.wav", 0.0, 4.6, rate=rate, channels=channels)
-    code = cli.main(["caption", "--source", str(wav), "--no-realtime", "--format", "jsonl", "--no-autosave"])
+    code = cli.main(
+        ["caption", "--engine", "local", "--source", str(wav), "--no-realtime", "--format", "jsonl", "--no-autosave"]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     finals = [json.loads(line) for line in out.out.splitlines() if '"final"' in line]
@@ -69,11 +83,13 @@ def test_any_wav_rate_and_channel_count_captions(
 
 
 def test_cli_rejects_bad_local_options(opening: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.main(["caption", "--source", str(opening), "--language", "fr", "--no-autosave"])
+    code = cli.main(["caption", "--engine", "local", "--source", str(opening), "--language", "fr", "--no-autosave"])
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "only knows English" in err
-    code = cli.main(["caption", "--source", str(opening), "--option", "rtf_budget=x", "--no-autosave"])
+    code = cli.main(
+        ["caption", "--engine", "local", "--source", str(opening), "--option", "rtf_budget=x", "--no-autosave"]
+    )
     assert code == 2 and "rtf_budget" in capsys.readouterr().err
 
 

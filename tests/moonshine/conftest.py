@@ -17,7 +17,7 @@ import pytest
 from captioner.engines.moonshine import model
 from captioner.engines.moonshine.decoder import MoonshineDecoder
 from captioner.engines.moonshine.tokenizer import Tokenizer
-from tests.speech import cache_dir
+from tests.support.speech import cache_dir
 
 
 def _cache_root() -> Path:

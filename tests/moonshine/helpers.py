@@ -15,7 +15,7 @@ from captioner.audio.base import AudioChunk, to_pcm16
 from captioner.audio.file import WavFileSource, read_wav
 from captioner.captions.events import EngineEvent, Final, Interim
 from captioner.engines.base import EngineOptions
-from tests.speech import speech_wav
+from tests.support.speech import speech_wav
 
 if TYPE_CHECKING:
     from captioner.engines.moonshine.engine import MoonshineEngine

@@ -10,7 +10,7 @@ import pytest
 from captioner.engines.moonshine.decoder import Cancel, MoonshineDecoder, repetition_cut, token_budget
 from captioner.engines.moonshine.tokenizer import Tokenizer
 from tests.moonshine.helpers import samples
-from tests.speech import TRANSCRIPTS, wer
+from tests.support.speech import TRANSCRIPTS, wer
 
 
 def test_transcribes_real_speech_with_capitals_and_punctuation(decoder: MoonshineDecoder, tokenizer: Tokenizer) -> None:

@@ -20,7 +20,7 @@ from captioner.engines.base import EngineOptions
 from captioner.engines.moonshine.engine import MoonshineEngine
 from tests.moonshine.conftest import using_test_cache
 from tests.moonshine.helpers import RATE, chunks_of, collect, finals, interims, run, samples, text_of
-from tests.speech import TRANSCRIPTS, speech_wav, wer
+from tests.support.speech import TRANSCRIPTS, speech_wav, wer
 
 pytestmark = pytest.mark.usefixtures("model_files", "model_cache")
 

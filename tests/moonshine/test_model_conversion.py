@@ -60,7 +60,7 @@ def _greedy(encoder: Path, decoder: Path, audio: np.ndarray) -> list[int]:
 
 
 def test_converted_model_gives_the_same_tokens_as_the_shipped_one(converted: model.ModelFiles) -> None:  # noqa: F811
-    from tests.speech import speech_wav
+    from tests.support.speech import speech_wav
 
     audio = _audio(speech_wav("beckett.wav"))
     wheel = model.wheel_model_dir()

@@ -50,7 +50,7 @@ def test_v1_file_is_migrated_to_v2(tmp_path: Path) -> None:
     p = tmp_path / "settings.json"
     p.write_text(json.dumps(v1))
     s = S.load(p)
-    assert s.version == S.SCHEMA_VERSION == 2
+    assert s.version == S.SCHEMA_VERSION == 3
     assert s.appearance.font_size == 36
     assert s.appearance.font_family == "DejaVu Sans"
     assert s.appearance.background_opacity == pytest.approx(0.4)
@@ -58,7 +58,7 @@ def test_v1_file_is_migrated_to_v2(tmp_path: Path) -> None:
     assert s.word_boost == ("alpha",)
     # Saving writes the new layout: nothing flat is left behind.
     data = json.loads(S.save(s, p).read_text())
-    assert data["version"] == 2 and "opacity" not in data and "geometry" not in data
+    assert data["version"] == 3 and "opacity" not in data and "geometry" not in data
 
 
 def test_out_of_range_and_wrong_types_fall_back(tmp_path: Path) -> None:
@@ -83,3 +83,18 @@ def test_save_refuses_secret_looking_settings(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="secret"):
         S.save(s, tmp_path / "settings.json")
     assert not (tmp_path / "settings.json").exists()
+
+
+def test_a_version_2_file_moves_from_the_old_offline_default_to_moonshine(tmp_path: Path) -> None:
+    p = tmp_path / "settings.json"
+    p.write_text(json.dumps({"version": 2, "engine": "local", "word_boost": ["alpha"]}))
+    s = S.load(p)
+    assert s.engine == "moonshine" and s.word_boost == ("alpha",)
+    p.write_text(json.dumps({"version": 2, "engine": "assemblyai"}))
+    assert S.load(p).engine == "assemblyai"  # a cloud choice is the user's own: kept
+
+
+def test_local_chosen_from_version_3_on_is_kept(tmp_path: Path) -> None:
+    p = tmp_path / "settings.json"
+    p.write_text(json.dumps({"version": 3, "engine": "local"}))
+    assert S.load(p).engine == "local"

@@ -241,7 +241,7 @@ class MoonshineEngine(Engine):
                 continue
             step, fraction = got.result()
             message = f"preparing the speech model: {step} ({fraction:.0%})"
-            yield Status(engine=self.id, state=EngineState.CONNECTING, message=message)
+            yield Status(engine=self.id, state=EngineState.CONNECTING, message=message, progress=fraction)
         try:
             self._recognizer = load.result()
         except (ModelUnavailable, VadUnavailable) as exc:

@@ -159,7 +159,7 @@ class EnginePanel(QWidget):
         self.endpoint.setPlaceholderText("default server")
         self.endpoint.setToolTip("Override the engine's server, e.g. a regional endpoint")
         self.endpoint.textEdited.connect(lambda _t: self.edited.emit(TEXT_MS))
-        if info.id != "local":
+        if secrets.fields_for(engine_id):  # a cloud engine (offline engines have no server)
             form.addRow("En&dpoint / region:", self.endpoint)
         else:
             self.endpoint.hide()
