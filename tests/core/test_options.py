@@ -1,0 +1,77 @@
+"""The one parser of engine options (captioner.engines.options): the settings panel and the engines agree."""
+
+from __future__ import annotations
+
+import pytest
+
+from captioner.engines import base
+from captioner.engines.assemblyai.config import parse_config
+from captioner.engines.base import EngineOptions
+from captioner.engines.options import FALSE_WORDS, TRUE_WORDS, OptionSpec
+
+FLAG = OptionSpec("flag", "A flag", "bool", default="true")
+WHOLE = OptionSpec("n", "Count", "int", minimum=1, maximum=1_000_000)
+REAL = OptionSpec("x", "Ratio", "float", minimum=0, maximum=1)
+PICK = OptionSpec("enc", "Encoding", "choice", choices=("pcm_s16le", "pcm_mulaw"), aliases=(("ulaw", "pcm_mulaw"),))
+URL = OptionSpec("url", "Address", "text", pattern=r"https?://\S+", pattern_hint="an http(s) URL")
+
+
+def test_still_importable_from_base() -> None:
+    assert base.OptionSpec is OptionSpec and base.TRUE_WORDS is TRUE_WORDS
+
+
+def test_one_table_of_bool_words_and_empty_is_not_a_word() -> None:
+    assert "" not in TRUE_WORDS and "" not in FALSE_WORDS
+    for word in TRUE_WORDS:
+        assert FLAG.check(word.upper()) == "true"
+    for word in FALSE_WORDS:
+        assert FLAG.check(f" {word} ") == "false"
+    with pytest.raises(ValueError, match="A flag must be true or false"):
+        FLAG.check("maybe")
+
+
+@pytest.mark.parametrize("raw", ["", "   "])
+def test_empty_means_not_set_so_the_default_applies(raw: str) -> None:
+    assert FLAG.check(raw) == WHOLE.check(raw) == PICK.check(raw) == URL.check(raw) == ""
+    assert FLAG.flag({"flag": raw}, "Test") is True  # the default, not "off"
+    assert WHOLE.integer({"n": raw}, "Test") is None
+    assert WHOLE.integer({"n": raw}, "Test", 7) == 7
+    assert PICK.choice({}, "Test") == ""
+    assert URL.text({"url": raw}, "Test") is None
+
+
+def test_empty_format_turns_keeps_formatting_on() -> None:
+    """The AssemblyAI parser used to read "" as off; "" is "not set" like everywhere else."""
+    assert parse_config(EngineOptions(extra={"format_turns": ""})).format_turns is True
+    assert parse_config(EngineOptions(extra={"format_turns": "off"})).format_turns is False
+    assert parse_config(EngineOptions(extra={"finals_only": "", "token": ""})).finals_only is False
+
+
+def test_numbers_whole_and_ranged_with_plain_messages() -> None:
+    assert WHOLE.check("1e3") == WHOLE.check("1000.0") == "1000"
+    assert WHOLE.integer({"n": "42"}, "Test") == 42
+    with pytest.raises(ValueError, match=r"^Count must be a whole number, got '2.5'$"):
+        WHOLE.check("2.5")
+    with pytest.raises(ValueError, match=r"^Test option n must be an integer between 1 and 1000000, got '0'$"):
+        WHOLE.integer({"n": "0"}, "Test")
+    for bad in ("abc", "nan", "inf"):
+        with pytest.raises(ValueError, match="must be a number"):
+            REAL.check(bad)
+    with pytest.raises(ValueError, match="Ratio must be a number between 0 and 1"):
+        REAL.check("1.5")
+    assert REAL.check("0.123456789") == "0.123456789"  # normalised without losing digits
+    assert REAL.number({"x": "0.25"}, "Test") == 0.25
+    assert OptionSpec("t", "T", "float", minimum=0.1).range_text() == "at least 0.1"
+
+
+def test_choices_ignore_case_and_take_aliases() -> None:
+    assert PICK.check("PCM_S16LE") == "pcm_s16le"
+    assert PICK.choice({"enc": "ULAW"}, "Test") == "pcm_mulaw"
+    with pytest.raises(ValueError, match="enc must be one of pcm_s16le, pcm_mulaw, got 'opus'"):
+        PICK.choice({"enc": "opus"}, "Test")
+
+
+def test_text_pattern() -> None:
+    assert URL.text({"url": " https://id.example/token "}, "Test") == "https://id.example/token"
+    with pytest.raises(ValueError, match="Test option url must be an http\\(s\\) URL, got 'ftp://x'"):
+        URL.text({"url": "ftp://x"}, "Test")
