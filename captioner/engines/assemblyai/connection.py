@@ -3,11 +3,13 @@
 Owns everything between "connect" and "the session has begun":
 
 * :func:`fetch_token` gets a one-time token (``GET /v3/token``) with the API key;
-* :func:`open_websocket` performs the upgrade request and maps handshake
-  failures to :class:`~captioner.engines.base.EngineFailure`;
+* :func:`open_websocket` performs the upgrade request (through
+  :func:`captioner.engines.wire.connect.open_websocket`, which maps handshake
+  failures to :class:`~captioner.engines.base.EngineFailure`);
 * :func:`wait_for_begin` reads until ``Begin`` so that a refused key fails
   before any audio is sent;
-* :class:`Connection` is the state the engine keeps per connection;
+* :class:`Connection` is the state the engine keeps per connection, its
+  :class:`~captioner.engines.wire.pacer.Pacer` included;
 * :data:`ws_log` is the logger handed to websockets, with secrets redacted.
 
 Sending audio, reading captions and rollover are the engine's
@@ -20,45 +22,35 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed
 
 from captioner import __version__
 from captioner.captions.events import EngineEvent
 from captioner.engines.assemblyai.config import AssemblyAIConfig
-from captioner.engines.assemblyai.errors import failure_for_close, failure_for_http, redact_failure
+from captioner.engines.assemblyai.errors import (
+    REJECTED_KEY,
+    SERVICE,
+    failure_for_close,
+    failure_for_http,
+    redact_failure,
+)
 from captioner.engines.assemblyai.request import auth_headers, build_url, redact, token_url
 from captioner.engines.assemblyai.turns import TurnTracker
 from captioner.engines.base import Credentials, EngineFailure
+from captioner.engines.wire import connect
+from captioner.engines.wire.logging import websocket_logger
+from captioner.engines.wire.pacer import Pacer
 
 log = logging.getLogger(__name__)
 
-
-class _RedactingFilter(logging.Filter):
-    """Keeps secrets out of the websockets library's DEBUG lines (it logs request headers and URLs)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            msg = record.getMessage()
-        except Exception:
-            return True
-        clean = re.sub(r"(?i)(authorization:\s*)\S.*", r"\1***", msg)
-        clean = redact(clean)
-        if clean != msg:
-            record.msg, record.args = clean, ()
-        return True
-
-
-# The logger handed to websockets for our connections.
-ws_log = logging.getLogger("captioner.engines.assemblyai.engine.websocket")
-ws_log.addFilter(_RedactingFilter())
+# The logger handed to websockets for our connections (secrets redacted).
+ws_log = websocket_logger("captioner.engines.assemblyai.engine.websocket")
 
 
 class Connection:
@@ -70,7 +62,7 @@ class Connection:
         self.index = index
         self.opened_at = time.monotonic()
         self.rollover_at = float("inf")
-        self.audio_sent = 0.0
+        self.pacer = Pacer.cumulative(self.opened_at)
         self.first_frame = True
         self.terminating = False
         self.done = asyncio.Event()
@@ -120,37 +112,18 @@ async def open_websocket(
     config: AssemblyAIConfig, credentials: Credentials, token: str | None, *, use_key: bool
 ) -> Any:
     """Connect to ``config.url`` (the key in a header if ``use_key``). Raises :class:`EngineFailure`."""
-    url = build_url(config, token)
     where = redact(config.url)
     log.info("AssemblyAI: connecting to %s (model %s)", where, config.speech_model)
-    try:
-        return await connect(
-            url,
-            additional_headers=auth_headers(credentials, use_key=use_key),
-            user_agent_header=f"Captioner/{__version__}",
-            open_timeout=config.connect_timeout,
-            compression=None,
-            max_size=2**22,
-            ping_interval=20,
-            ping_timeout=20,
-            close_timeout=2,
-            logger=ws_log,
-        )
-    except InvalidStatus as exc:
-        resp = exc.response
-        body = resp.body.decode("utf-8", "replace") if resp.body else ""
-        raise redact_failure(failure_for_http(resp.status_code, body), credentials) from None
-    except InvalidURI as exc:
-        raise EngineFailure(f"bad AssemblyAI endpoint: {where} ({exc})", retryable=False) from None
-    except (InvalidHandshake, ConnectionClosed) as exc:
-        raise EngineFailure(
-            f"AssemblyAI handshake failed: {redact(str(exc), credentials)}", retryable=True, code=1006
-        ) from None
-    except (OSError, TimeoutError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or "timed out"
-        raise EngineFailure(
-            f"cannot reach AssemblyAI at {where}: {redact(reason, credentials)}", retryable=True, code=1006
-        ) from None
+    return await connect.open_websocket(
+        build_url(config, token),
+        service=SERVICE,
+        where=where,
+        rejected=REJECTED_KEY,
+        logger=ws_log,
+        headers=auth_headers(credentials, use_key=use_key),
+        settings=connect.SocketSettings(open_timeout=config.connect_timeout, ping_interval=20, close_timeout=2),
+        secrets=(*credentials.secrets(), token),
+    )
 
 
 async def wait_for_begin(

@@ -2,15 +2,17 @@
 
 The protocol itself is sans-IO: options in :mod:`~captioner.engines.assemblyai.config`,
 the request and control messages in :mod:`~captioner.engines.assemblyai.request`,
-framing in :mod:`~captioner.engines.assemblyai.audio`, turn handling in
+frame rules in :mod:`~captioner.engines.assemblyai.audio`, turn handling in
 :mod:`~captioner.engines.assemblyai.turns`, close codes in
 :mod:`~captioner.engines.assemblyai.errors`. Opening a connection (token,
-handshake, ``Begin``) is :mod:`~captioner.engines.assemblyai.connection`. This
-module is the engine that runs the connections:
+handshake, ``Begin``) is :mod:`~captioner.engines.assemblyai.connection`; framing,
+pacing, the socket and log redaction are the shared wire layer
+(:mod:`captioner.engines.wire`). This module is the engine that runs the connections:
 
 * one **sender** task cuts the audio into ``chunk_ms`` frames and sends them,
-  never faster than real time (paced against the monotonic clock from the
-  moment the session began, which also holds when the session replays
+  never faster than real time (the cumulative rule of
+  :mod:`~captioner.engines.wire.pacer`: paced against the monotonic clock from
+  the moment the session began, which also holds when the session replays
   buffered audio after a reconnect);
 * one **reader** task per connection turns server messages into caption events;
 * on end of audio: ``ForceEndpoint``, ``Terminate``, wait (bounded) for
@@ -216,7 +218,7 @@ class AssemblyAIEngine(Engine):
         assert out is not None
         # Wait for Begin so that a refused key fails here, before any audio is sent.
         await wait_for_begin(conn, cfg.connect_timeout, self.credentials, lambda ev: out.put_nowait((ev, None)))
-        conn.opened_at = time.monotonic()
+        conn.opened_at = conn.pacer.anchor = time.monotonic()
         conn.rollover_at = conn.opened_at + self._rollover_after(tracker.session)
         conn.reader = asyncio.create_task(self._read_loop(conn), name=f"assemblyai-reader-{index}")
         return conn
@@ -266,16 +268,7 @@ class AssemblyAIEngine(Engine):
         cfg = self._config
         framer = AudioFramer(cfg.sample_rate, cfg.chunk_ms, cfg.encoding)
         try:
-            async for chunk in audio:
-                if chunk.sample_rate != cfg.sample_rate:
-                    raise EngineFailure(
-                        f"AssemblyAI engine got audio at {chunk.sample_rate} Hz, expected {cfg.sample_rate} Hz",
-                        retryable=False,
-                    )
-                for frame in framer.push(chunk.pcm, chunk.start, chunk.captured_at):
-                    if not await self._send_frame(frame):
-                        return
-            for frame in framer.flush():
+            async for frame in framer.frames(audio):
                 if not await self._send_frame(frame):
                     return
             await self._finish()
@@ -303,14 +296,12 @@ class AssemblyAIEngine(Engine):
         conn.tracker.timeline.extend(frame.segments)
         # Never faster than real time: this frame may leave once the session has lasted as long
         # as the audio already sent on it.
-        delay = conn.opened_at + conn.audio_sent - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await conn.pacer.wait()
         try:
             await conn.send(frame.payload)
         except ConnectionClosed:
             return await self._lost(conn)
-        conn.audio_sent += frame.duration
+        conn.pacer.sent(frame.duration)
         if self.trace is not None:
             now = time.monotonic()
             self.trace.frames += 1
