@@ -75,3 +75,37 @@ def test_text_pattern() -> None:
     assert URL.text({"url": " https://id.example/token "}, "Test") == "https://id.example/token"
     with pytest.raises(ValueError, match="Test option url must be an http\\(s\\) URL, got 'ftp://x'"):
         URL.text({"url": "ftp://x"}, "Test")
+
+
+def test_h2b_limits_are_written_once() -> None:
+    """The settings panel's fields and SET-PARAMS read the same specs."""
+    from captioner.engines.uhlive.h2b import UhliveH2BEngine
+    from captioner.engines.uhlive.h2b_protocol import H2B_OPTIONS, session_params
+
+    assert UhliveH2BEngine.advanced_options[1:] == H2B_OPTIONS
+    assert session_params(EngineOptions(extra={"no_input_timeout": " 45000.0 "}))["no_input_timeout"] == 45000
+    assert session_params(EngineOptions(extra={"recognition_timeout": ""}))["recognition_timeout"] == 30000
+    with pytest.raises(
+        ValueError, match="Uhlive option recognition_timeout must be an integer between 2000 and 600000"
+    ):
+        session_params(EngineOptions(extra={"recognition_timeout": "1000"}))
+
+
+def test_uhlive_conversation_checks_model_and_country_like_the_panel() -> None:
+    from captioner.engines.uhlive.conversation import UhliveConversationEngine
+
+    engine = UhliveConversationEngine(EngineOptions(language="en", extra={"country": "GB", "model": "en"}))
+    assert (engine.model, engine.country) == ("en", "gb")
+    with pytest.raises(ValueError, match="Uhlive option country must be a two-letter country code"):
+        UhliveConversationEngine(EngineOptions(extra={"country": "France"}))
+
+
+def test_local_whole_number_options_are_not_truncated() -> None:
+    from captioner.engines.local.settings import LocalSettings
+
+    assert LocalSettings.from_options(EngineOptions(extra={"interim_ms": "300", "mode": "FAST"})).interim_ms == 300
+    assert LocalSettings.from_options(EngineOptions(extra={"mode": "FAST"})).fast
+    with pytest.raises(ValueError, match=r"local engine option vad_mode must be a whole number, got '1\.5'"):
+        LocalSettings.from_options(EngineOptions(extra={"vad_mode": "1.5"}))
+    with pytest.raises(ValueError, match="local engine option mode must be one of normal, fast"):
+        LocalSettings.from_options(EngineOptions(extra={"mode": "slow"}))

@@ -1,7 +1,8 @@
 """Uhlive Stream Conversation (the "H2H" API over Phoenix channels): live captions with interim results.
 
 Protocol (frames built and parsed by the official ``uhlive`` SDK, sans-IO; the
-websocket I/O is ours):
+websocket I/O is ours, through :mod:`captioner.engines.wire`; facts in
+``docs/protocols/uhlive.md``):
 
 * connect to ``{endpoint}/socket/websocket?jwt=TOKEN&vsn=2.0.0``;
 * ``phx_join`` the topic ``conversation:<identifier>@<conversation>`` with the
@@ -36,24 +37,26 @@ from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
-from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
+from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions
+from captioner.engines.options import OptionSpec
 from captioner.engines.timeline import AudioTimeline
 from captioner.engines.uhlive.auth import access_token, token_client_id
 from captioner.engines.uhlive.common import (
     AUTH_ENDPOINT_OPTION,
     LANGUAGES,
     NO_WORD_BOOST_NOTE,
+    OWNER,
     SAMPLE_RATE,
-    Framer,
     api_base,
     auth_endpoint,
     closed_failure,
+    framed,
     open_socket,
-    paced_frames,
     raise_sender_error,
     split_language,
     word_boost_warnings,
 )
+from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.conversation import Conversation, Unknown
 from uhlive.stream.conversation.error import UhliveError
 from uhlive.stream.conversation.events import (
@@ -68,6 +71,24 @@ log = logging.getLogger(__name__)
 WHAT = "the Uhlive Conversation server"
 NO_SILENCE_NOTE = (
     "the Uhlive Conversation API does not expose a silence threshold (the service decides where a line ends)"
+)
+
+
+MODEL_OPTION = OptionSpec(
+    "model",
+    "Recognition model",
+    "text",
+    pattern=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
+    pattern_hint="a model name such as fr or en",
+    help="The Uhlive model to use. Not set: the model of the chosen language.",
+)
+COUNTRY_OPTION = OptionSpec(
+    "country",
+    "Country",
+    "text",
+    pattern=r"[A-Za-z]{2}",
+    pattern_hint="a two-letter country code such as fr, ca or us",
+    help="The country whose way of speaking to expect. Not set: from the language (fr: fr, en: us, es: es, de: de).",
 )
 
 
@@ -95,26 +116,7 @@ class UhliveConversationEngine(Engine):
     id = "uhlive"
     name = "Uhlive Stream Conversation"
     # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
-    advanced_options = (
-        AUTH_ENDPOINT_OPTION,
-        OptionSpec(
-            "model",
-            "Recognition model",
-            "text",
-            pattern=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
-            pattern_hint="a model name such as fr or en",
-            help="The Uhlive model to use. Not set: the model of the chosen language.",
-        ),
-        OptionSpec(
-            "country",
-            "Country",
-            "text",
-            pattern=r"[A-Za-z]{2}",
-            pattern_hint="a two-letter country code such as fr, ca or us",
-            help="The country whose way of speaking to expect. Not set: from the language "
-            "(fr: fr, en: us, es: es, de: de).",
-        ),
-    )
+    advanced_options = (AUTH_ENDPOINT_OPTION, MODEL_OPTION, COUNTRY_OPTION)
     capabilities = Capabilities(
         sample_rate=SAMPLE_RATE,
         interim_results=True,
@@ -135,8 +137,8 @@ class UhliveConversationEngine(Engine):
     def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials)
         lang, country = split_language(options.language)
-        self.model = options.extra.get("model") or lang
-        self.country = options.extra.get("country") or country
+        self.model = MODEL_OPTION.text(options.extra, OWNER) or lang
+        self.country = (COUNTRY_OPTION.text(options.extra, OWNER) or country).lower()
         self.base_url = api_base(options)
         self.auth_url = auth_endpoint(options)
         self.speaker = options.extra.get("speaker") or "captioner"
@@ -165,7 +167,7 @@ class UhliveConversationEngine(Engine):
         )
         conversation = Conversation(identifier, f"captioner-{uuid.uuid4().hex[:12]}", self.speaker)
         query = urllib.parse.urlencode({"jwt": token, "vsn": "2.0.0"})
-        ws = await open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT)
+        ws = await open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT, token)
         sender: asyncio.Task[None] | None = None
         try:
             timeline = _Timeline(origin_ms=int(time.time() * 1000))
@@ -237,10 +239,10 @@ class UhliveConversationEngine(Engine):
         state: _SendState,
     ) -> None:
         try:
-            async for frame in paced_frames(audio, Framer()):
+            async for frame in framed(audio, Pacer.steady()):
                 timeline.sent.extend(frame.segments)
-                await ws.send(conversation.send_audio_chunk(frame.pcm))
-                state.bytes_sent += len(frame.pcm)
+                await ws.send(conversation.send_audio_chunk(frame.payload))
+                state.bytes_sent += len(frame.payload)
             # Mark the leave before sending it: the reply may be read before this task resumes.
             state.leave_deadline = asyncio.get_running_loop().time() + self.leave_timeout
             state.leaving.set()

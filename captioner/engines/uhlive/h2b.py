@@ -1,7 +1,8 @@
 """Uhlive Stream H2B (the recognition / "voicebot" API): one recognition after another.
 
 Protocol (commands built and events parsed by the official ``uhlive`` SDK's
-sans-IO :class:`~uhlive.stream.recognition.Recognizer`; the websocket I/O is ours):
+sans-IO :class:`~uhlive.stream.recognition.Recognizer`; the websocket I/O is ours,
+through :mod:`captioner.engines.wire`; facts in ``docs/protocols/uhlive.md``):
 
 * connect to ``{endpoint}/bots`` with ``Authorization: bearer TOKEN``;
 * ``OPEN`` (codec ``linear``) → ``OPENED``; ``SET-PARAMS`` (language, the
@@ -39,7 +40,7 @@ from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, SpeechStarted, Status
-from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
+from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions
 from captioner.engines.uhlive.auth import access_token
 from captioner.engines.uhlive.common import (
     AUTH_ENDPOINT_OPTION,
@@ -50,18 +51,17 @@ from captioner.engines.uhlive.common import (
     LANGUAGES,
     NO_WORD_BOOST_NOTE,
     SAMPLE_RATE,
-    Framer,
-    Pacer,
     api_base,
     auth_endpoint,
     closed_failure,
+    framed,
     open_socket,
-    paced_frames,
     raise_sender_error,
     word_boost_warnings,
 )
 from captioner.engines.uhlive.h2b_protocol import (
     GRAMMAR,
+    H2B_OPTIONS,
     SPEAKING,
     SessionState,
     describe,
@@ -69,6 +69,7 @@ from captioner.engines.uhlive.h2b_protocol import (
     recognition_final,
     session_params,
 )
+from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.recognition import (
     Closed,
     InvalidParamValue,
@@ -97,29 +98,7 @@ class UhliveH2BEngine(Engine):
     id = "uhlive-h2b"
     name = "Uhlive Stream H2B"
     # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
-    advanced_options = (
-        AUTH_ENDPOINT_OPTION,
-        OptionSpec(
-            "no_input_timeout",
-            "Wait for speech (ms)",
-            "int",
-            default="30000",
-            minimum=1000,
-            maximum=600_000,
-            help="How long one recognition waits for speech before it quietly starts again. Silences of any "
-            "length are fine; this only sets how often that happens.",
-        ),
-        OptionSpec(
-            "recognition_timeout",
-            "Longest line (ms)",
-            "int",
-            default="30000",
-            minimum=2000,
-            maximum=600_000,
-            help="The longest one caption line may last: after this the server ends the line even if the "
-            "speaker has not paused.",
-        ),
-    )
+    advanced_options = (AUTH_ENDPOINT_OPTION, *H2B_OPTIONS)
     capabilities = Capabilities(
         sample_rate=SAMPLE_RATE,
         interim_results=False,
@@ -176,7 +155,7 @@ class UhliveH2BEngine(Engine):
     async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
         token = await access_token(self.credentials, self.auth_url)
         _sdk_url, headers = build_connection_request(token)
-        ws = await open_socket(f"{self.base_url}/bots", WHAT, headers)
+        ws = await open_socket(f"{self.base_url}/bots", WHAT, token, headers)
         recognizer = Recognizer()
         state = SessionState()
         sender: asyncio.Task[None] | None = None
@@ -245,16 +224,16 @@ class UhliveH2BEngine(Engine):
     async def _send_audio(
         self, ws: ClientConnection, recognizer: Recognizer, audio: AsyncIterator[AudioChunk], state: SessionState
     ) -> None:
-        pacer = Pacer()
+        pacer = Pacer.steady()
         try:
-            async for frame in paced_frames(audio, Framer(), pacer):
-                await self._send_frame(ws, recognizer, state, frame.pcm, frame.start, frame.segments)
+            async for frame in framed(audio, pacer):
+                await self._send_frame(ws, recognizer, state, frame.payload, frame.start, frame.segments)
             # Someone still speaking: send silence (as a microphone would) until the service ends the line.
             limit = (int(self._params["speech_complete_timeout"]) + 3000) / 1000.0
             silence = bytes(FRAME_BYTES)
             while state.speech_open and state.pad_seconds < limit:
                 await pacer.wait()
-                pacer.sent(len(silence))
+                pacer.sent(FRAME_MS / 1000)
                 await self._send_frame(ws, recognizer, state, silence, None)
                 state.pad_seconds += FRAME_MS / 1000
             state.audio_done.set()
