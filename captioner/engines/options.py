@@ -20,11 +20,12 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Literal, TypeVar
 
 OptionKind = Literal["choice", "bool", "float", "int", "text"]
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
+_D = TypeVar("_D", int, float, None)
 
 
 def _num(x: float) -> str:
@@ -123,21 +124,13 @@ class OptionSpec:
         """A ``bool`` option; not set: :attr:`default`."""
         return (self.value(extra, owner) or self.default) == "true"
 
-    @overload
-    def integer(self, extra: Mapping[str, str], owner: str) -> int | None: ...
-    @overload
-    def integer(self, extra: Mapping[str, str], owner: str, default: int) -> int: ...
-    def integer(self, extra: Mapping[str, str], owner: str, default: int | None = None) -> int | None:
-        """An ``int`` option within its range; not set: ``default``."""
+    def integer(self, extra: Mapping[str, str], owner: str, default: _D) -> int | _D:
+        """An ``int`` option within its range; not set: ``default`` (``None`` to tell "not set" apart)."""
         v = self.value(extra, owner)
         return int(v) if v else default
 
-    @overload
-    def number(self, extra: Mapping[str, str], owner: str) -> float | None: ...
-    @overload
-    def number(self, extra: Mapping[str, str], owner: str, default: float) -> float: ...
-    def number(self, extra: Mapping[str, str], owner: str, default: float | None = None) -> float | None:
-        """A ``float`` (or ``int``) option within its range; not set: ``default``."""
+    def number(self, extra: Mapping[str, str], owner: str, default: _D) -> float | _D:
+        """A ``float`` (or ``int``) option within its range; not set: ``default`` (may be ``None``)."""
         v = self.value(extra, owner)
         return float(v) if v else default
 

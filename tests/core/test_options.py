@@ -34,7 +34,7 @@ def test_one_table_of_bool_words_and_empty_is_not_a_word() -> None:
 def test_empty_means_not_set_so_the_default_applies(raw: str) -> None:
     assert FLAG.check(raw) == WHOLE.check(raw) == PICK.check(raw) == URL.check(raw) == ""
     assert FLAG.flag({"flag": raw}, "Test") is True  # the default, not "off"
-    assert WHOLE.integer({"n": raw}, "Test") is None
+    assert WHOLE.integer({"n": raw}, "Test", None) is None
     assert WHOLE.integer({"n": raw}, "Test", 7) == 7
     assert PICK.choice({}, "Test") == ""
     assert URL.text({"url": raw}, "Test") is None
@@ -49,18 +49,18 @@ def test_empty_format_turns_keeps_formatting_on() -> None:
 
 def test_numbers_whole_and_ranged_with_plain_messages() -> None:
     assert WHOLE.check("1e3") == WHOLE.check("1000.0") == "1000"
-    assert WHOLE.integer({"n": "42"}, "Test") == 42
+    assert WHOLE.integer({"n": "42"}, "Test", None) == 42
     with pytest.raises(ValueError, match=r"^Count must be a whole number, got '2.5'$"):
         WHOLE.check("2.5")
     with pytest.raises(ValueError, match=r"^Test option n must be an integer between 1 and 1000000, got '0'$"):
-        WHOLE.integer({"n": "0"}, "Test")
+        WHOLE.integer({"n": "0"}, "Test", None)
     for bad in ("abc", "nan", "inf"):
         with pytest.raises(ValueError, match="must be a number"):
             REAL.check(bad)
     with pytest.raises(ValueError, match="Ratio must be a number between 0 and 1"):
         REAL.check("1.5")
     assert REAL.check("0.123456789") == "0.123456789"  # normalised without losing digits
-    assert REAL.number({"x": "0.25"}, "Test") == 0.25
+    assert REAL.number({"x": "0.25"}, "Test", None) == 0.25
     assert OptionSpec("t", "T", "float", minimum=0.1).range_text() == "at least 0.1"
 
 

@@ -2,8 +2,9 @@
 
 Owns what a user can set for AssemblyAI and what it becomes:
 
-* the model/language tables and option names (:data:`KNOWN_EXTRA`, and
-  :data:`ADVANCED_OPTIONS` as the settings panel shows them);
+* the model/language tables, the engine's :data:`CAPABILITIES`, and the
+  options (:data:`ADVANCED_OPTIONS` as the settings panel shows them, and
+  :data:`EXPERT_OPTIONS`; :data:`KNOWN_EXTRA` names them all);
 * :func:`parse_config` turns :class:`~captioner.engines.base.EngineOptions`
   into an :class:`AssemblyAIConfig` (raising ``ValueError`` with a plain
   message for bad values);
@@ -21,7 +22,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from captioner.engines.base import EngineOptions
+from captioner.engines.base import Capabilities, EngineOptions, WordBoostLimits
 from captioner.engines.options import OptionSpec
 
 ENGINE_ID = "assemblyai"
@@ -55,6 +56,23 @@ DEFAULT_TOKEN_EXPIRES_IN = 60
 DEFAULT_TERMINATE_TIMEOUT = 5.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
 
+
+CAPABILITIES = Capabilities(
+    sample_rate=SAMPLE_RATE,
+    interim_results=True,
+    word_boost=True,
+    live_update=True,
+    silence_threshold=True,
+    word_boost_limits=WordBoostLimits(max_terms=100, max_term_chars=50),  # keyterms_prompt limits
+    languages=MULTILINGUAL_LANGS,
+    needs_credentials=True,
+    realtime_input=True,
+    notes=(
+        "English by default; other languages use the multilingual model (en, es, fr, de, it, pt) "
+        "or speech_model=whisper-rt"
+    ),
+)
+"""What the engine can do (the settings panel and the CLI read it as ``AssemblyAIEngine.capabilities``)."""
 
 # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
 ADVANCED_OPTIONS = (
@@ -260,8 +278,8 @@ def parse_config(options: EngineOptions, keyterms: tuple[str, ...] | None = None
             f"pick another speech_model, e.g. --option speech_model={MULTILINGUAL_MODEL}"
         )
     opt = OPTIONS
-    min_sil = opt["min_turn_silence"].integer(extra, OWNER)
-    max_sil = opt["max_turn_silence"].integer(extra, OWNER)
+    min_sil = opt["min_turn_silence"].integer(extra, OWNER, None)
+    max_sil = opt["max_turn_silence"].integer(extra, OWNER, None)
     if options.silence_ms is not None:
         m_min, m_max = silence_mapping(options.silence_ms)
         min_sil = m_min if min_sil is None else min_sil
@@ -280,11 +298,11 @@ def parse_config(options: EngineOptions, keyterms: tuple[str, ...] | None = None
         min_turn_silence=min_sil,
         max_turn_silence=max_sil,
         # Not set: not sent (the model's own default applies, also when cleared live).
-        end_of_turn_confidence_threshold=opt["end_of_turn_confidence_threshold"].number(extra, OWNER),
-        inactivity_timeout=opt["inactivity_timeout"].integer(extra, OWNER),
+        end_of_turn_confidence_threshold=opt["end_of_turn_confidence_threshold"].number(extra, OWNER, None),
+        inactivity_timeout=opt["inactivity_timeout"].integer(extra, OWNER, None),
         token_mode=opt["token"].flag(extra, OWNER),
         token_expires_in=opt["token_expires_in"].integer(extra, OWNER, DEFAULT_TOKEN_EXPIRES_IN),
-        rollover_seconds=opt["rollover_seconds"].number(extra, OWNER),
+        rollover_seconds=opt["rollover_seconds"].number(extra, OWNER, None),
         terminate_timeout=opt["terminate_timeout"].number(extra, OWNER, DEFAULT_TERMINATE_TIMEOUT),
         connect_timeout=opt["connect_timeout"].number(extra, OWNER, DEFAULT_CONNECT_TIMEOUT),
         warnings=tuple(warnings),

@@ -11,6 +11,7 @@ Protocol facts: ``docs/protocols/uhlive.md``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import urllib.parse
 from collections.abc import AsyncIterator, Mapping
 
@@ -58,6 +59,23 @@ NO_WORD_BOOST_NOTE = "Uhlive has no vocabulary boosting: its APIs offer no word 
 # The logger handed to websockets: its DEBUG lines hold the access token (the query string for
 # Conversation, the Authorization header for H2B); the filter replaces it with ***.
 _WS_LOG = websocket_logger("captioner.engines.uhlive.websocket")
+
+
+def uhlive_capabilities(
+    *, interim_results: bool, live_update: bool, silence_threshold: bool, notes: str
+) -> Capabilities:
+    """What both Uhlive engines share: 8 kHz, no word boost, four languages, credentials, audio at 1× only."""
+    return Capabilities(
+        sample_rate=SAMPLE_RATE,
+        interim_results=interim_results,
+        word_boost=False,
+        live_update=live_update,
+        silence_threshold=silence_threshold,
+        languages=LANGUAGES,
+        needs_credentials=True,
+        realtime_input=True,
+        notes=notes,
+    )
 
 
 def split_language(language: str | None) -> tuple[str, str]:
@@ -111,6 +129,38 @@ async def open_socket(url: str, what: str, token: str, headers: Mapping[str, str
         settings=SOCKET,
         secrets=(token,),
     )
+
+
+async def send_text(ws: ClientConnection, text: str, what: str) -> None:
+    """Send a command or control message; a closed connection raises the failure it means."""
+    try:
+        await ws.send(text)
+    except ConnectionClosed as exc:
+        raise closed_failure(exc, what) from None
+
+
+@contextlib.asynccontextmanager
+async def sending(ws: ClientConnection) -> AsyncIterator[None]:
+    """Around an engine's audio sender task: a closed connection ends it quietly (the reader reports
+    why); any other error closes the socket, which wakes the reader, which re-raises the sender's error."""
+    try:
+        yield
+    except ConnectionClosed:
+        return
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await ws.close(1011, "client error")
+        raise
+
+
+async def shut(ws: ClientConnection, sender: asyncio.Task[None] | None) -> None:
+    """The end of a session, however it ends: stop the sender, close the socket."""
+    if sender is not None and not sender.done():
+        sender.cancel()
+        with contextlib.suppress(BaseException):
+            await sender
+    with contextlib.suppress(Exception):
+        await ws.close()
 
 
 async def raise_sender_error(sender: asyncio.Task[None]) -> None:

@@ -37,24 +37,15 @@ from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
-from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions
+from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions
 from captioner.engines.options import OptionSpec
 from captioner.engines.timeline import AudioTimeline
+from captioner.engines.uhlive import common
 from captioner.engines.uhlive.auth import access_token, token_client_id
 from captioner.engines.uhlive.common import (
     AUTH_ENDPOINT_OPTION,
-    LANGUAGES,
     NO_WORD_BOOST_NOTE,
     OWNER,
-    SAMPLE_RATE,
-    api_base,
-    auth_endpoint,
-    closed_failure,
-    framed,
-    open_socket,
-    raise_sender_error,
-    split_language,
-    word_boost_warnings,
 )
 from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.conversation import Conversation, Unknown
@@ -117,15 +108,10 @@ class UhliveConversationEngine(Engine):
     name = "Uhlive Stream Conversation"
     # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
     advanced_options = (AUTH_ENDPOINT_OPTION, MODEL_OPTION, COUNTRY_OPTION)
-    capabilities = Capabilities(
-        sample_rate=SAMPLE_RATE,
+    capabilities = common.uhlive_capabilities(
         interim_results=True,
-        word_boost=False,
         live_update=False,
         silence_threshold=False,
-        languages=LANGUAGES,
-        needs_credentials=True,
-        realtime_input=True,
         notes=f"{NO_WORD_BOOST_NOTE}; {NO_SILENCE_NOTE}",
     )
 
@@ -136,11 +122,11 @@ class UhliveConversationEngine(Engine):
 
     def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials)
-        lang, country = split_language(options.language)
+        lang, country = common.split_language(options.language)
         self.model = MODEL_OPTION.text(options.extra, OWNER) or lang
         self.country = (COUNTRY_OPTION.text(options.extra, OWNER) or country).lower()
-        self.base_url = api_base(options)
-        self.auth_url = auth_endpoint(options)
+        self.base_url = common.api_base(options)
+        self.auth_url = common.auth_endpoint(options)
         self.speaker = options.extra.get("speaker") or "captioner"
 
     @classmethod
@@ -155,7 +141,7 @@ class UhliveConversationEngine(Engine):
         return 1.0
 
     def validate(self) -> list[str]:
-        warnings = word_boost_warnings(self.capabilities, self.options)
+        warnings = common.word_boost_warnings(self.capabilities, self.options)
         if self.options.silence_ms is not None:
             warnings.append(f"{NO_SILENCE_NOTE}; the silence setting is ignored (uhlive-h2b has one)")
         return warnings
@@ -167,7 +153,7 @@ class UhliveConversationEngine(Engine):
         )
         conversation = Conversation(identifier, f"captioner-{uuid.uuid4().hex[:12]}", self.speaker)
         query = urllib.parse.urlencode({"jwt": token, "vsn": "2.0.0"})
-        ws = await open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT, token)
+        ws = await common.open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT, token)
         sender: asyncio.Task[None] | None = None
         try:
             timeline = _Timeline(origin_ms=int(time.time() * 1000))
@@ -180,16 +166,11 @@ class UhliveConversationEngine(Engine):
             async for event in self._receive(ws, conversation, timeline, state, sender):
                 yield event
         finally:
-            if sender is not None and not sender.done():
-                sender.cancel()
-                with contextlib.suppress(BaseException):
-                    await sender
-            with contextlib.suppress(Exception):
-                await ws.close()
+            await common.shut(ws, sender)
 
     # -- protocol ----------------------------------------------------------------------------
     async def _join(self, ws: ClientConnection, conversation: Conversation, timeline: _Timeline) -> None:
-        await self._send_text(
+        await common.send_text(
             ws,
             conversation.join(
                 model=self.model,
@@ -200,6 +181,7 @@ class UhliveConversationEngine(Engine):
                 origin=timeline.origin_ms,
                 audio_codec="linear",
             ),
+            WHAT,
         )
         deadline = asyncio.get_running_loop().time() + self.join_timeout
         while conversation.left:  # "left" is the SDK's idle state: not joined yet
@@ -211,7 +193,7 @@ class UhliveConversationEngine(Engine):
             except TimeoutError:
                 continue
             except ConnectionClosed as exc:
-                raise closed_failure(exc, WHAT, "while joining") from None
+                raise common.closed_failure(exc, WHAT, "while joining") from None
             msg = _frame(raw, conversation.topic)
             if msg is None:
                 continue
@@ -224,12 +206,6 @@ class UhliveConversationEngine(Engine):
             except (KeyError, TypeError, ValueError, AttributeError, AssertionError):
                 log.warning("skipping a malformed %r message while joining", msg[3])
 
-    async def _send_text(self, ws: ClientConnection, text: str) -> None:
-        try:
-            await ws.send(text)
-        except ConnectionClosed as exc:
-            raise closed_failure(exc, WHAT) from None
-
     async def _send(
         self,
         ws: ClientConnection,
@@ -238,8 +214,8 @@ class UhliveConversationEngine(Engine):
         timeline: _Timeline,
         state: _SendState,
     ) -> None:
-        try:
-            async for frame in framed(audio, Pacer.steady()):
+        async with common.sending(ws):
+            async for frame in common.framed(audio, Pacer.steady()):
                 timeline.sent.extend(frame.segments)
                 await ws.send(conversation.send_audio_chunk(frame.payload))
                 state.bytes_sent += len(frame.payload)
@@ -247,13 +223,6 @@ class UhliveConversationEngine(Engine):
             state.leave_deadline = asyncio.get_running_loop().time() + self.leave_timeout
             state.leaving.set()
             await ws.send(conversation.leave())
-        except ConnectionClosed:
-            return  # the receiver reports it
-        except BaseException:
-            # Wake the receiver, which re-raises this task's exception.
-            with contextlib.suppress(Exception):
-                await ws.close(1011, "client error")
-            raise
 
     async def _receive(
         self,
@@ -276,8 +245,8 @@ class UhliveConversationEngine(Engine):
             except TimeoutError:
                 continue
             except ConnectionClosed as exc:
-                await raise_sender_error(sender)
-                raise closed_failure(exc, WHAT) from None
+                await common.raise_sender_error(sender)
+                raise common.closed_failure(exc, WHAT) from None
             msg = _frame(raw, conversation.topic)
             if msg is None:
                 continue
