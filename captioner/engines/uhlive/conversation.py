@@ -18,19 +18,20 @@ websocket I/O is ours, through :mod:`captioner.engines.wire`; facts in
 Replies on other topics (e.g. a Phoenix heartbeat reply on ``phoenix``) are
 skipped before the SDK sees them (its ``receive`` asserts the topic).
 Websocket pings keep the connection alive through silences.
+
+This module owns the websocket runner and the engine class; the pure part (options,
+message filter, times, captions) is :mod:`captioner.engines.uhlive.conversation_protocol`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
@@ -38,67 +39,19 @@ from websockets.exceptions import ConnectionClosed
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
 from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions
-from captioner.engines.options import OptionSpec
-from captioner.engines.timeline import AudioTimeline
 from captioner.engines.uhlive import common
+from captioner.engines.uhlive import conversation_protocol as protocol
 from captioner.engines.uhlive.auth import access_token, token_client_id
-from captioner.engines.uhlive.common import (
-    AUTH_ENDPOINT_OPTION,
-    NO_WORD_BOOST_NOTE,
-    OWNER,
-)
+from captioner.engines.uhlive.common import AUTH_ENDPOINT_OPTION, AVAILABLE, NO_WORD_BOOST_NOTE, OWNER
+from captioner.engines.uhlive.conversation_protocol import COUNTRY_OPTION, MODEL_OPTION, NO_SILENCE_NOTE
 from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.conversation import Conversation, Unknown
 from uhlive.stream.conversation.error import UhliveError
-from uhlive.stream.conversation.events import (
-    AudioSegmentDecoded,
-    AudioSegmentNormalized,
-    AudioSpeechDecoded,
-    AudioWordsDecoded,
-)
+from uhlive.stream.conversation.events import AudioSpeechDecoded
 
 log = logging.getLogger(__name__)
 
 WHAT = "the Uhlive Conversation server"
-NO_SILENCE_NOTE = (
-    "the Uhlive Conversation API does not expose a silence threshold (the service decides where a line ends)"
-)
-
-
-MODEL_OPTION = OptionSpec(
-    "model",
-    "Recognition model",
-    "text",
-    pattern=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
-    pattern_hint="a model name such as fr or en",
-    help="The Uhlive model to use. Not set: the model of the chosen language.",
-)
-COUNTRY_OPTION = OptionSpec(
-    "country",
-    "Country",
-    "text",
-    pattern=r"[A-Za-z]{2}",
-    pattern_hint="a two-letter country code such as fr, ca or us",
-    help="The country whose way of speaking to expect. Not set: from the language (fr: fr, en: us, es: es, de: de).",
-)
-
-
-@dataclass
-class _Timeline:
-    """Maps server times (ms of audio received after ``origin``) to source seconds.
-
-    The audio sent is recorded in an :class:`AudioTimeline`, so times stay on the
-    source timeline across pauses the session skipped to catch up.
-    """
-
-    origin_ms: int
-    sent: AudioTimeline = field(default_factory=AudioTimeline)
-
-    def to_source(self, ms: object, *, end: bool = False) -> float | None:
-        if not isinstance(ms, int | float) or isinstance(ms, bool):
-            return None
-        t = self.sent.to_source((float(ms) - self.origin_ms) / 1000.0, end=end)
-        return None if t is None else round(t, 3)
 
 
 class UhliveConversationEngine(Engine):
@@ -131,10 +84,7 @@ class UhliveConversationEngine(Engine):
 
     @classmethod
     def check_available(cls) -> tuple[bool, str]:
-        return (
-            True,
-            "ready; needs Uhlive client credentials (UHLIVE_CLIENT_ID and UHLIVE_CLIENT_SECRET, or the keyring)",
-        )
+        return True, AVAILABLE
 
     def endpoint_silence(self) -> float:
         """The service decides where a line ends (not exposed by the API); 1 s is assumed."""
@@ -156,12 +106,12 @@ class UhliveConversationEngine(Engine):
         ws = await common.open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT, token)
         sender: asyncio.Task[None] | None = None
         try:
-            timeline = _Timeline(origin_ms=int(time.time() * 1000))
+            timeline = protocol.Timeline(origin_ms=int(time.time() * 1000))
             await self._join(ws, conversation, timeline)
             yield Status(
                 engine=self.id, state=EngineState.LISTENING, message=f"listening ({self.model}-{self.country})"
             )
-            state = _SendState()
+            state = protocol.SendState()
             sender = asyncio.create_task(self._send(ws, conversation, audio, timeline, state))
             async for event in self._receive(ws, conversation, timeline, state, sender):
                 yield event
@@ -169,7 +119,7 @@ class UhliveConversationEngine(Engine):
             await common.shut(ws, sender)
 
     # -- protocol ----------------------------------------------------------------------------
-    async def _join(self, ws: ClientConnection, conversation: Conversation, timeline: _Timeline) -> None:
+    async def _join(self, ws: ClientConnection, conversation: Conversation, timeline: protocol.Timeline) -> None:
         await common.send_text(
             ws,
             conversation.join(
@@ -194,7 +144,7 @@ class UhliveConversationEngine(Engine):
                 continue
             except ConnectionClosed as exc:
                 raise common.closed_failure(exc, WHAT, "while joining") from None
-            msg = _frame(raw, conversation.topic)
+            msg = protocol.phoenix_frame(raw, conversation.topic)
             if msg is None:
                 continue
             try:
@@ -211,8 +161,8 @@ class UhliveConversationEngine(Engine):
         ws: ClientConnection,
         conversation: Conversation,
         audio: AsyncIterator[AudioChunk],
-        timeline: _Timeline,
-        state: _SendState,
+        timeline: protocol.Timeline,
+        state: protocol.SendState,
     ) -> None:
         async with common.sending(ws):
             async for frame in common.framed(audio, Pacer.steady()):
@@ -228,8 +178,8 @@ class UhliveConversationEngine(Engine):
         self,
         ws: ClientConnection,
         conversation: Conversation,
-        timeline: _Timeline,
-        state: _SendState,
+        timeline: protocol.Timeline,
+        state: protocol.SendState,
         sender: asyncio.Task[None],
     ) -> AsyncIterator[EngineEvent]:
         open_lines: dict[str, Interim] = {}
@@ -247,7 +197,7 @@ class UhliveConversationEngine(Engine):
             except ConnectionClosed as exc:
                 await common.raise_sender_error(sender)
                 raise common.closed_failure(exc, WHAT) from None
-            msg = _frame(raw, conversation.topic)
+            msg = protocol.phoenix_frame(raw, conversation.topic)
             if msg is None:
                 continue
             name = msg[3]
@@ -264,17 +214,17 @@ class UhliveConversationEngine(Engine):
                 break  # our speaker_left: every transcript of ours has arrived
             if isinstance(event, AudioSpeechDecoded):
                 try:
-                    caption = self._caption(event, timeline)
+                    line = protocol.caption(event, timeline, speaker=self.speaker, engine_id=self.id)
                 except (KeyError, TypeError, ValueError) as exc:
                     log.warning("skipping a malformed Uhlive %r event (%s)", name, exc.__class__.__name__)
                     continue
-                if caption is None:
+                if line is None:
                     continue
-                if isinstance(caption, Interim):
-                    open_lines[caption.line_id] = caption
+                if isinstance(line, Interim):
+                    open_lines[line.line_id] = line
                 else:
-                    open_lines.pop(caption.line_id, None)
-                yield caption
+                    open_lines.pop(line.line_id, None)
+                yield line
             elif isinstance(event, Unknown):
                 log.info("skipping unknown Uhlive event %r", name)
             else:
@@ -286,45 +236,3 @@ class UhliveConversationEngine(Engine):
             )
         with contextlib.suppress(Exception):
             await ws.close()
-
-    def _caption(self, event: AudioSpeechDecoded, timeline: _Timeline) -> Interim | Final | None:
-        if event.speaker != self.speaker:
-            return None  # another participant of the conversation
-        line_id = str(event.id)
-        text = " ".join(str(event.value).split())
-        start, end = timeline.to_source(event.start), timeline.to_source(event.end, end=True)
-        if isinstance(event, AudioWordsDecoded):
-            return Interim(line_id=line_id, text=text, engine=self.id, start=start, end=end)
-        if isinstance(event, AudioSegmentNormalized):
-            return Final(line_id=line_id, text=text, engine=self.id, start=start, end=end, formatted=True)
-        if isinstance(event, AudioSegmentDecoded):
-            return Final(line_id=line_id, text=text, engine=self.id, start=start, end=end, formatted=False)
-        return None
-
-
-@dataclass
-class _SendState:
-    bytes_sent: int = 0
-    leave_deadline: float | None = None
-
-    def __post_init__(self) -> None:
-        self.leaving = asyncio.Event()
-
-
-def _frame(raw: str | bytes, topic: str) -> list[object] | None:
-    """The Phoenix v2 array of ``raw`` if it is ours to parse; ``None`` (logged) otherwise."""
-    if isinstance(raw, bytes):
-        log.debug("skipping a binary frame from the server (%d bytes)", len(raw))
-        return None
-    try:
-        msg = json.loads(raw)
-    except ValueError:
-        log.warning("skipping a message that is not JSON")
-        return None
-    if not (isinstance(msg, list) and len(msg) == 5 and isinstance(msg[3], str) and isinstance(msg[4], dict)):
-        log.warning("skipping a message that is not a Phoenix v2 array")
-        return None
-    if msg[2] != topic:
-        log.debug("skipping %r on topic %r", msg[3], msg[2])
-        return None
-    return msg

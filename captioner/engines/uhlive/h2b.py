@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -42,14 +41,7 @@ from captioner.captions.events import EngineEvent, EngineState, Final, Interim, 
 from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions
 from captioner.engines.uhlive import common
 from captioner.engines.uhlive.auth import access_token
-from captioner.engines.uhlive.common import (
-    AUTH_ENDPOINT_OPTION,
-    AVAILABLE,
-    BYTES_PER_SECOND,
-    FRAME_BYTES,
-    FRAME_MS,
-    NO_WORD_BOOST_NOTE,
-)
+from captioner.engines.uhlive.common import AUTH_ENDPOINT_OPTION, AVAILABLE, FRAME_BYTES, FRAME_MS, NO_WORD_BOOST_NOTE
 from captioner.engines.uhlive.h2b_protocol import (
     GRAMMAR,
     H2B_OPTIONS,
@@ -60,6 +52,7 @@ from captioner.engines.uhlive.h2b_protocol import (
     recognition_final,
     session_params,
 )
+from captioner.engines.wire.framer import Frame
 from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.recognition import (
     Closed,
@@ -203,7 +196,7 @@ class UhliveH2BEngine(Engine):
         pacer = Pacer.steady()
         async with common.sending(ws):
             async for frame in common.framed(audio, pacer):
-                await self._send_frame(ws, recognizer, state, frame.payload, frame.start, frame.segments)
+                await self._send_frame(ws, recognizer, state, frame.payload, frame)
             # Someone still speaking: send silence (as a microphone would) until the service ends the line.
             limit = (int(self._params["speech_complete_timeout"]) + 3000) / 1000.0
             silence = bytes(FRAME_BYTES)
@@ -215,24 +208,16 @@ class UhliveH2BEngine(Engine):
             state.audio_done.set()
 
     async def _send_frame(
-        self,
-        ws: ClientConnection,
-        recognizer: Recognizer,
-        state: SessionState,
-        pcm: bytes,
-        start: float | None,
-        segments: tuple[tuple[float, float], ...] = (),
+        self, ws: ClientConnection, recognizer: Recognizer, state: SessionState, pcm: bytes, frame: Frame | None
     ) -> None:
+        """Send ``pcm`` into the current recognition: the audio of ``frame``, or silence (``None``)."""
         await state.armed.wait()
-        if state.audio_start is None and start is not None:
-            state.audio_start, state.wall_start = start, time.time()
-        if start is not None:
-            state.timeline.extend(segments or ((start, len(pcm) / BYTES_PER_SECOND),))
+        if frame is not None:
+            state.sending(frame)
         await ws.send(recognizer.send_audio_chunk(pcm))
         state.bytes_sent += len(pcm)
-        if start is not None:
-            end = state.timeline.source_end
-            state.sent_until = end if end is not None else start + len(pcm) / BYTES_PER_SECOND
+        if frame is not None:
+            state.sent(frame)
 
     async def _read(
         self, ws: ClientConnection, recognizer: Recognizer, state: SessionState, sender: asyncio.Task[None]

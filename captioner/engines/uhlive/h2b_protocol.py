@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from captioner.engines.base import EngineFailure, EngineOptions
 from captioner.engines.options import OptionSpec
 from captioner.engines.timeline import AudioTimeline
 from captioner.engines.uhlive.common import OWNER, split_language
+from captioner.engines.wire.framer import Frame
 from uhlive.stream.recognition import CompletionCause, RecognitionComplete, Recognizer
 from uhlive.stream.recognition.events import EVENT_MAP, Event
 
@@ -77,6 +79,17 @@ class SessionState:
     pad_seconds: float = 0.0
     timeline: AudioTimeline = field(default_factory=AudioTimeline)
     """Where the audio sent sits on the source timeline (across pauses skipped to catch up)."""
+
+    def sending(self, frame: Frame) -> None:
+        """Before ``frame`` goes out: where its audio sits on the source timeline (and when audio began)."""
+        if self.audio_start is None:
+            self.audio_start, self.wall_start = frame.start, time.time()
+        self.timeline.extend(frame.segments or ((frame.start, frame.duration),))
+
+    def sent(self, frame: Frame) -> None:
+        """``frame`` went out: the source time the server has audio up to."""
+        end = self.timeline.source_end
+        self.sent_until = end if end is not None else frame.start + frame.duration
 
     def to_source(self, epoch_ms: object, lo: float, *, end: bool = False) -> float | None:
         """Source time of a server timestamp (epoch ms of the audio stream: wall clock at 1x)."""
