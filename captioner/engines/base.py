@@ -23,19 +23,36 @@ Rules every engine follows:
 * :meth:`Engine.update` applies new options to a running stream when the
   engine can do it without reconnecting; otherwise it returns ``False`` and
   the session restarts the engine seamlessly.
+
+Engine-specific options (:class:`OptionSpec`) and their parsing live in
+:mod:`captioner.engines.options`; they are re-exported here for older imports.
 """
 
 from __future__ import annotations
 
 import abc
-import math
-import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent
+from captioner.engines.options import FALSE_WORDS, TRUE_WORDS, OptionKind, OptionSpec
+
+__all__ = [
+    "FALSE_WORDS",
+    "TRUE_WORDS",
+    "Capabilities",
+    "Credentials",
+    "Engine",
+    "EngineFailure",
+    "EngineOptions",
+    "EngineUnavailable",
+    "OptionKind",
+    "OptionSpec",
+    "WordBoostLimits",
+    "check_word_boost",
+]
 
 
 class EngineFailure(Exception):
@@ -96,78 +113,6 @@ class Capabilities:
     """Plain-words notes shown to the user (e.g. why word boost is unsupported)."""
 
 
-OptionKind = Literal["choice", "bool", "float", "int", "text"]
-TRUE_WORDS = ("1", "true", "yes", "on")
-FALSE_WORDS = ("0", "false", "no", "off")
-
-
-@dataclass(frozen=True, slots=True)
-class OptionSpec:
-    """One engine-specific advanced option: ``--option KEY=VALUE`` in the CLI, ``EngineSettings.extra[KEY]`` in the app.
-
-    Values are strings, as the engine parses them; ``""`` means "not set" (the
-    engine's own default). ``default`` is what the engine does when it is not
-    set, for display only. The settings panel builds its fields from these.
-    """
-
-    key: str
-    label: str
-    kind: OptionKind
-    choices: tuple[str, ...] = ()
-    default: str = ""
-    help: str = ""
-    minimum: float | None = None
-    maximum: float | None = None
-    pattern: str = ""
-    """``text`` only: a regular expression the whole value must match (e.g. a URL)."""
-    pattern_hint: str = ""
-    """``text`` only: what the pattern asks for, in plain words ("an http(s) URL")."""
-
-    def check(self, raw: str) -> str:
-        """``raw`` normalised (``""`` = not set), or ``ValueError`` with a plain-words message."""
-        value = raw.strip()
-        if not value:
-            return ""
-        name = self.label or self.key
-        if self.kind == "bool":
-            v = value.lower()
-            if v in TRUE_WORDS:
-                return "true"
-            if v in FALSE_WORDS:
-                return "false"
-            raise ValueError(f"{name} must be on or off (true or false), not {value!r}")
-        if self.kind == "choice":
-            if value not in self.choices:
-                raise ValueError(f"{name} must be one of {', '.join(self.choices)}, not {value!r}")
-            return value
-        if self.kind in ("int", "float"):
-            try:
-                number = float(value)
-            except ValueError:
-                number = math.nan
-            whole = self.kind == "int"
-            if not math.isfinite(number) or (whole and number != int(number)):
-                raise ValueError(f"{name} must be {'a whole number' if whole else 'a number'}, not {value!r}")
-            lo, hi = self.minimum, self.maximum
-            if (lo is not None and number < lo) or (hi is not None and number > hi):
-                raise ValueError(f"{name} must be {self.range_text()}, not {value!r}")
-            return str(int(number)) if whole else f"{number:g}"
-        if self.pattern and not re.fullmatch(self.pattern, value):
-            raise ValueError(f"{name} must be {self.pattern_hint or 'in the form ' + self.pattern}, not {value!r}")
-        return value
-
-    def range_text(self) -> str:
-        """``"between 0 and 1"``, ``"at least 5"``… (empty without limits)."""
-        lo, hi = self.minimum, self.maximum
-        if lo is not None and hi is not None:
-            return f"between {lo:g} and {hi:g}"
-        if lo is not None:
-            return f"at least {lo:g}"
-        if hi is not None:
-            return f"at most {hi:g}"
-        return ""
-
-
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
     """The user's choices, as given to an engine."""
@@ -193,6 +138,10 @@ class Credentials:
     client_id: str | None = None
     client_secret: str | None = None
     token: str | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values that must never appear in a log line or a message (the client id is not secret)."""
+        return tuple(s for s in (self.api_key, self.client_secret, self.token) if s)
 
     def __repr__(self) -> str:
         present = [k for k in ("api_key", "client_id", "client_secret", "token") if getattr(self, k)]

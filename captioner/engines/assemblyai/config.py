@@ -2,26 +2,28 @@
 
 Owns what a user can set for AssemblyAI and what it becomes:
 
-* the model/language tables and option names (:data:`KNOWN_EXTRA`, and
-  :data:`ADVANCED_OPTIONS` as the settings panel shows them);
+* the model/language tables, the engine's :data:`CAPABILITIES`, and the
+  options (:data:`ADVANCED_OPTIONS` as the settings panel shows them, and
+  :data:`EXPERT_OPTIONS`; :data:`KNOWN_EXTRA` names them all);
 * :func:`parse_config` turns :class:`~captioner.engines.base.EngineOptions`
   into an :class:`AssemblyAIConfig` (raising ``ValueError`` with a plain
   message for bad values);
 * :func:`silence_mapping` (the app's one silence threshold → turn silences) and
   :func:`normalize_endpoint` (URL, host or region → websocket URL).
 
-Protocol facts: ``../shared/protocols/README.md`` §A.2.
+Every option is an :class:`~captioner.engines.options.OptionSpec` (its range
+written once) and is read through it, with the rules of
+:mod:`captioner.engines.options`. Protocol facts: ``docs/protocols/assemblyai-v3.md``.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from captioner.engines.base import EngineOptions, OptionSpec
+from captioner.engines.base import Capabilities, EngineOptions, WordBoostLimits
+from captioner.engines.options import OptionSpec
 
 ENGINE_ID = "assemblyai"
 DEFAULT_HOST = "streaming.assemblyai.com"
@@ -48,26 +50,29 @@ LANGUAGE_CODES_MODELS = ("universal-3-5-pro", "universal-3-6-pro", "universal-3-
 # Turn-silence defaults per model family (ms): restored when the user clears the setting.
 DEFAULT_TURN_SILENCE = {"u3": (100, 1000), "universal": (400, 1280)}
 ENCODINGS = ("pcm_s16le", "pcm_mulaw")
-TRUE_WORDS = ("1", "true", "yes", "on")
-FALSE_WORDS = ("0", "false", "no", "off", "")
+OWNER = "AssemblyAI"
+DEFAULT_CHUNK_MS = 50
+DEFAULT_TOKEN_EXPIRES_IN = 60
+DEFAULT_TERMINATE_TIMEOUT = 5.0
+DEFAULT_CONNECT_TIMEOUT = 10.0
 
-KNOWN_EXTRA = (
-    "speech_model",
-    "format_turns",
-    "finals_only",
-    "encoding",
-    "chunk_ms",
-    "end_of_turn_confidence_threshold",
-    "min_turn_silence",
-    "max_turn_silence",
-    "inactivity_timeout",
-    "token",
-    "token_expires_in",
-    "rollover_seconds",
-    "terminate_timeout",
-    "connect_timeout",
+
+CAPABILITIES = Capabilities(
+    sample_rate=SAMPLE_RATE,
+    interim_results=True,
+    word_boost=True,
+    live_update=True,
+    silence_threshold=True,
+    word_boost_limits=WordBoostLimits(max_terms=100, max_term_chars=50),  # keyterms_prompt limits
+    languages=MULTILINGUAL_LANGS,
+    needs_credentials=True,
+    realtime_input=True,
+    notes=(
+        "English by default; other languages use the multilingual model (en, es, fr, de, it, pt) "
+        "or speech_model=whisper-rt"
+    ),
 )
-
+"""What the engine can do (the settings panel and the CLI read it as ``AssemblyAIEngine.capabilities``)."""
 
 # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
 ADVANCED_OPTIONS = (
@@ -109,6 +114,7 @@ ADVANCED_OPTIONS = (
         "Audio encoding",
         "choice",
         choices=ENCODINGS,
+        aliases=(("mulaw", "pcm_mulaw"), ("ulaw", "pcm_mulaw"), ("pcm_ulaw", "pcm_mulaw")),
         default="pcm_s16le",
         help="How audio is sent: pcm_s16le (16-bit) or pcm_mulaw (half the bandwidth, slightly lower quality).",
     ),
@@ -116,7 +122,7 @@ ADVANCED_OPTIONS = (
         "chunk_ms",
         "Audio per message (ms)",
         "int",
-        default="50",
+        default=str(DEFAULT_CHUNK_MS),
         minimum=50,
         maximum=1000,
         help="Milliseconds of audio in each message. Smaller: captions a little sooner; larger: fewer messages.",
@@ -131,6 +137,19 @@ ADVANCED_OPTIONS = (
     ),
 )
 
+# Options for experts and tests (`--option KEY=VALUE`), not shown in the settings panel.
+EXPERT_OPTIONS = (
+    OptionSpec("min_turn_silence", "Silence that ends a confident turn (ms)", "int", minimum=0, maximum=60_000),
+    OptionSpec("max_turn_silence", "Silence that always ends a turn (ms)", "int", minimum=0, maximum=60_000),
+    OptionSpec("token", "Temporary token per connection", "bool", default="false"),
+    OptionSpec("token_expires_in", "Temporary token lifetime (s)", "int", minimum=1, maximum=600),
+    OptionSpec("rollover_seconds", "Open the next session after (s)", "float", minimum=1, maximum=MAX_SESSION_SECONDS),
+    OptionSpec("terminate_timeout", "Wait for Termination (s)", "float", minimum=0, maximum=60),
+    OptionSpec("connect_timeout", "Connection timeout (s)", "float", minimum=0.1, maximum=120),
+)
+OPTIONS = {spec.key: spec for spec in (*ADVANCED_OPTIONS, *EXPERT_OPTIONS)}
+KNOWN_EXTRA = tuple(OPTIONS)
+
 
 @dataclass(frozen=True, slots=True)
 class AssemblyAIConfig:
@@ -144,7 +163,7 @@ class AssemblyAIConfig:
     language: str | None = None
     format_turns: bool = True
     finals_only: bool = False
-    chunk_ms: int = 50
+    chunk_ms: int = DEFAULT_CHUNK_MS
     keyterms: tuple[str, ...] = ()
     min_turn_silence: int | None = None
     max_turn_silence: int | None = None
@@ -152,11 +171,11 @@ class AssemblyAIConfig:
     inactivity_timeout: int | None = None
     token_mode: bool = False
     """Fetch a temporary token with the API key (``GET /v3/token``) for each connection."""
-    token_expires_in: int = 60
+    token_expires_in: int = DEFAULT_TOKEN_EXPIRES_IN
     rollover_seconds: float | None = None
     """Open the next connection this long after a session began (default: before its expiry)."""
-    terminate_timeout: float = 5.0
-    connect_timeout: float = 10.0
+    terminate_timeout: float = DEFAULT_TERMINATE_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     warnings: tuple[str, ...] = ()
 
     @property
@@ -231,32 +250,6 @@ def normalize_endpoint(endpoint: str | None) -> str:
     return urlunsplit((scheme, parts.netloc, path, "", ""))
 
 
-def _bool(extra: Mapping[str, str], key: str, default: bool) -> bool:
-    raw = extra.get(key)
-    if raw is None:
-        return default
-    v = str(raw).strip().lower()
-    if v in TRUE_WORDS:
-        return True
-    if v in FALSE_WORDS:
-        return False
-    raise ValueError(f"AssemblyAI option {key} must be true or false, got {raw!r}")
-
-
-def _number(extra: Mapping[str, str], key: str, lo: float, hi: float, *, integer: bool) -> float | None:
-    raw = extra.get(key)
-    if raw is None or str(raw).strip() == "":
-        return None
-    try:
-        value = float(str(raw).strip())
-    except ValueError:
-        raise ValueError(f"AssemblyAI option {key} must be a number, got {raw!r}") from None
-    if not math.isfinite(value) or not (lo <= value <= hi) or (integer and value != int(value)):
-        kind = "an integer" if integer else "a number"
-        raise ValueError(f"AssemblyAI option {key} must be {kind} between {lo:g} and {hi:g}, got {raw!r}")
-    return value
-
-
 def parse_config(options: EngineOptions, keyterms: tuple[str, ...] | None = None) -> AssemblyAIConfig:
     """Validate ``options`` into a config. Raises ``ValueError`` with a user-facing message."""
     extra = {str(k): str(v) for k, v in options.extra.items()}
@@ -267,6 +260,7 @@ def parse_config(options: EngineOptions, keyterms: tuple[str, ...] | None = None
     language = (options.language or "").strip().lower() or None
     if language is not None:
         language = language.split("-")[0].split("_")[0]
+    # Any model name is taken (new models come often); the settings panel offers the known ones.
     model = extra.get("speech_model", "").strip()
     if not model:
         if language in (None, "en"):
@@ -283,43 +277,33 @@ def parse_config(options: EngineOptions, keyterms: tuple[str, ...] | None = None
             f"AssemblyAI model {model} does not support language {language!r} (it supports {', '.join(langs)}); "
             f"pick another speech_model, e.g. --option speech_model={MULTILINGUAL_MODEL}"
         )
-    encoding = extra.get("encoding", "pcm_s16le").strip().lower() or "pcm_s16le"
-    if encoding in ("mulaw", "ulaw", "pcm_ulaw"):
-        encoding = "pcm_mulaw"
-    if encoding not in ENCODINGS:
-        raise ValueError(f"AssemblyAI encoding must be one of {', '.join(ENCODINGS)}, got {encoding!r}")
-    chunk_ms = _number(extra, "chunk_ms", 50, 1000, integer=True)
-    eot = _number(extra, "end_of_turn_confidence_threshold", 0.0, 1.0, integer=False)
-    inactivity = _number(extra, "inactivity_timeout", 5, 3600, integer=True)
-    min_sil = _number(extra, "min_turn_silence", 0, 60_000, integer=True)
-    max_sil = _number(extra, "max_turn_silence", 0, 60_000, integer=True)
+    opt = OPTIONS
+    min_sil = opt["min_turn_silence"].integer(extra, OWNER, None)
+    max_sil = opt["max_turn_silence"].integer(extra, OWNER, None)
     if options.silence_ms is not None:
         m_min, m_max = silence_mapping(options.silence_ms)
         min_sil = m_min if min_sil is None else min_sil
         max_sil = m_max if max_sil is None else max_sil
     if min_sil is not None and max_sil is not None and min_sil > max_sil:
         raise ValueError("AssemblyAI min_turn_silence must not exceed max_turn_silence")
-    rollover = _number(extra, "rollover_seconds", 1, MAX_SESSION_SECONDS, integer=False)
-    term_timeout = _number(extra, "terminate_timeout", 0, 60, integer=False)
-    connect_timeout = _number(extra, "connect_timeout", 0.1, 120, integer=False)
-    token_exp = _number(extra, "token_expires_in", 1, 600, integer=True)
     return AssemblyAIConfig(
         url=normalize_endpoint(options.endpoint),
-        encoding=encoding,
+        encoding=opt["encoding"].choice(extra, OWNER),
         speech_model=model,
         language=language,
-        format_turns=_bool(extra, "format_turns", True),
-        finals_only=_bool(extra, "finals_only", False),
-        chunk_ms=int(chunk_ms) if chunk_ms is not None else 50,
+        format_turns=opt["format_turns"].flag(extra, OWNER),
+        finals_only=opt["finals_only"].flag(extra, OWNER),
+        chunk_ms=opt["chunk_ms"].integer(extra, OWNER, DEFAULT_CHUNK_MS),
         keyterms=tuple(options.word_boost) if keyterms is None else keyterms,
-        min_turn_silence=int(min_sil) if min_sil is not None else None,
-        max_turn_silence=int(max_sil) if max_sil is not None else None,
-        end_of_turn_confidence_threshold=eot,
-        inactivity_timeout=int(inactivity) if inactivity is not None else None,
-        token_mode=_bool(extra, "token", False),
-        token_expires_in=int(token_exp) if token_exp is not None else 60,
-        rollover_seconds=rollover,
-        terminate_timeout=term_timeout if term_timeout is not None else 5.0,
-        connect_timeout=connect_timeout if connect_timeout is not None else 10.0,
+        min_turn_silence=min_sil,
+        max_turn_silence=max_sil,
+        # Not set: not sent (the model's own default applies, also when cleared live).
+        end_of_turn_confidence_threshold=opt["end_of_turn_confidence_threshold"].number(extra, OWNER, None),
+        inactivity_timeout=opt["inactivity_timeout"].integer(extra, OWNER, None),
+        token_mode=opt["token"].flag(extra, OWNER),
+        token_expires_in=opt["token_expires_in"].integer(extra, OWNER, DEFAULT_TOKEN_EXPIRES_IN),
+        rollover_seconds=opt["rollover_seconds"].number(extra, OWNER, None),
+        terminate_timeout=opt["terminate_timeout"].number(extra, OWNER, DEFAULT_TERMINATE_TIMEOUT),
+        connect_timeout=opt["connect_timeout"].number(extra, OWNER, DEFAULT_CONNECT_TIMEOUT),
         warnings=tuple(warnings),
     )

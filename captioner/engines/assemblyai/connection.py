@@ -3,15 +3,19 @@
 Owns everything between "connect" and "the session has begun":
 
 * :func:`fetch_token` gets a one-time token (``GET /v3/token``) with the API key;
-* :func:`open_websocket` performs the upgrade request and maps handshake
-  failures to :class:`~captioner.engines.base.EngineFailure`;
+* :func:`open_websocket` performs the upgrade request (through
+  :func:`captioner.engines.wire.connect.open_websocket`, which maps handshake
+  failures to :class:`~captioner.engines.base.EngineFailure`);
 * :func:`wait_for_begin` reads until ``Begin`` so that a refused key fails
-  before any audio is sent;
-* :class:`Connection` is the state the engine keeps per connection;
+  before any audio is sent; :func:`open_connection` does all of it;
+* :class:`Connection` is one open session: the state the engine keeps for it
+  (its :class:`~captioner.engines.wire.pacer.Pacer` included), reading its
+  messages until it closes and what that close means, ending it cleanly;
+  :func:`rollover_after` says when to open its successor;
 * :data:`ws_log` is the logger handed to websockets, with secrets redacted.
 
-Sending audio, reading captions and rollover are the engine's
-(:mod:`captioner.engines.assemblyai.engine`).
+Which connection gets the audio, and the switch to the next one at rollover, are
+the engine's (:mod:`captioner.engines.assemblyai.engine`).
 """
 
 from __future__ import annotations
@@ -20,45 +24,36 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed
 
 from captioner import __version__
 from captioner.captions.events import EngineEvent
-from captioner.engines.assemblyai.config import AssemblyAIConfig
-from captioner.engines.assemblyai.errors import failure_for_close, failure_for_http, redact_failure
-from captioner.engines.assemblyai.request import auth_headers, build_url, redact, token_url
-from captioner.engines.assemblyai.turns import TurnTracker
+from captioner.engines.assemblyai.config import MAX_SESSION_SECONDS, AssemblyAIConfig
+from captioner.engines.assemblyai.errors import (
+    REJECTED_KEY,
+    SERVICE,
+    failure_for_close,
+    failure_for_http,
+    redact_failure,
+)
+from captioner.engines.assemblyai.request import FORCE_ENDPOINT, TERMINATE, auth_headers, build_url, redact, token_url
+from captioner.engines.assemblyai.turns import SessionInfo, TurnTracker
 from captioner.engines.base import Credentials, EngineFailure
+from captioner.engines.wire import connect
+from captioner.engines.wire.logging import websocket_logger
+from captioner.engines.wire.pacer import Pacer
 
 log = logging.getLogger(__name__)
 
-
-class _RedactingFilter(logging.Filter):
-    """Keeps secrets out of the websockets library's DEBUG lines (it logs request headers and URLs)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            msg = record.getMessage()
-        except Exception:
-            return True
-        clean = re.sub(r"(?i)(authorization:\s*)\S.*", r"\1***", msg)
-        clean = redact(clean)
-        if clean != msg:
-            record.msg, record.args = clean, ()
-        return True
-
-
-# The logger handed to websockets for our connections.
-ws_log = logging.getLogger("captioner.engines.assemblyai.engine.websocket")
-ws_log.addFilter(_RedactingFilter())
+# The logger handed to websockets for our connections (secrets redacted).
+ws_log = websocket_logger("captioner.engines.assemblyai.engine.websocket")
+ROLLOVER_MARGIN = 120.0  # seconds before expiry at which the next session is opened
 
 
 class Connection:
@@ -70,7 +65,7 @@ class Connection:
         self.index = index
         self.opened_at = time.monotonic()
         self.rollover_at = float("inf")
-        self.audio_sent = 0.0
+        self.pacer = Pacer.cumulative(self.opened_at)
         self.first_frame = True
         self.terminating = False
         self.done = asyncio.Event()
@@ -85,6 +80,57 @@ class Connection:
     async def abort(self) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.ws.close(), 1.0)
+
+    def began(self, config: AssemblyAIConfig) -> None:
+        """``Begin`` arrived: pacing and the time to roll over count from now."""
+        self.opened_at = self.pacer.anchor = time.monotonic()
+        self.rollover_at = self.opened_at + rollover_after(config, self.tracker.session)
+
+    async def read(
+        self, put: Callable[[EngineEvent, float | None], None], credentials: Credentials, *, timed: bool = False
+    ) -> EngineFailure | None:
+        """Read until the socket closes, each event to ``put`` (with the ``perf_counter`` time its
+        message arrived if ``timed``). Returns the failure the close means, ``None`` if it ended normally."""
+        try:
+            async for msg in self.ws:
+                received = time.perf_counter() if timed else None
+                for ev in self.tracker.receive(msg):
+                    put(ev, received)
+        except ConnectionClosed:
+            pass
+        except Exception as exc:  # never let a bad message kill the reader silently
+            log.warning("AssemblyAI reader stopped: %s", redact(repr(exc), credentials))
+        code, reason = self.ws.close_code, self.ws.close_reason or ""
+        if self.tracker.terminated or (self.terminating and code == 1000):
+            sid = self.tracker.session.session_id if self.tracker.session else "?"
+            log.info("AssemblyAI session %s ended normally", sid)
+            return None
+        failure = failure_for_close(code, reason, self.tracker.server_error) or EngineFailure(
+            "AssemblyAI ended the session unexpectedly", retryable=True, code=code
+        )
+        self.failure = redact_failure(failure, credentials)
+        return self.failure
+
+    async def terminate(self) -> None:
+        """End the session cleanly: the last words become final, then ``Termination``."""
+        if self.terminating:
+            return
+        self.terminating = True
+        try:
+            await self.send(FORCE_ENDPOINT)
+            await self.send(TERMINATE)
+        except Exception as exc:
+            log.debug("AssemblyAI: could not send Terminate (%s)", exc)
+
+
+def rollover_after(config: AssemblyAIConfig, session: SessionInfo | None) -> float:
+    """Seconds after ``Begin`` at which to open the next session: before the service's expiry."""
+    if config.rollover_seconds is not None:
+        return config.rollover_seconds
+    remaining = float(MAX_SESSION_SECONDS)
+    if session is not None and session.expires_at is not None:
+        remaining = max(0.0, session.expires_at - time.time())
+    return max(0.5, remaining - min(ROLLOVER_MARGIN, remaining * 0.25))
 
 
 async def fetch_token(config: AssemblyAIConfig, credentials: Credentials) -> str:
@@ -120,37 +166,18 @@ async def open_websocket(
     config: AssemblyAIConfig, credentials: Credentials, token: str | None, *, use_key: bool
 ) -> Any:
     """Connect to ``config.url`` (the key in a header if ``use_key``). Raises :class:`EngineFailure`."""
-    url = build_url(config, token)
     where = redact(config.url)
     log.info("AssemblyAI: connecting to %s (model %s)", where, config.speech_model)
-    try:
-        return await connect(
-            url,
-            additional_headers=auth_headers(credentials, use_key=use_key),
-            user_agent_header=f"Captioner/{__version__}",
-            open_timeout=config.connect_timeout,
-            compression=None,
-            max_size=2**22,
-            ping_interval=20,
-            ping_timeout=20,
-            close_timeout=2,
-            logger=ws_log,
-        )
-    except InvalidStatus as exc:
-        resp = exc.response
-        body = resp.body.decode("utf-8", "replace") if resp.body else ""
-        raise redact_failure(failure_for_http(resp.status_code, body), credentials) from None
-    except InvalidURI as exc:
-        raise EngineFailure(f"bad AssemblyAI endpoint: {where} ({exc})", retryable=False) from None
-    except (InvalidHandshake, ConnectionClosed) as exc:
-        raise EngineFailure(
-            f"AssemblyAI handshake failed: {redact(str(exc), credentials)}", retryable=True, code=1006
-        ) from None
-    except (OSError, TimeoutError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or "timed out"
-        raise EngineFailure(
-            f"cannot reach AssemblyAI at {where}: {redact(reason, credentials)}", retryable=True, code=1006
-        ) from None
+    return await connect.open_websocket(
+        build_url(config, token),
+        service=SERVICE,
+        where=where,
+        rejected=REJECTED_KEY,
+        logger=ws_log,
+        headers=auth_headers(credentials, use_key=use_key),
+        settings=connect.SocketSettings(open_timeout=config.connect_timeout, ping_interval=20, close_timeout=2),
+        secrets=(*credentials.secrets(), token),
+    )
 
 
 async def wait_for_begin(
@@ -172,3 +199,32 @@ async def wait_for_begin(
     except TimeoutError:
         await conn.abort()
         raise EngineFailure("AssemblyAI did not start the session in time", retryable=True) from None
+
+
+async def open_connection(
+    config: AssemblyAIConfig,
+    credentials: Credentials,
+    index: int,
+    emit: Callable[[EngineEvent], None],
+    *,
+    ready_token: str | None = None,
+) -> Connection:
+    """Connection ``index`` of an engine, its session begun (events before that go to ``emit``).
+
+    In token mode a fresh token is fetched with the API key, which then never goes on the socket;
+    otherwise the key is sent in a header, or ``ready_token`` (a user's one-time token) in the URL.
+    """
+    token, use_key = ready_token, True
+    if config.token_mode and credentials.api_key:
+        token, use_key = await fetch_token(config, credentials), False
+    ws = await open_websocket(config, credentials, token, use_key=use_key)
+    tracker = TurnTracker(prefix="" if index == 0 else f"s{index}-", finals_only=config.finals_only)
+    conn = Connection(ws, tracker, index)
+    try:
+        # Wait for Begin so that a refused key fails here, before any audio is sent.
+        await wait_for_begin(conn, config.connect_timeout, credentials, emit)
+    except BaseException:
+        await conn.abort()
+        raise
+    conn.began(config)
+    return conn

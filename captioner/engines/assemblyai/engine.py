@@ -1,16 +1,18 @@
 """The AssemblyAI engine: Universal-Streaming v3 over a websocket.
 
-The protocol itself is sans-IO: options in :mod:`~captioner.engines.assemblyai.config`,
+The protocol itself is sans-IO: options and capabilities in :mod:`~captioner.engines.assemblyai.config`,
 the request and control messages in :mod:`~captioner.engines.assemblyai.request`,
-framing in :mod:`~captioner.engines.assemblyai.audio`, turn handling in
+frame rules in :mod:`~captioner.engines.assemblyai.audio`, turn handling in
 :mod:`~captioner.engines.assemblyai.turns`, close codes in
 :mod:`~captioner.engines.assemblyai.errors`. Opening a connection (token,
-handshake, ``Begin``) is :mod:`~captioner.engines.assemblyai.connection`. This
-module is the engine that runs the connections:
+handshake, ``Begin``) is :mod:`~captioner.engines.assemblyai.connection`; framing,
+pacing, the socket and log redaction are the shared wire layer
+(:mod:`captioner.engines.wire`). This module is the engine that runs the connections:
 
 * one **sender** task cuts the audio into ``chunk_ms`` frames and sends them,
-  never faster than real time (paced against the monotonic clock from the
-  moment the session began, which also holds when the session replays
+  never faster than real time (the cumulative rule of
+  :mod:`~captioner.engines.wire.pacer`: paced against the monotonic clock from
+  the moment the session began, which also holds when the session replays
   buffered audio after a reconnect);
 * one **reader** task per connection turns server messages into caption events;
 * on end of audio: ``ForceEndpoint``, ``Terminate``, wait (bounded) for
@@ -39,32 +41,14 @@ from websockets.exceptions import ConnectionClosed
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Notice, Status
 from captioner.engines.assemblyai.audio import AudioFramer, Frame
-from captioner.engines.assemblyai.config import (
-    ADVANCED_OPTIONS,
-    MAX_SESSION_SECONDS,
-    MULTILINGUAL_LANGS,
-    SAMPLE_RATE,
-    AssemblyAIConfig,
-    parse_config,
-)
-from captioner.engines.assemblyai.connection import Connection, fetch_token, open_websocket, wait_for_begin
-from captioner.engines.assemblyai.errors import failure_for_close, redact_failure
-from captioner.engines.assemblyai.request import FORCE_ENDPOINT, TERMINATE, redact, update_configuration_message
-from captioner.engines.assemblyai.turns import SessionInfo, TurnTracker
-from captioner.engines.base import (
-    Capabilities,
-    Credentials,
-    Engine,
-    EngineFailure,
-    EngineOptions,
-    WordBoostLimits,
-    check_word_boost,
-)
+from captioner.engines.assemblyai.config import ADVANCED_OPTIONS, CAPABILITIES, AssemblyAIConfig, parse_config
+from captioner.engines.assemblyai.connection import Connection, open_connection
+from captioner.engines.assemblyai.request import redact, update_configuration_message
+from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions, check_word_boost
 
 log = logging.getLogger(__name__)
 
 _DONE = object()
-ROLLOVER_MARGIN = 120.0  # seconds before expiry at which the next session is opened
 
 
 @dataclass
@@ -82,21 +66,7 @@ class AssemblyAIEngine(Engine):
     id = "assemblyai"
     name = "AssemblyAI Universal-Streaming"
     advanced_options = ADVANCED_OPTIONS  # the settings panel's advanced page, as `--option KEY=VALUE`
-    capabilities = Capabilities(
-        sample_rate=SAMPLE_RATE,
-        interim_results=True,
-        word_boost=True,
-        live_update=True,
-        silence_threshold=True,
-        word_boost_limits=WordBoostLimits(max_terms=100, max_term_chars=50),
-        languages=MULTILINGUAL_LANGS,
-        needs_credentials=True,
-        realtime_input=True,
-        notes=(
-            "English by default; other languages use the multilingual model (en, es, fr, de, it, pt) "
-            "or speech_model=whisper-rt"
-        ),
-    )
+    capabilities = CAPABILITIES
 
     def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials)
@@ -192,67 +162,33 @@ class AssemblyAIEngine(Engine):
 
     async def _open(self, index: int) -> Connection:
         """Connect, wait for ``Begin`` and start the reader. Raises :class:`EngineFailure`."""
-        cfg = self._config
-        token: str | None = None
-        use_key = True
-        if cfg.token_mode and self.credentials.api_key:
-            token = await fetch_token(cfg, self.credentials)
-            use_key = False
-        elif self.credentials.token and not self.credentials.api_key:
+        ready: str | None = None
+        if self.credentials.token and not self.credentials.api_key:
             if self._token_used:
                 raise EngineFailure(
                     "the AssemblyAI temporary token was already used (tokens are one-time); provide an API key",
                     retryable=False,
                     refused=True,
                 )
-            token = self.credentials.token
-            self._token_used = True
-        ws = await open_websocket(cfg, self.credentials, token, use_key=use_key)
-        prefix = "" if index == 0 else f"s{index}-"
-        tracker = TurnTracker(prefix=prefix, finals_only=cfg.finals_only)
-        conn = Connection(ws, tracker, index)
-        self._connections.append(conn)
+            ready, self._token_used = self.credentials.token, True
         out = self._out
         assert out is not None
-        # Wait for Begin so that a refused key fails here, before any audio is sent.
-        await wait_for_begin(conn, cfg.connect_timeout, self.credentials, lambda ev: out.put_nowait((ev, None)))
-        conn.opened_at = time.monotonic()
-        conn.rollover_at = conn.opened_at + self._rollover_after(tracker.session)
+        conn = await open_connection(
+            self._config, self.credentials, index, lambda ev: out.put_nowait((ev, None)), ready_token=ready
+        )
+        self._connections.append(conn)
         conn.reader = asyncio.create_task(self._read_loop(conn), name=f"assemblyai-reader-{index}")
         return conn
-
-    def _rollover_after(self, session: SessionInfo | None) -> float:
-        if self._config.rollover_seconds is not None:
-            return self._config.rollover_seconds
-        remaining = float(MAX_SESSION_SECONDS)
-        if session is not None and session.expires_at is not None:
-            remaining = max(0.0, session.expires_at - time.time())
-        return max(0.5, remaining - min(ROLLOVER_MARGIN, remaining * 0.25))
 
     async def _read_loop(self, conn: Connection) -> None:
         out = self._out
         assert out is not None
-        trace = self.trace
         try:
-            async for msg in conn.ws:
-                received = time.perf_counter() if trace is not None else None
-                for ev in conn.tracker.receive(msg):
-                    out.put_nowait((ev, received))
-        except ConnectionClosed:
-            pass
-        except Exception as exc:  # never let a bad message kill the reader silently
-            log.warning("AssemblyAI reader stopped: %s", self._redact(repr(exc)))
-        code, reason = conn.ws.close_code, conn.ws.close_reason or ""
-        try:
-            if conn.tracker.terminated or (conn.terminating and code == 1000):
-                sid = conn.tracker.session.session_id if conn.tracker.session else "?"
-                log.info("AssemblyAI session %s ended normally", sid)
-                return
-            failure = failure_for_close(code, reason, conn.tracker.server_error) or EngineFailure(
-                "AssemblyAI ended the session unexpectedly", retryable=True, code=code
+            failure = await conn.read(
+                lambda ev, received: out.put_nowait((ev, received)), self.credentials, timed=self.trace is not None
             )
-            failure = redact_failure(failure, self.credentials)
-            conn.failure = failure
+            if failure is None:
+                return
             if conn is self._current:
                 out.put_nowait(failure)
             else:
@@ -266,16 +202,7 @@ class AssemblyAIEngine(Engine):
         cfg = self._config
         framer = AudioFramer(cfg.sample_rate, cfg.chunk_ms, cfg.encoding)
         try:
-            async for chunk in audio:
-                if chunk.sample_rate != cfg.sample_rate:
-                    raise EngineFailure(
-                        f"AssemblyAI engine got audio at {chunk.sample_rate} Hz, expected {cfg.sample_rate} Hz",
-                        retryable=False,
-                    )
-                for frame in framer.push(chunk.pcm, chunk.start, chunk.captured_at):
-                    if not await self._send_frame(frame):
-                        return
-            for frame in framer.flush():
+            async for frame in framer.frames(audio):
                 if not await self._send_frame(frame):
                     return
             await self._finish()
@@ -303,14 +230,12 @@ class AssemblyAIEngine(Engine):
         conn.tracker.timeline.extend(frame.segments)
         # Never faster than real time: this frame may leave once the session has lasted as long
         # as the audio already sent on it.
-        delay = conn.opened_at + conn.audio_sent - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
+        await conn.pacer.wait()
         try:
             await conn.send(frame.payload)
         except ConnectionClosed:
             return await self._lost(conn)
-        conn.audio_sent += frame.duration
+        conn.pacer.sent(frame.duration)
         if self.trace is not None:
             now = time.monotonic()
             self.trace.frames += 1
@@ -342,7 +267,7 @@ class AssemblyAIEngine(Engine):
             conn.rollover_at = now + 30.0
             return
         self._current = new
-        await self._terminate(conn)
+        await conn.terminate()
         if self._out is not None:
             self._out.put_nowait(
                 (
@@ -350,17 +275,6 @@ class AssemblyAIEngine(Engine):
                     None,
                 )
             )
-
-    async def _terminate(self, conn: Connection) -> None:
-        """End a session cleanly: last words become final, then ``Termination``."""
-        if conn.terminating:
-            return
-        conn.terminating = True
-        try:
-            await conn.send(FORCE_ENDPOINT)
-            await conn.send(TERMINATE)
-        except Exception as exc:
-            log.debug("AssemblyAI: could not send Terminate (%s)", exc)
 
     async def _finish(self) -> None:
         conn = self._current
@@ -371,7 +285,7 @@ class AssemblyAIEngine(Engine):
                 await (await self._next).abort()
             self._next = None
         if not conn.done.is_set():
-            await self._terminate(conn)
+            await conn.terminate()
         pending = [c.done.wait() for c in self._connections if not c.done.is_set()]
         if pending:
             try:

@@ -4,21 +4,22 @@ Owns the connection request and the JSON control messages:
 
 * :func:`build_url` / :func:`query_params` / :func:`auth_headers` build the
   websocket upgrade request, :func:`token_url` the temporary-token request;
-* :func:`redact` keeps tokens and keys out of anything logged or shown;
+* :func:`redact` keeps tokens and keys out of anything logged or shown (the
+  shared rule of :mod:`captioner.engines.wire.logging`, plus the credentials);
 * :func:`update_configuration_message`, :data:`FORCE_ENDPOINT` and
   :data:`TERMINATE` are the client → server messages.
 
-Protocol facts: ``../shared/protocols/README.md`` §A.2.
+Protocol facts: ``docs/protocols/assemblyai-v3.md``.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from captioner.engines.assemblyai.config import ENGLISH_MODEL, LANGUAGE_CODES_MODELS, AssemblyAIConfig
 from captioner.engines.base import Credentials
+from captioner.engines.wire import logging as wire_logging
 
 API_VERSION = "2025-05-12"
 
@@ -65,13 +66,8 @@ def token_url(config: AssemblyAIConfig) -> str:
 
 
 def redact(text: str, credentials: Credentials | None = None) -> str:
-    """``text`` with any token query value and the given secrets replaced by ``***``."""
-    out = re.sub(r"(token=)[^&\s]+", r"\1***", text)
-    if credentials is not None:
-        for secret in (credentials.api_key, credentials.token, credentials.client_secret):
-            if secret:
-                out = out.replace(secret, "***")
-    return out
+    """``text`` with any token query value or header secret, and the given credentials, replaced by ``***``."""
+    return wire_logging.redact(text, credentials.secrets() if credentials is not None else ())
 
 
 def auth_headers(credentials: Credentials, *, use_key: bool = True) -> list[tuple[str, str]]:

@@ -2,10 +2,10 @@
 
 Owns the meaning of what the server sends on one connection: :class:`TurnTracker`
 turns ``Begin`` / ``Turn`` / ``SpeechStarted`` / ``Termination`` / ``Error`` /
-``Warning`` JSON into caption events, one caption line per ``turn_order``
-(see "Turn handling" in issue 4), with times mapped back to the source timeline.
+``Warning`` JSON into caption events, one caption line per ``turn_order``,
+with times mapped back to the source timeline.
 
-Protocol facts: ``../shared/protocols/README.md`` §A.2.
+Protocol facts (turn semantics, both formatting patterns): ``docs/protocols/assemblyai-v3.md``.
 """
 
 from __future__ import annotations
@@ -17,16 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from captioner.captions.events import (
-    EngineEvent,
-    EngineState,
-    Final,
-    Interim,
-    Notice,
-    SpeechStarted,
-    Status,
-    Usage,
-)
+from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Notice, SpeechStarted, Status, Usage
 from captioner.engines.assemblyai.config import ENGINE_ID
 from captioner.engines.timeline import AudioTimeline
 

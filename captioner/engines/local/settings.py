@@ -1,43 +1,49 @@
 """The local engine's options: :class:`LocalSettings`, parsed and validated from :class:`EngineOptions`.
 
-Owns the option names (``KNOWN_EXTRA``), their defaults and ranges, and the error messages that the CLI
-turns into exit status 2. Knows nothing about PocketSphinx.
+Owns the option names, defaults and ranges (:data:`OPTIONS`, read with the rules of
+:mod:`captioner.engines.options`, whose plain-words errors the CLI turns into exit status 2).
+Knows nothing about PocketSphinx.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from captioner.engines.base import EngineOptions
+from captioner.engines.options import OptionSpec
 
 DEFAULT_SILENCE_MS = 600
 MIN_SILENCE_MS = 90
 
-KNOWN_EXTRA = (
-    "boost_weight",
-    "interim_ms",
-    "rtf_budget",
-    "lag_budget_ms",
-    "max_lag_ms",
-    "vad_mode",
-    "max_utterance_s",
-    "mode",
-)
+OWNER = "local engine"
+# The options (`--option KEY=VALUE`); the settings panel shows none of them.
+OPTIONS = {
+    spec.key: spec
+    for spec in (
+        OptionSpec("boost_weight", "Word boost weight", "float", default="500", minimum=1.0, maximum=1e6),
+        OptionSpec("interim_ms", "Interim interval (ms)", "int", default="250", minimum=30, maximum=10_000),
+        OptionSpec("rtf_budget", "Real-time factor budget", "float", default="0.9", minimum=0.0, maximum=100.0),
+        OptionSpec("lag_budget_ms", "Lag budget (ms)", "int", default="1500", minimum=0, maximum=600_000),
+        OptionSpec(
+            "max_lag_ms", "Lag at which audio is skipped (ms)", "int", default="6000", minimum=0, maximum=600_000
+        ),
+        OptionSpec("vad_mode", "Voice detector mode", "int", default="0", minimum=0, maximum=3),
+        OptionSpec("max_utterance_s", "Longest line (s)", "float", default="15", minimum=1.0, maximum=600.0),
+        OptionSpec("mode", "Mode", "choice", choices=("normal", "fast"), default="normal"),
+    )
+}
+KNOWN_EXTRA = tuple(OPTIONS)
 
 
-def _parse_float(extra: Mapping[str, str], key: str, default: float, lo: float, hi: float) -> float:
-    raw = extra.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"local engine option {key} must be a number, got {raw!r}") from None
-    if not (lo <= value <= hi) or math.isnan(value):
-        raise ValueError(f"local engine option {key} must be between {lo:g} and {hi:g}, got {raw!r}")
-    return value
+def _int(extra: Mapping[str, str], key: str) -> int:
+    spec = OPTIONS[key]
+    return spec.integer(extra, OWNER, int(spec.default))
+
+
+def _float(extra: Mapping[str, str], key: str) -> float:
+    spec = OPTIONS[key]
+    return spec.number(extra, OWNER, float(spec.default))
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +75,16 @@ class LocalSettings:
         unknown = [k for k in extra if k not in KNOWN_EXTRA]
         if unknown:
             raise ValueError(f"unknown local engine option(s): {', '.join(unknown)}; known: {', '.join(KNOWN_EXTRA)}")
-        mode = extra.get("mode", "normal").strip().lower() or "normal"
-        if mode not in ("normal", "fast"):
-            raise ValueError(f"local engine option mode must be normal or fast, got {mode!r}")
         silence = DEFAULT_SILENCE_MS if options.silence_ms is None else int(options.silence_ms)
         return cls(
             silence_ms=max(MIN_SILENCE_MS, silence),
             boost=tuple(t.strip() for t in options.word_boost if t.strip()),
-            boost_weight=_parse_float(extra, "boost_weight", 500.0, 1.0, 1e6),
-            interim_ms=int(_parse_float(extra, "interim_ms", 250, 30, 10_000)),
-            rtf_budget=_parse_float(extra, "rtf_budget", 0.9, 0.0, 100.0),
-            lag_budget_ms=int(_parse_float(extra, "lag_budget_ms", 1500, 0, 600_000)),
-            max_lag_ms=int(_parse_float(extra, "max_lag_ms", 6000, 0, 600_000)),
-            vad_mode=int(_parse_float(extra, "vad_mode", 0, 0, 3)),
-            max_utterance_s=_parse_float(extra, "max_utterance_s", 15.0, 1.0, 600.0),
-            fast=mode == "fast",
+            boost_weight=_float(extra, "boost_weight"),
+            interim_ms=_int(extra, "interim_ms"),
+            rtf_budget=_float(extra, "rtf_budget"),
+            lag_budget_ms=_int(extra, "lag_budget_ms"),
+            max_lag_ms=_int(extra, "max_lag_ms"),
+            vad_mode=_int(extra, "vad_mode"),
+            max_utterance_s=_float(extra, "max_utterance_s"),
+            fast=OPTIONS["mode"].choice(extra, OWNER) == "fast",
         )

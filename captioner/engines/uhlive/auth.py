@@ -24,11 +24,14 @@ import urllib.request
 from typing import Any
 
 from captioner.engines.base import Credentials, EngineFailure
+from captioner.engines.wire.connect import REFUSED_HTTP, error_detail, http_verdict
 from uhlive.auth import build_authentication_request
 
 log = logging.getLogger(__name__)
 
 DEFAULT_AUTH_ENDPOINT = "https://id.uh.live/realms/uhlive/protocol/openid-connect/token"
+OAUTH_REFUSED = REFUSED_HTTP | {400}
+"""Statuses of the token endpoint that mean "bad client credentials" (OAuth: ``invalid_client``, ``invalid_grant``)."""
 AUTH_TIMEOUT = 15.0
 """Seconds allowed for the whole token request."""
 
@@ -39,18 +42,6 @@ def check_auth_endpoint(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"the Uhlive auth endpoint must be an http(s) URL, got {url!r}")
     return url
-
-
-def _describe_error_body(body: bytes) -> str:
-    """``error: description`` from an OAuth error body (never echoes anything but those two fields)."""
-    try:
-        data = json.loads(body.decode("utf-8", "replace"))
-    except ValueError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
-    parts = [str(data[k]) for k in ("error", "error_description") if isinstance(data.get(k), str)]
-    return ": ".join(parts)[:200]
 
 
 def _post_form(url: str, form: dict[str, str], timeout: float) -> tuple[int, bytes]:
@@ -72,8 +63,10 @@ async def fetch_token(client_id: str, client_secret: str, endpoint: str = DEFAUL
     """Exchange client credentials for an access token.
 
     Raises :class:`EngineFailure`: ``refused`` (not retryable) when the
-    endpoint rejects the credentials (HTTP 400/401/403), retryable for
-    network trouble and server errors.
+    endpoint rejects the credentials (HTTP 400/401/403: an OAuth endpoint
+    answers 400 ``invalid_client`` too), retryable for network trouble and when
+    the server is busy or failing, final for any other status (a wrong endpoint),
+    by the rule of :func:`captioner.engines.wire.connect.http_verdict`.
     """
     _sdk_url, form = build_authentication_request(client_id, client_secret)
     try:
@@ -83,17 +76,18 @@ async def fetch_token(client_id: str, client_secret: str, endpoint: str = DEFAUL
     except (TimeoutError, urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", None) or exc.__class__.__name__
         raise EngineFailure(f"cannot reach the Uhlive auth server ({reason})", retryable=True) from None
-    if status in (400, 401, 403):
-        detail = _describe_error_body(body)
-        raise EngineFailure(
-            f"Uhlive refused the client credentials (HTTP {status}{': ' + detail if detail else ''}); "
-            "check the client id and secret",
-            retryable=False,
-            refused=True,
-            code=status,
-        )
     if status != 200:
-        raise EngineFailure(f"the Uhlive auth server answered HTTP {status}", retryable=True, code=status)
+        retryable, refused = http_verdict(status, OAUTH_REFUSED)
+        if refused:
+            detail = error_detail(body, plain_text=False)  # the OAuth error fields only, never the rest
+            raise EngineFailure(
+                f"Uhlive refused the client credentials (HTTP {status}{': ' + detail if detail else ''}); "
+                "check the client id and secret",
+                retryable=False,
+                refused=True,
+                code=status,
+            )
+        raise EngineFailure(f"the Uhlive auth server answered HTTP {status}", retryable=retryable, code=status)
     try:
         data: Any = json.loads(body.decode("utf-8"))
         token = data["access_token"]

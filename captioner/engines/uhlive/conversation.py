@@ -1,7 +1,8 @@
 """Uhlive Stream Conversation (the "H2H" API over Phoenix channels): live captions with interim results.
 
 Protocol (frames built and parsed by the official ``uhlive`` SDK, sans-IO; the
-websocket I/O is ours):
+websocket I/O is ours, through :mod:`captioner.engines.wire`; facts in
+``docs/protocols/uhlive.md``):
 
 * connect to ``{endpoint}/socket/websocket?jwt=TOKEN&vsn=2.0.0``;
 * ``phx_join`` the topic ``conversation:<identifier>@<conversation>`` with the
@@ -17,76 +18,40 @@ websocket I/O is ours):
 Replies on other topics (e.g. a Phoenix heartbeat reply on ``phoenix``) are
 skipped before the SDK sees them (its ``receive`` asserts the topic).
 Websocket pings keep the connection alive through silences.
+
+This module owns the websocket runner and the engine class; the pure part (options,
+message filter, times, captions) is :mod:`captioner.engines.uhlive.conversation_protocol`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
-from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
-from captioner.engines.timeline import AudioTimeline
+from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions
+from captioner.engines.uhlive import common
+from captioner.engines.uhlive import conversation_protocol as protocol
 from captioner.engines.uhlive.auth import access_token, token_client_id
-from captioner.engines.uhlive.common import (
-    AUTH_ENDPOINT_OPTION,
-    LANGUAGES,
-    NO_WORD_BOOST_NOTE,
-    SAMPLE_RATE,
-    Framer,
-    api_base,
-    auth_endpoint,
-    closed_failure,
-    open_socket,
-    paced_frames,
-    raise_sender_error,
-    split_language,
-    word_boost_warnings,
-)
+from captioner.engines.uhlive.common import AUTH_ENDPOINT_OPTION, AVAILABLE, NO_WORD_BOOST_NOTE, OWNER
+from captioner.engines.uhlive.conversation_protocol import COUNTRY_OPTION, MODEL_OPTION, NO_SILENCE_NOTE
+from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.conversation import Conversation, Unknown
 from uhlive.stream.conversation.error import UhliveError
-from uhlive.stream.conversation.events import (
-    AudioSegmentDecoded,
-    AudioSegmentNormalized,
-    AudioSpeechDecoded,
-    AudioWordsDecoded,
-)
+from uhlive.stream.conversation.events import AudioSpeechDecoded
 
 log = logging.getLogger(__name__)
 
 WHAT = "the Uhlive Conversation server"
-NO_SILENCE_NOTE = (
-    "the Uhlive Conversation API does not expose a silence threshold (the service decides where a line ends)"
-)
-
-
-@dataclass
-class _Timeline:
-    """Maps server times (ms of audio received after ``origin``) to source seconds.
-
-    The audio sent is recorded in an :class:`AudioTimeline`, so times stay on the
-    source timeline across pauses the session skipped to catch up.
-    """
-
-    origin_ms: int
-    sent: AudioTimeline = field(default_factory=AudioTimeline)
-
-    def to_source(self, ms: object, *, end: bool = False) -> float | None:
-        if not isinstance(ms, int | float) or isinstance(ms, bool):
-            return None
-        t = self.sent.to_source((float(ms) - self.origin_ms) / 1000.0, end=end)
-        return None if t is None else round(t, 3)
 
 
 class UhliveConversationEngine(Engine):
@@ -95,35 +60,11 @@ class UhliveConversationEngine(Engine):
     id = "uhlive"
     name = "Uhlive Stream Conversation"
     # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
-    advanced_options = (
-        AUTH_ENDPOINT_OPTION,
-        OptionSpec(
-            "model",
-            "Recognition model",
-            "text",
-            pattern=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
-            pattern_hint="a model name such as fr or en",
-            help="The Uhlive model to use. Not set: the model of the chosen language.",
-        ),
-        OptionSpec(
-            "country",
-            "Country",
-            "text",
-            pattern=r"[A-Za-z]{2}",
-            pattern_hint="a two-letter country code such as fr, ca or us",
-            help="The country whose way of speaking to expect. Not set: from the language "
-            "(fr: fr, en: us, es: es, de: de).",
-        ),
-    )
-    capabilities = Capabilities(
-        sample_rate=SAMPLE_RATE,
+    advanced_options = (AUTH_ENDPOINT_OPTION, MODEL_OPTION, COUNTRY_OPTION)
+    capabilities = common.uhlive_capabilities(
         interim_results=True,
-        word_boost=False,
         live_update=False,
         silence_threshold=False,
-        languages=LANGUAGES,
-        needs_credentials=True,
-        realtime_input=True,
         notes=f"{NO_WORD_BOOST_NOTE}; {NO_SILENCE_NOTE}",
     )
 
@@ -134,26 +75,23 @@ class UhliveConversationEngine(Engine):
 
     def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials)
-        lang, country = split_language(options.language)
-        self.model = options.extra.get("model") or lang
-        self.country = options.extra.get("country") or country
-        self.base_url = api_base(options)
-        self.auth_url = auth_endpoint(options)
+        lang, country = common.split_language(options.language)
+        self.model = MODEL_OPTION.text(options.extra, OWNER) or lang
+        self.country = (COUNTRY_OPTION.text(options.extra, OWNER) or country).lower()
+        self.base_url = common.api_base(options)
+        self.auth_url = common.auth_endpoint(options)
         self.speaker = options.extra.get("speaker") or "captioner"
 
     @classmethod
     def check_available(cls) -> tuple[bool, str]:
-        return (
-            True,
-            "ready; needs Uhlive client credentials (UHLIVE_CLIENT_ID and UHLIVE_CLIENT_SECRET, or the keyring)",
-        )
+        return True, AVAILABLE
 
     def endpoint_silence(self) -> float:
         """The service decides where a line ends (not exposed by the API); 1 s is assumed."""
         return 1.0
 
     def validate(self) -> list[str]:
-        warnings = word_boost_warnings(self.capabilities, self.options)
+        warnings = common.word_boost_warnings(self.capabilities, self.options)
         if self.options.silence_ms is not None:
             warnings.append(f"{NO_SILENCE_NOTE}; the silence setting is ignored (uhlive-h2b has one)")
         return warnings
@@ -165,29 +103,24 @@ class UhliveConversationEngine(Engine):
         )
         conversation = Conversation(identifier, f"captioner-{uuid.uuid4().hex[:12]}", self.speaker)
         query = urllib.parse.urlencode({"jwt": token, "vsn": "2.0.0"})
-        ws = await open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT)
+        ws = await common.open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT, token)
         sender: asyncio.Task[None] | None = None
         try:
-            timeline = _Timeline(origin_ms=int(time.time() * 1000))
+            timeline = protocol.Timeline(origin_ms=int(time.time() * 1000))
             await self._join(ws, conversation, timeline)
             yield Status(
                 engine=self.id, state=EngineState.LISTENING, message=f"listening ({self.model}-{self.country})"
             )
-            state = _SendState()
+            state = protocol.SendState()
             sender = asyncio.create_task(self._send(ws, conversation, audio, timeline, state))
             async for event in self._receive(ws, conversation, timeline, state, sender):
                 yield event
         finally:
-            if sender is not None and not sender.done():
-                sender.cancel()
-                with contextlib.suppress(BaseException):
-                    await sender
-            with contextlib.suppress(Exception):
-                await ws.close()
+            await common.shut(ws, sender)
 
     # -- protocol ----------------------------------------------------------------------------
-    async def _join(self, ws: ClientConnection, conversation: Conversation, timeline: _Timeline) -> None:
-        await self._send_text(
+    async def _join(self, ws: ClientConnection, conversation: Conversation, timeline: protocol.Timeline) -> None:
+        await common.send_text(
             ws,
             conversation.join(
                 model=self.model,
@@ -198,6 +131,7 @@ class UhliveConversationEngine(Engine):
                 origin=timeline.origin_ms,
                 audio_codec="linear",
             ),
+            WHAT,
         )
         deadline = asyncio.get_running_loop().time() + self.join_timeout
         while conversation.left:  # "left" is the SDK's idle state: not joined yet
@@ -209,8 +143,8 @@ class UhliveConversationEngine(Engine):
             except TimeoutError:
                 continue
             except ConnectionClosed as exc:
-                raise closed_failure(exc, WHAT, "while joining") from None
-            msg = _frame(raw, conversation.topic)
+                raise common.closed_failure(exc, WHAT, "while joining") from None
+            msg = protocol.phoenix_frame(raw, conversation.topic)
             if msg is None:
                 continue
             try:
@@ -222,43 +156,30 @@ class UhliveConversationEngine(Engine):
             except (KeyError, TypeError, ValueError, AttributeError, AssertionError):
                 log.warning("skipping a malformed %r message while joining", msg[3])
 
-    async def _send_text(self, ws: ClientConnection, text: str) -> None:
-        try:
-            await ws.send(text)
-        except ConnectionClosed as exc:
-            raise closed_failure(exc, WHAT) from None
-
     async def _send(
         self,
         ws: ClientConnection,
         conversation: Conversation,
         audio: AsyncIterator[AudioChunk],
-        timeline: _Timeline,
-        state: _SendState,
+        timeline: protocol.Timeline,
+        state: protocol.SendState,
     ) -> None:
-        try:
-            async for frame in paced_frames(audio, Framer()):
+        async with common.sending(ws):
+            async for frame in common.framed(audio, Pacer.steady()):
                 timeline.sent.extend(frame.segments)
-                await ws.send(conversation.send_audio_chunk(frame.pcm))
-                state.bytes_sent += len(frame.pcm)
+                await ws.send(conversation.send_audio_chunk(frame.payload))
+                state.bytes_sent += len(frame.payload)
             # Mark the leave before sending it: the reply may be read before this task resumes.
             state.leave_deadline = asyncio.get_running_loop().time() + self.leave_timeout
             state.leaving.set()
             await ws.send(conversation.leave())
-        except ConnectionClosed:
-            return  # the receiver reports it
-        except BaseException:
-            # Wake the receiver, which re-raises this task's exception.
-            with contextlib.suppress(Exception):
-                await ws.close(1011, "client error")
-            raise
 
     async def _receive(
         self,
         ws: ClientConnection,
         conversation: Conversation,
-        timeline: _Timeline,
-        state: _SendState,
+        timeline: protocol.Timeline,
+        state: protocol.SendState,
         sender: asyncio.Task[None],
     ) -> AsyncIterator[EngineEvent]:
         open_lines: dict[str, Interim] = {}
@@ -274,9 +195,9 @@ class UhliveConversationEngine(Engine):
             except TimeoutError:
                 continue
             except ConnectionClosed as exc:
-                await raise_sender_error(sender)
-                raise closed_failure(exc, WHAT) from None
-            msg = _frame(raw, conversation.topic)
+                await common.raise_sender_error(sender)
+                raise common.closed_failure(exc, WHAT) from None
+            msg = protocol.phoenix_frame(raw, conversation.topic)
             if msg is None:
                 continue
             name = msg[3]
@@ -293,17 +214,17 @@ class UhliveConversationEngine(Engine):
                 break  # our speaker_left: every transcript of ours has arrived
             if isinstance(event, AudioSpeechDecoded):
                 try:
-                    caption = self._caption(event, timeline)
+                    line = protocol.caption(event, timeline, speaker=self.speaker, engine_id=self.id)
                 except (KeyError, TypeError, ValueError) as exc:
                     log.warning("skipping a malformed Uhlive %r event (%s)", name, exc.__class__.__name__)
                     continue
-                if caption is None:
+                if line is None:
                     continue
-                if isinstance(caption, Interim):
-                    open_lines[caption.line_id] = caption
+                if isinstance(line, Interim):
+                    open_lines[line.line_id] = line
                 else:
-                    open_lines.pop(caption.line_id, None)
-                yield caption
+                    open_lines.pop(line.line_id, None)
+                yield line
             elif isinstance(event, Unknown):
                 log.info("skipping unknown Uhlive event %r", name)
             else:
@@ -315,45 +236,3 @@ class UhliveConversationEngine(Engine):
             )
         with contextlib.suppress(Exception):
             await ws.close()
-
-    def _caption(self, event: AudioSpeechDecoded, timeline: _Timeline) -> Interim | Final | None:
-        if event.speaker != self.speaker:
-            return None  # another participant of the conversation
-        line_id = str(event.id)
-        text = " ".join(str(event.value).split())
-        start, end = timeline.to_source(event.start), timeline.to_source(event.end, end=True)
-        if isinstance(event, AudioWordsDecoded):
-            return Interim(line_id=line_id, text=text, engine=self.id, start=start, end=end)
-        if isinstance(event, AudioSegmentNormalized):
-            return Final(line_id=line_id, text=text, engine=self.id, start=start, end=end, formatted=True)
-        if isinstance(event, AudioSegmentDecoded):
-            return Final(line_id=line_id, text=text, engine=self.id, start=start, end=end, formatted=False)
-        return None
-
-
-@dataclass
-class _SendState:
-    bytes_sent: int = 0
-    leave_deadline: float | None = None
-
-    def __post_init__(self) -> None:
-        self.leaving = asyncio.Event()
-
-
-def _frame(raw: str | bytes, topic: str) -> list[object] | None:
-    """The Phoenix v2 array of ``raw`` if it is ours to parse; ``None`` (logged) otherwise."""
-    if isinstance(raw, bytes):
-        log.debug("skipping a binary frame from the server (%d bytes)", len(raw))
-        return None
-    try:
-        msg = json.loads(raw)
-    except ValueError:
-        log.warning("skipping a message that is not JSON")
-        return None
-    if not (isinstance(msg, list) and len(msg) == 5 and isinstance(msg[3], str) and isinstance(msg[4], dict)):
-        log.warning("skipping a message that is not a Phoenix v2 array")
-        return None
-    if msg[2] != topic:
-        log.debug("skipping %r on topic %r", msg[3], msg[2])
-        return None
-    return msg

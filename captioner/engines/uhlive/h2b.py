@@ -1,7 +1,8 @@
 """Uhlive Stream H2B (the recognition / "voicebot" API): one recognition after another.
 
 Protocol (commands built and events parsed by the official ``uhlive`` SDK's
-sans-IO :class:`~uhlive.stream.recognition.Recognizer`; the websocket I/O is ours):
+sans-IO :class:`~uhlive.stream.recognition.Recognizer`; the websocket I/O is ours,
+through :mod:`captioner.engines.wire`; facts in ``docs/protocols/uhlive.md``):
 
 * connect to ``{endpoint}/bots`` with ``Authorization: bearer TOKEN``;
 * ``OPEN`` (codec ``linear``) → ``OPENED``; ``SET-PARAMS`` (language, the
@@ -28,9 +29,7 @@ the pure protocol part (parameters, session state, event parsing, results) is in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -39,29 +38,13 @@ from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, SpeechStarted, Status
-from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions, OptionSpec
+from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions
+from captioner.engines.uhlive import common
 from captioner.engines.uhlive.auth import access_token
-from captioner.engines.uhlive.common import (
-    AUTH_ENDPOINT_OPTION,
-    AVAILABLE,
-    BYTES_PER_SECOND,
-    FRAME_BYTES,
-    FRAME_MS,
-    LANGUAGES,
-    NO_WORD_BOOST_NOTE,
-    SAMPLE_RATE,
-    Framer,
-    Pacer,
-    api_base,
-    auth_endpoint,
-    closed_failure,
-    open_socket,
-    paced_frames,
-    raise_sender_error,
-    word_boost_warnings,
-)
+from captioner.engines.uhlive.common import AUTH_ENDPOINT_OPTION, AVAILABLE, FRAME_BYTES, FRAME_MS, NO_WORD_BOOST_NOTE
 from captioner.engines.uhlive.h2b_protocol import (
     GRAMMAR,
+    H2B_OPTIONS,
     SPEAKING,
     SessionState,
     describe,
@@ -69,6 +52,8 @@ from captioner.engines.uhlive.h2b_protocol import (
     recognition_final,
     session_params,
 )
+from captioner.engines.wire.framer import Frame
+from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.recognition import (
     Closed,
     InvalidParamValue,
@@ -97,38 +82,11 @@ class UhliveH2BEngine(Engine):
     id = "uhlive-h2b"
     name = "Uhlive Stream H2B"
     # The advanced settings the settings panel shows (same keys as `--option KEY=VALUE`).
-    advanced_options = (
-        AUTH_ENDPOINT_OPTION,
-        OptionSpec(
-            "no_input_timeout",
-            "Wait for speech (ms)",
-            "int",
-            default="30000",
-            minimum=1000,
-            maximum=600_000,
-            help="How long one recognition waits for speech before it quietly starts again. Silences of any "
-            "length are fine; this only sets how often that happens.",
-        ),
-        OptionSpec(
-            "recognition_timeout",
-            "Longest line (ms)",
-            "int",
-            default="30000",
-            minimum=2000,
-            maximum=600_000,
-            help="The longest one caption line may last: after this the server ends the line even if the "
-            "speaker has not paused.",
-        ),
-    )
-    capabilities = Capabilities(
-        sample_rate=SAMPLE_RATE,
+    advanced_options = (AUTH_ENDPOINT_OPTION, *H2B_OPTIONS)
+    capabilities = common.uhlive_capabilities(
         interim_results=False,
-        word_boost=False,
         live_update=True,
         silence_threshold=True,
-        languages=LANGUAGES,
-        needs_credentials=True,
-        realtime_input=True,
         notes=(
             f"{NO_WORD_BOOST_NOTE}; no interim words: each line appears when the speaker pauses "
             "(a 'speaking…' indicator shows before); the silence threshold is its speech_complete_timeout"
@@ -142,8 +100,8 @@ class UhliveH2BEngine(Engine):
 
     def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
         super().__init__(options, credentials)
-        self.base_url = api_base(options)
-        self.auth_url = auth_endpoint(options)
+        self.base_url = common.api_base(options)
+        self.auth_url = common.auth_endpoint(options)
         self._params = session_params(options)
         self._override: dict[str, Any] = {}
         self._utterance = 0
@@ -153,7 +111,7 @@ class UhliveH2BEngine(Engine):
         return True, AVAILABLE
 
     def validate(self) -> list[str]:
-        return word_boost_warnings(self.capabilities, self.options)
+        return common.word_boost_warnings(self.capabilities, self.options)
 
     def endpoint_silence(self) -> float:
         """``speech_complete_timeout``: the silence that completes a recognition."""
@@ -176,21 +134,22 @@ class UhliveH2BEngine(Engine):
     async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
         token = await access_token(self.credentials, self.auth_url)
         _sdk_url, headers = build_connection_request(token)
-        ws = await open_socket(f"{self.base_url}/bots", WHAT, headers)
+        ws = await common.open_socket(f"{self.base_url}/bots", WHAT, token, headers)
         recognizer = Recognizer()
         state = SessionState()
         sender: asyncio.Task[None] | None = None
         try:
-            await self._send_text(
+            await common.send_text(
                 ws,
                 recognizer.open(
                     custom_id=self.options.extra.get("custom_id", "captioner"),
                     channel_id="captioner",
                     audio_codec="linear",
                 ),
+                WHAT,
             )
             await self._expect(ws, recognizer, Opened)
-            await self._send_text(ws, recognizer.set_params(**self._params))
+            await common.send_text(ws, recognizer.set_params(**self._params), WHAT)
             await self._expect(ws, recognizer, ParamsSet)
             yield Status(
                 engine=self.id, state=EngineState.LISTENING, message=f"listening ({self._params['speech_language']})"
@@ -200,18 +159,7 @@ class UhliveH2BEngine(Engine):
             async for event in self._read(ws, recognizer, state, sender):
                 yield event
         finally:
-            if sender is not None and not sender.done():
-                sender.cancel()
-                with contextlib.suppress(BaseException):
-                    await sender
-            with contextlib.suppress(Exception):
-                await ws.close()
-
-    async def _send_text(self, ws: ClientConnection, text: str) -> None:
-        try:
-            await ws.send(text)
-        except ConnectionClosed as exc:
-            raise closed_failure(exc, WHAT) from None
+            await common.shut(ws, sender)
 
     async def _expect(self, ws: ClientConnection, recognizer: Recognizer, kind: type[Event]) -> Event:
         """Read until an event of ``kind``; a failure event here means the service refused our settings."""
@@ -223,7 +171,7 @@ class UhliveH2BEngine(Engine):
             except TimeoutError:
                 raise EngineFailure(f"{WHAT} did not answer ({kind.__name__})", retryable=True) from None
             except ConnectionClosed as exc:
-                raise closed_failure(exc, WHAT, "while opening the session") from None
+                raise common.closed_failure(exc, WHAT, "while opening the session") from None
             event = parse_event(recognizer, raw)
             if event is None:
                 continue
@@ -239,51 +187,37 @@ class UhliveH2BEngine(Engine):
 
     async def _recognize(self, ws: ClientConnection, recognizer: Recognizer, state: SessionState) -> None:
         """Start the next recognition and let audio flow into it."""
-        await self._send_text(ws, recognizer.recognize(GRAMMAR, **self._override))
+        await common.send_text(ws, recognizer.recognize(GRAMMAR, **self._override), WHAT)
         state.armed.set()
 
     async def _send_audio(
         self, ws: ClientConnection, recognizer: Recognizer, audio: AsyncIterator[AudioChunk], state: SessionState
     ) -> None:
-        pacer = Pacer()
-        try:
-            async for frame in paced_frames(audio, Framer(), pacer):
-                await self._send_frame(ws, recognizer, state, frame.pcm, frame.start, frame.segments)
+        pacer = Pacer.steady()
+        async with common.sending(ws):
+            async for frame in common.framed(audio, pacer):
+                await self._send_frame(ws, recognizer, state, frame.payload, frame)
             # Someone still speaking: send silence (as a microphone would) until the service ends the line.
             limit = (int(self._params["speech_complete_timeout"]) + 3000) / 1000.0
             silence = bytes(FRAME_BYTES)
             while state.speech_open and state.pad_seconds < limit:
                 await pacer.wait()
-                pacer.sent(len(silence))
+                pacer.sent(FRAME_MS / 1000)
                 await self._send_frame(ws, recognizer, state, silence, None)
                 state.pad_seconds += FRAME_MS / 1000
             state.audio_done.set()
-        except ConnectionClosed:
-            return  # the reader reports it
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await ws.close(1011, "client error")
-            raise
 
     async def _send_frame(
-        self,
-        ws: ClientConnection,
-        recognizer: Recognizer,
-        state: SessionState,
-        pcm: bytes,
-        start: float | None,
-        segments: tuple[tuple[float, float], ...] = (),
+        self, ws: ClientConnection, recognizer: Recognizer, state: SessionState, pcm: bytes, frame: Frame | None
     ) -> None:
+        """Send ``pcm`` into the current recognition: the audio of ``frame``, or silence (``None``)."""
         await state.armed.wait()
-        if state.audio_start is None and start is not None:
-            state.audio_start, state.wall_start = start, time.time()
-        if start is not None:
-            state.timeline.extend(segments or ((start, len(pcm) / BYTES_PER_SECOND),))
+        if frame is not None:
+            state.sending(frame)
         await ws.send(recognizer.send_audio_chunk(pcm))
         state.bytes_sent += len(pcm)
-        if start is not None:
-            end = state.timeline.source_end
-            state.sent_until = end if end is not None else start + len(pcm) / BYTES_PER_SECOND
+        if frame is not None:
+            state.sent(frame)
 
     async def _read(
         self, ws: ClientConnection, recognizer: Recognizer, state: SessionState, sender: asyncio.Task[None]
@@ -311,16 +245,16 @@ class UhliveH2BEngine(Engine):
                     finishing = True
                     deadline = loop.time() + self.close_timeout
                     if state.armed.is_set():
-                        await self._send_text(ws, recognizer.stop())
+                        await common.send_text(ws, recognizer.stop(), WHAT)
                     else:
-                        await self._send_text(ws, recognizer.close())
+                        await common.send_text(ws, recognizer.close(), WHAT)
                 if recv not in done:
                     continue
                 try:
                     raw = recv.result()
                 except ConnectionClosed as exc:
-                    await raise_sender_error(sender)
-                    raise closed_failure(exc, WHAT) from None
+                    await common.raise_sender_error(sender)
+                    raise common.closed_failure(exc, WHAT) from None
                 finally:
                     recv = None
                 event = parse_event(recognizer, raw)
@@ -338,7 +272,7 @@ class UhliveH2BEngine(Engine):
                     lo = recognition_from
                     recognition_from = state.sent_until
                     if finishing:
-                        await self._send_text(ws, recognizer.close())
+                        await common.send_text(ws, recognizer.close(), WHAT)
                     else:
                         await self._recognize(ws, recognizer, state)  # at once: no audio between the two
                     final = recognition_final(
@@ -351,7 +285,7 @@ class UhliveH2BEngine(Engine):
                 elif isinstance(event, Stopped):
                     state.armed.clear()
                     state.speech_open = False
-                    await self._send_text(ws, recognizer.close())
+                    await common.send_text(ws, recognizer.close(), WHAT)
                 elif isinstance(event, Closed):
                     if shown is not None:
                         yield Final(line_id=shown, text="", engine=self.id, start=None, end=None)

@@ -1,11 +1,12 @@
 """Uhlive Stream H2B, the pure part: session parameters, shared session state, event parsing and results.
 
-Owns everything of the H2B engine that does no I/O: the ``SET-PARAMS`` values built from the engine
-options, the :class:`SessionState` shared by the audio sender and the event reader (with the mapping
-of server timestamps to source time), the tolerant parse of server messages through the SDK's
-sans-IO :class:`~uhlive.stream.recognition.Recognizer`, and the mapping of a ``RECOGNITION-COMPLETE``
-to a caption :class:`~captioner.captions.events.Final` (or an :class:`EngineFailure`). The websocket
-runner and the engine class live in :mod:`captioner.engines.uhlive.h2b`.
+Owns everything of the H2B engine that does no I/O: its advanced options (:data:`H2B_OPTIONS`), the
+``SET-PARAMS`` values built from the engine options, the :class:`SessionState` shared by the audio
+sender and the event reader (with the mapping of server timestamps to source time), the tolerant
+parse of server messages through the SDK's sans-IO :class:`~uhlive.stream.recognition.Recognizer`,
+and the mapping of a ``RECOGNITION-COMPLETE`` to a caption :class:`~captioner.captions.events.Final`
+(or an :class:`EngineFailure`). The websocket runner and the engine class live in
+:mod:`captioner.engines.uhlive.h2b`. Protocol facts: ``docs/protocols/uhlive.md``.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from captioner.captions.events import Final
 from captioner.engines.base import EngineFailure, EngineOptions
+from captioner.engines.options import OptionSpec
 from captioner.engines.timeline import AudioTimeline
-from captioner.engines.uhlive.common import int_option, split_language
+from captioner.engines.uhlive.common import OWNER, split_language
+from captioner.engines.wire.framer import Frame
 from uhlive.stream.recognition import CompletionCause, RecognitionComplete, Recognizer
 from uhlive.stream.recognition.events import EVENT_MAP, Event
 
@@ -31,6 +35,29 @@ GRAMMAR = "builtin:speech/transcribe"
 DEFAULT_SILENCE_MS = 800
 SPEAKING = "…"
 """Text of the interim line shown between START-OF-INPUT and the result."""
+
+NO_INPUT_TIMEOUT = OptionSpec(
+    "no_input_timeout",
+    "Wait for speech (ms)",
+    "int",
+    default="30000",
+    minimum=1000,
+    maximum=600_000,
+    help="How long one recognition waits for speech before it quietly starts again. Silences of any "
+    "length are fine; this only sets how often that happens.",
+)
+RECOGNITION_TIMEOUT = OptionSpec(
+    "recognition_timeout",
+    "Longest line (ms)",
+    "int",
+    default="30000",
+    minimum=2000,
+    maximum=600_000,
+    help="The longest one caption line may last: after this the server ends the line even if the "
+    "speaker has not paused.",
+)
+H2B_OPTIONS = (NO_INPUT_TIMEOUT, RECOGNITION_TIMEOUT)
+"""The H2B advanced options (the settings panel's fields and what ``SET-PARAMS`` gets), limits written once."""
 
 _QUIET = {CompletionCause.NoInputTimeout, CompletionCause.NoMatch, CompletionCause.NoMatchMaxtime}
 _REFUSED = {CompletionCause.LanguageUnsupported}
@@ -52,6 +79,17 @@ class SessionState:
     pad_seconds: float = 0.0
     timeline: AudioTimeline = field(default_factory=AudioTimeline)
     """Where the audio sent sits on the source timeline (across pauses skipped to catch up)."""
+
+    def sending(self, frame: Frame) -> None:
+        """Before ``frame`` goes out: where its audio sits on the source timeline (and when audio began)."""
+        if self.audio_start is None:
+            self.audio_start, self.wall_start = frame.start, time.time()
+        self.timeline.extend(frame.segments or ((frame.start, frame.duration),))
+
+    def sent(self, frame: Frame) -> None:
+        """``frame`` went out: the source time the server has audio up to."""
+        end = self.timeline.source_end
+        self.sent_until = end if end is not None else frame.start + frame.duration
 
     def to_source(self, epoch_ms: object, lo: float, *, end: bool = False) -> float | None:
         """Source time of a server timestamp (epoch ms of the audio stream: wall clock at 1x)."""
@@ -75,8 +113,7 @@ def session_params(options: EngineOptions) -> dict[str, Any]:
     return {
         "speech_language": language,
         "speech_complete_timeout": silence,
-        "no_input_timeout": int_option(extra, "no_input_timeout", 30_000, 1_000, 600_000),
-        "recognition_timeout": int_option(extra, "recognition_timeout", 30_000, 2_000, 600_000),
+        **{spec.key: spec.integer(extra, OWNER, int(spec.default)) for spec in H2B_OPTIONS},
     }
 
 

@@ -1,7 +1,7 @@
 """A faithful fake of AssemblyAI Universal-Streaming v3 on 127.0.0.1 (a real websockets server).
 
-It implements the documented protocol (``../shared/protocols/README.md`` §A.2
-and §C.1), including its error paths, and is checked against the official
+It implements the documented protocol (``docs/protocols/assemblyai-v3.md``),
+including its error paths, and is checked against the official
 ``assemblyai`` SDK in ``test_fake_server.py``:
 
 * ``GET /v3/ws`` upgrade; credentials from the ``Authorization`` header (raw key

@@ -10,7 +10,7 @@ crossings). So the text of a caption proves which audio reached the server,
 and its times prove where that audio sat on the timeline. Timers and times
 are counted in received audio (bytes), not wall-clock, so tests are
 deterministic. The fakes are checked against the ``uhlive`` SDK's own
-builders and parsers in ``test_fakes.py``.
+builders and parsers in ``test_fakes.py``. Protocol facts: ``docs/protocols/uhlive.md``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,184 @@
+"""Opening a cloud websocket, and what a refusal or a close means: one policy for every vendor.
+
+Owns :func:`open_websocket` (the upgrade request with our socket settings and
+the redacting logger, handshake errors mapped to
+:class:`~captioner.engines.base.EngineFailure`), :func:`http_verdict` /
+:func:`http_failure` (an HTTP status → retry or not), and :func:`close_failure`
+(a websocket close code → a failure, through a per-vendor table of
+:class:`CloseRule`).
+
+The HTTP rule, the same for every service and for their token endpoints:
+401/403 mean the credentials were refused (``refused``: not retried, CLI exit
+3); 408, 425, 429 and 5xx mean busy or failing (retried with backoff); any
+other status (400, 404, a redirect…) means the request itself is wrong, a bad
+endpoint or parameter, which the same settings would repeat: not retried, so
+the user sees the reason at once instead of an endless retry. An OAuth token
+endpoint also answers 400 for bad client credentials, so it passes its own
+``refused`` set.
+
+Close codes are the vendors' own, except that no close frame (1006, or none)
+always means a lost connection (retried) and 1009 means we sent too big a
+message; a code a vendor's table does not list is retried.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from captioner import __version__
+from captioner.engines.base import EngineFailure
+from captioner.engines.wire.logging import redact
+
+log = logging.getLogger(__name__)
+
+REFUSED_HTTP = frozenset({401, 403})
+BUSY_HTTP = frozenset({408, 425, 429})
+LOST = 1006
+"""The close code of a connection that ended without a close frame (also used when there is no code)."""
+
+
+def http_verdict(status: int, refused: Collection[int] = REFUSED_HTTP) -> tuple[bool, bool]:
+    """``(retryable, refused)`` for an HTTP status that refused a request (see the module for the rule)."""
+    if status in refused:
+        return False, True
+    return status in BUSY_HTTP or status >= 500, False
+
+
+def http_failure(
+    status: int, *, service: str, rejected: str, detail: str = "", refused: Collection[int] = REFUSED_HTTP
+) -> EngineFailure:
+    """The failure an HTTP refusal means; ``rejected`` is the message for refused credentials."""
+    retryable, is_refused = http_verdict(status, refused)
+    suffix = f": {detail}" if detail else ""
+    if is_refused:
+        message = f"{rejected}{suffix or f' (HTTP {status})'}"
+    elif retryable:
+        message = f"{service} is busy or failing (HTTP {status}){suffix}"
+    else:
+        message = f"{service} refused the connection (HTTP {status}){suffix}"
+    return EngineFailure(message, retryable=retryable, refused=is_refused, code=status)
+
+
+def error_detail(body: bytes | str, *, plain_text: bool = True) -> str:
+    """The reason in an error response: JSON ``error`` (and ``error_description``), else the text itself.
+
+    With ``plain_text=False`` a body that is not such JSON gives ``""`` (nothing else is echoed).
+    """
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        data = json.loads(text) if text.strip() else None
+    except ValueError:
+        return text.strip()[:200] if plain_text else ""
+    if not isinstance(data, dict):
+        return ""
+    parts = [str(data[k]) for k in ("error", "error_description") if isinstance(data.get(k), str) and data[k]]
+    return ": ".join(parts)[:200]
+
+
+@dataclass(frozen=True, slots=True)
+class CloseRule:
+    """What one close code of a vendor means. ``text`` may name ``{code}``; the close reason is appended."""
+
+    text: str
+    retryable: bool = True
+    refused: bool = False
+    client_bug: bool = False
+    """The service says we sent something wrong: logged as an error (retrying starts a fresh session)."""
+    unless: tuple[tuple[str, CloseRule], ...] = ()
+    """``(word, rule)``: when the close reason contains ``word``, that rule applies instead."""
+
+
+CLIENT_BUG = CloseRule(
+    "{service} refused what Captioner sent (code {code}, a Captioner bug; please report it)", client_bug=True
+)
+COMMON_CLOSE_RULES: Mapping[int, CloseRule] = {1009: CLIENT_BUG}
+
+
+def close_failure(
+    code: int | None, detail: str = "", *, service: str, rules: Mapping[int, CloseRule] | None = None, when: str = ""
+) -> EngineFailure:
+    """The failure an unexpected close means. ``detail``: the close reason (or the server's last error)."""
+    detail = detail.strip()
+    suffix = f": {detail}" if detail else ""
+    during = f" {when}" if when else ""
+    if code is None or code == LOST:
+        return EngineFailure(f"connection to {service} lost{during}", retryable=True, code=LOST)
+    rule = (rules or {}).get(code) or COMMON_CLOSE_RULES.get(code)
+    for word, other in rule.unless if rule is not None else ():
+        if word in detail.lower():
+            rule = other
+    if rule is None:
+        return EngineFailure(
+            f"{service} closed the connection{during} (code {code}){suffix}", retryable=True, code=code
+        )
+    if rule.client_bug:
+        log.error("%s closed the session because of a client bug (code %s)%s", service, code, suffix)
+    text = rule.text.format(service=service, code=code)
+    return EngineFailure(f"{text}{suffix}", retryable=rule.retryable, refused=rule.refused, code=code)
+
+
+@dataclass(frozen=True, slots=True)
+class SocketSettings:
+    """How a websocket to a vendor is kept: timeouts (s) and pings (they keep idle connections open)."""
+
+    open_timeout: float = 10.0
+    ping_interval: float = 20.0
+    close_timeout: float = 2.0
+    max_size: int = 2**22
+
+
+DEFAULT_SOCKET = SocketSettings()
+
+
+async def open_websocket(
+    url: str,
+    *,
+    service: str,
+    where: str,
+    rejected: str,
+    logger: logging.Logger,
+    headers: Sequence[tuple[str, str]] = (),
+    settings: SocketSettings = DEFAULT_SOCKET,
+    secrets: Iterable[str | None] = (),
+) -> ClientConnection:
+    """Connect to ``url``; any failure is an :class:`EngineFailure` (messages name ``where``, never ``url``).
+
+    ``url`` and ``headers`` may hold secrets: every message goes through
+    :func:`~captioner.engines.wire.logging.redact` with ``secrets``, and
+    ``logger`` should come from :func:`~captioner.engines.wire.logging.websocket_logger`.
+    """
+    hidden = tuple(s for s in secrets if s)
+    try:
+        return await connect(
+            url,
+            additional_headers=list(headers),
+            user_agent_header=f"Captioner/{__version__}",
+            open_timeout=settings.open_timeout,
+            compression=None,
+            max_size=settings.max_size,
+            ping_interval=settings.ping_interval,
+            ping_timeout=settings.ping_interval,
+            close_timeout=settings.close_timeout,
+            logger=logger,
+        )
+    except InvalidStatus as exc:
+        resp = exc.response
+        detail = redact(error_detail(bytes(resp.body or b"")), hidden)
+        raise http_failure(resp.status_code, service=service, rejected=rejected, detail=detail) from None
+    except InvalidURI:
+        raise EngineFailure(f"bad {service} endpoint: {where}", retryable=False) from None
+    except (InvalidHandshake, ConnectionClosed) as exc:
+        raise EngineFailure(
+            f"{service} handshake failed: {redact(str(exc), hidden)}", retryable=True, code=LOST
+        ) from None
+    except (OSError, TimeoutError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or "timed out"
+        raise EngineFailure(
+            f"cannot reach {service} at {where}: {redact(reason, hidden)}", retryable=True, code=LOST
+        ) from None
