@@ -83,7 +83,7 @@ def _overlay_text(overlay: Any) -> str:
     return " ".join(label.text() for label in overlay.findChildren(QLabel) if label.text())
 
 
-async def _caption() -> tuple[list[str], str]:
+async def _caption() -> tuple[list[str], str, str]:
     from captioner.captions.transcript import Change, Transcript
     from captioner.engines.base import EngineFailure
     from captioner.engines.registry import DEFAULT_ENGINE as ENGINE
@@ -130,11 +130,12 @@ async def _caption() -> tuple[list[str], str]:
     except EngineFailure as exc:
         raise SelfTestError(f"the {ENGINE} engine failed: {exc.message}") from None
     lines = [line.text for line in transcript.finals]
+    engines = sorted({line.engine for line in transcript.finals})
     final_overlay = " ".join(s for s in shown if s)
     if final_overlay.strip() and not _painted_text(overlay, appearance.text_color):
         raise SelfTestError("the overlay did not draw the captions")
     overlay.close()
-    return lines, final_overlay
+    return lines, final_overlay, ", ".join(engines)
 
 
 def _painted_text(overlay: Any, color: str) -> bool:
@@ -163,7 +164,7 @@ def run_self_test(out: TextIO, err: TextIO) -> int:
             raise SelfTestError(f"qasync (the Qt event loop for asyncio) cannot be loaded: {exc}") from None
         loop = qasync.QEventLoop(app)
         try:
-            lines, overlay_text = loop.run_until_complete(_caption())
+            lines, overlay_text, engines = loop.run_until_complete(_caption())
         finally:
             loop.close()
         text = " ".join(t.strip() for t in lines if t.strip())
@@ -178,5 +179,6 @@ def run_self_test(out: TextIO, err: TextIO) -> int:
         if line.strip():
             out.write(line.strip() + "\n")
     out.flush()
-    err.write(f"captioner self-test: OK ({len(lines)} caption line(s) in {time.monotonic() - started:.1f} s)\n")
+    took = time.monotonic() - started
+    err.write(f"captioner self-test: OK ({len(lines)} caption line(s) by {engines} in {took:.1f} s)\n")
     return EXIT_OK

