@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import weakref
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -33,6 +34,9 @@ from captioner.settings import Appearance
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/events"
+SEND_BUFFER_BYTES = 64 * 1024
+"""The kernel's send buffer of each client: without it the system would let megabytes (minutes of captions)
+pile up for a client that stopped reading before the feed noticed."""
 _ENGINE_STATES = {s.value for s in EngineState}
 
 
@@ -205,6 +209,10 @@ class FeedServer:
         if self._open_connections() >= self.limits.max_clients:
             return text_response(503, f"too many clients (at most {self.limits.max_clients})")
         self._admitted.add(connection)
+        sock = connection.transport.get_extra_info("socket")
+        if sock is not None:  # a small, fixed send buffer: a client that stops reading backs up (and is dropped) soon
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         return None
 
     def _history(self, target: str) -> int:
