@@ -94,12 +94,13 @@ class FeedHost(QObject):
             return
         self.server = server
         where = "this computer" if address.loopback else "this computer and the network"
+        elsewhere = " On another device, put this computer's network address in place of 127.0.0.1."
         self._set_state(
             FeedState(
                 running=True,
                 caption_url=server.url("/"),
                 transcript_url=server.url("/transcript"),
-                message=f"Serving captions to {where} on port {server.port}.",
+                message=f"Serving captions to {where} on port {server.port}." + (elsewhere if address.wildcard else ""),
                 beyond_loopback=not address.loopback,
                 token_kept=kept,
             )

@@ -10,15 +10,19 @@ import configparser
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from captioner import __version__
-from tests.packaging.conftest import APP_ID, BuiltDeb, Installed, clean_env
+from captioner.feed.static import PAGES, ROUTES
+from tests.packaging.conftest import APP_ID, REPO, BuiltDeb, Installed, clean_env
+from tests.support.net import free_port
 from tests.support.speech import TRANSCRIPTS, wer, words
 
 pytestmark = pytest.mark.slow
@@ -98,6 +102,38 @@ def test_bundle_holds_what_it_needs_and_not_more(installed: Installed) -> None:
     assert (internal / "pocketsphinx" / "model" / "en-us" / "cmudict-en-us.dict").is_file()
     assert (internal / "resources" / "samples" / "beckett.wav").is_file()
     assert (internal / "resources" / "icons" / "captioner.svg").is_file()
+    # The caption feed's pages, beside its modules.
+    assert {p.name for p in (internal / "captioner" / "feed" / "pages").iterdir()} == {
+        p.name for p in (REPO / "captioner" / "feed" / "pages").iterdir()
+    }
+
+
+def test_installed_command_serves_the_caption_feed(installed: Installed, tmp_path: Path) -> None:
+    port = free_port()
+    sample = installed.path("/opt/captioner/_internal/resources/samples/beckett.wav")
+    proc = subprocess.Popen(
+        [str(installed.exe), "caption", "--source", str(sample), "--serve", str(port), "--no-autosave"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(tmp_path),
+        cwd=tmp_path,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # the first thing it says
+        assert f"caption feed: http://127.0.0.1:{port}/" in line, line
+        for path, (name, _type) in ROUTES.items():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+                assert answer.status == 200
+                assert answer.read() == (PAGES / name).read_bytes(), path
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
 
 
 def test_installed_version(installed: Installed, tmp_path: Path) -> None:

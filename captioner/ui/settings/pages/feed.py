@@ -37,7 +37,8 @@ NETWORK_WARNING = (
 )
 OBS_HINT = (
     "In OBS: Sources → + → Browser, paste the caption page's link as the URL, and set the width and height "
-    "of the area the captions may use (e.g. 1920 × 300). Add ?size=48&lines=3 to the link to change the look."
+    "of the area the captions may use (e.g. 1920 × 300). The page looks like the overlay; options in the "
+    "link's query change that, e.g. size=48 for bigger text or lines=3 for three lines."
 )
 
 
@@ -66,6 +67,7 @@ class _Link(QWidget):
 
     def set_url(self, url: str) -> None:
         self.field.setText(url)
+        self.field.setCursorPosition(0)  # show where the link goes, not the end of its token
         self.field.setPlaceholderText("" if url else "turn the feed on to get its link")
         self.copy.setEnabled(bool(url))
         self.open.setEnabled(bool(url))
@@ -114,14 +116,11 @@ class FeedPage(Page):
         layout.addStretch(1)
 
         self.enabled.toggled.connect(lambda _on: self.edited.emit(FAST_MS))
-        self.who.activated.connect(lambda _i: self._who_changed())
+        self.who.currentIndexChanged.connect(lambda _i: self._update_warning())
+        self.who.activated.connect(lambda _i: self.edited.emit(FAST_MS))
         self.port.valueChanged.connect(lambda _v: self.edited.emit(TEXT_MS))
         self._update_warning()
         self.set_state(FeedState())
-
-    def _who_changed(self) -> None:
-        self._update_warning()
-        self.edited.emit(FAST_MS)
 
     def _update_warning(self) -> None:
         self.warning.setVisible(not is_loopback(str(self.who.currentData())))
