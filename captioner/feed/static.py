@@ -2,8 +2,7 @@
 
 Only the paths in :data:`ROUTES` are served; nothing from the request reaches the file system, so no path
 can lead outside ``pages/``. Every page is self-contained (no external resources: it works offline) and is
-sent with a Content-Security-Policy that lets it load only its own scripts and styles and connect only
-back to the feed.
+sent with a Content-Security-Policy that lets it run only its own scripts and connect only back to the feed.
 """
 
 from __future__ import annotations
@@ -23,15 +22,18 @@ ROUTES: dict[str, tuple[str, str]] = {
     "/caption.css": ("caption.css", "text/css; charset=utf-8"),
     "/caption.js": ("caption.js", "text/javascript; charset=utf-8"),
     "/transcript.css": ("transcript.css", "text/css; charset=utf-8"),
+    "/lines.css": ("lines.css", "text/css; charset=utf-8"),
     "/transcript.js": ("transcript.js", "text/javascript; charset=utf-8"),
     "/feed.js": ("feed.js", "text/javascript; charset=utf-8"),
 }
 """Path → (file in ``pages/``, content type)."""
 
 CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
-    "base-uri 'none'; form-action 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'"
 )
+"""Scripts only from the feed, connections only back to it. Inline styles are allowed: an OBS browser source
+applies its "Custom CSS" by adding a ``<style>`` element to the page."""
 
 
 def _headers(content_type: str, length: int) -> Headers:

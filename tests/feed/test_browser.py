@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import pytest
 from playwright.async_api import Page, expect
@@ -52,8 +53,8 @@ async def test_the_caption_page_follows_a_cli_run_and_reconnects_when_it_runs_ag
         # While the second line is spoken the first is committed: both are on screen, styled apart.
         await expect(page.locator(".line.final")).to_have_count(1, timeout=20000)
         await expect(page.locator(".line.interim")).to_have_count(1, timeout=20000)
-        final_style = await style_of(page, ".line.final", "color", "fontStyle")
-        interim_style = await style_of(page, ".line.interim", "color", "fontStyle")
+        final_style = await style_of(page, ".line.final .text", "color", "fontStyle")
+        interim_style = await style_of(page, ".line.interim .text", "color", "fontStyle")
         assert final_style == ["rgb(255, 255, 255)", "normal"]  # the app's text colour
         assert interim_style == ["rgb(200, 200, 200)", "italic"]  # its interim colour, italic like the overlay
         await page.evaluate(f"document.documentElement.style.background = '{SCENE}'")
@@ -178,3 +179,23 @@ async def test_the_transcript_page_shows_what_was_said_before_it_opened_and_foll
         publish(server, transcript, Final(line_id="30", text="And now the budget.", engine="e", start=90.0))
         await expect(finals).to_have_count(31)
         await expect(page.locator(".line.interim")).to_have_count(0)
+
+
+OBS_CUSTOM_CSS = """
+const obsCSS = document.createElement('style');
+obsCSS.appendChild(document.createTextNode(decodeURIComponent(%r)));
+document.querySelector('head').appendChild(obsCSS);
+"""
+"""What OBS's browser source runs when a page has loaded, to apply the source's "Custom CSS"."""
+
+
+async def test_obs_custom_css_applies_to_the_caption_page(feed: tuple[FeedServer, Transcript]) -> None:
+    server, transcript = feed
+    publish(server, transcript, Final(line_id="1", text="Styled by OBS.", engine="e"))
+    css = "body { background-color: rgba(0, 0, 0, 0); margin: 0px auto; overflow: hidden; } .line { color: #010203; }"
+    async with chromium() as browser:
+        page = await browser.new_page()
+        await page.goto(server.url("/"))
+        await expect(page.locator(".line.final")).to_have_count(1)
+        await page.evaluate(OBS_CUSTOM_CSS % quote(css))
+        await expect(page.locator(".line.final")).to_have_css("color", "rgb(1, 2, 3)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,3 +153,39 @@ async def test_a_client_that_never_reads_is_dropped_and_captioning_never_waits(
     finally:
         stuck.close()
         await feed.stop()
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = cli.main(list(args))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_serve_beyond_loopback_prints_the_link_with_its_token_and_a_warning(
+    scripted: Script, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAPTIONER_FEED_TOKEN", "kept-token")
+    wav = tone_wav(tmp_path / "tone.wav", 0.3)
+    code, err = _cli(
+        capsys, "caption", "--engine", "scripted", "--source", str(wav), "--no-realtime", "--serve", "0.0.0.0:0"
+    )
+    assert code == 0, err
+    feed_line, warning = err.splitlines()[:2]
+    assert feed_line.startswith("captioner: caption feed: http://127.0.0.1:") and "/?token=kept-token " in feed_line
+    assert "anyone on the network who has the link can read the captions" in warning
+
+
+def test_bad_serve_addresses_and_a_taken_port_are_one_line_usage_errors(
+    scripted: Script, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wav = tone_wav(tmp_path / "tone.wav", 0.3)
+    code, err = _cli(capsys, "caption", "--engine", "scripted", "--source", str(wav), "--serve", "eighty")
+    assert (code, err) == (2, "captioner: --serve: expected [HOST:]PORT with a port from 0 to 65535, got 'eighty'\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = _cli(capsys, "caption", "--engine", "scripted", "--source", str(wav), "--serve", str(port))
+    assert code == 2 and err.startswith(f"captioner: cannot serve the caption feed at 127.0.0.1:{port}: ")
+    assert len(err.splitlines()) == 1

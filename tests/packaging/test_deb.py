@@ -111,27 +111,23 @@ def test_bundle_holds_what_it_needs_and_not_more(installed: Installed) -> None:
 def test_installed_command_serves_the_caption_feed(installed: Installed, tmp_path: Path) -> None:
     port = free_port()
     sample = installed.path("/opt/captioner/_internal/resources/samples/beckett.wav")
-    proc = subprocess.Popen(
-        [str(installed.exe), "caption", "--source", str(sample), "--serve", str(port), "--no-autosave"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(tmp_path),
-        cwd=tmp_path,
-    )
-    try:
+    command = [str(installed.exe), "caption", "--source", str(sample), "--serve", str(port), "--no-autosave"]
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_env(tmp_path), cwd=tmp_path
+    ) as proc:
         assert proc.stderr is not None
-        line = proc.stderr.readline()  # the first thing it says
-        assert f"caption feed: http://127.0.0.1:{port}/" in line, line
-        for path, (name, _type) in ROUTES.items():
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
-                assert answer.status == 200
-                assert answer.read() == (PAGES / name).read_bytes(), path
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
+        try:
+            line = proc.stderr.readline()  # the first thing it says
+            assert f"caption feed: http://127.0.0.1:{port}/" in line, line
+            for path, (name, _type) in ROUTES.items():
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+                    assert answer.status == 200
+                    assert answer.read() == (PAGES / name).read_bytes(), path
+            proc.send_signal(signal.SIGINT)
+            err = proc.communicate(timeout=60)[1]
+        except BaseException:
             proc.kill()
+            raise
     assert proc.returncode == 0, err
     assert "Traceback" not in err
 

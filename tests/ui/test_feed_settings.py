@@ -15,19 +15,12 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from captioner import secrets
-from captioner.audio.file import WavFileSource
 from captioner.feed.security import TOKEN_ACCOUNT
 from captioner.settings import FeedSettings, Settings
-from captioner.ui.desktop import DesktopApp
 from captioner.ui.feed_host import FeedState
 from captioner.ui.settings.dialog import SettingsDialog
 from tests.feed.helpers import read_feed
 from tests.support.net import free_port, get, raw_request
-from tests.support.speech import speech_wav
-
-
-def _opener(spec: str, rate: int, device: str | None, realtime: bool) -> WavFileSource:
-    return WavFileSource(spec, rate, realtime=True, speed=4.0)
 
 
 class _Browser(QObject):
@@ -87,21 +80,6 @@ def test_copy_and_open_use_the_link_of_the_running_feed(qtbot: Any, browser: _Br
     page.transcript_link.open.click()
     page.caption_link.open.click()
     assert browser.opened == ["http://127.0.0.1:8765/transcript?token=abc", url]
-
-
-@pytest.fixture
-def desktop(qtbot: Any, qloop: Any, fake_engines: Any, run: Any) -> Any:
-    apps: list[DesktopApp] = []
-
-    def make(settings: Settings) -> DesktopApp:
-        app = DesktopApp(settings, source=str(speech_wav("beckett.wav")), engines=fake_engines, opener=_opener)
-        apps.append(app)
-        app.start()
-        return app
-
-    yield make
-    for app in apps:
-        run(app.shutdown())
 
 
 def _refused(port: int) -> bool:
