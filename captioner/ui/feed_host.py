@@ -11,15 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from captioner.captions.events import CaptionEvent
 from captioner.captions.transcript import Change
-from captioner.feed.security import Address, kept_token
-from captioner.feed.server import FeedError, FeedServer
 from captioner.settings import FeedSettings, Settings
 from captioner.ui.controller import CaptionController
+
+if TYPE_CHECKING:  # the server is imported when the feed first starts: start-up does not pay for it
+    from captioner.feed.server import FeedServer
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,9 @@ class FeedHost(QObject):
             self._running = wanted
 
     async def _start(self, wanted: FeedSettings) -> None:
+        from captioner.feed.security import Address, kept_token
+        from captioner.feed.server import FeedError, FeedServer
+
         address = Address(host=wanted.host, port=wanted.port)
         token, kept = (None, True) if address.loopback else kept_token()
         server = FeedServer(address, transcript=self.controller.transcript, token=token, style=self.settings.appearance)

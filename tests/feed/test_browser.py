@@ -102,7 +102,7 @@ async def test_the_caption_page_takes_the_app_style_the_url_and_shows_speakers_o
         plain = await browser.new_page()
         await plain.goto(server.url("/"))
         custom = await browser.new_page()
-        await custom.goto(server.url("/") + "?lines=1&size=48&color=ffff00&bg=transparent&outline=0")
+        await custom.goto(server.url("/") + "?lines=1&size=48&color=ffff00&bg=transparent&outline=0&page=black")
         for page in (plain, custom):
             await expect(page.locator("body")).to_have_attribute("data-state", "open")
 
@@ -118,6 +118,8 @@ async def test_the_caption_page_takes_the_app_style_the_url_and_shows_speakers_o
             "none",
         ]
         assert await style_of(custom, "#box", "backgroundColor") == ["rgba(0, 0, 0, 0)"]
+        assert await style_of(custom, "html", "backgroundColor") == ["rgb(0, 0, 0)"]
+        assert await style_of(plain, "html", "backgroundColor") == ["rgba(0, 0, 0, 0)"]  # see-through for OBS
 
         publish(
             server,

@@ -4,7 +4,8 @@
  * overridable in the URL's query: font, size (px), color, interim (the colour of words still being spoken),
  * bg (a colour, or "transparent"), opacity (0-1, of bg), outline (1/0), lines, width (characters), clear
  * (seconds without captions before they fade out, 0 = never), speakers (auto: shown once two speakers
- * appear; on; off), pos (bottom/top) and status (1: show the connection state). Colours are CSS colour
+ * appear; on; off), pos (bottom/top), page (the page's own background, transparent unless given: e.g. black
+ * for a browser tab on a projector) and status (1: show the connection state). Colours are CSS colour
  * names or hex digits, with or without a "#" (written %23 in a URL).
  */
 "use strict";
@@ -75,6 +76,7 @@
     root.style.setProperty("--bg", background(bg, setting("opacity", (v) => number(v, 0, 1), 0.6)));
     root.style.setProperty("--lines", String(Math.round(setting("lines", (v) => number(v, 1, 20), 2))));
     root.style.setProperty("--width", `${setting("width", (v) => number(v, 10, 400), 60)}ch`);
+    root.style.setProperty("--page", (query.has("page") && color(query.get("page"))) || "transparent");
     body.classList.toggle("outline", setting("outline", flag, true));
     body.classList.toggle("top", query.get("pos") === "top");
     clearAfter = setting("clear", (v) => number(v, 0, 3600), 8);
