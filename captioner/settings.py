@@ -79,7 +79,7 @@ class EngineSettings:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedSettings:
     """The caption feed for other apps (OBS, a browser); its access token lives in the keyring."""
 

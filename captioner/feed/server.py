@@ -108,7 +108,8 @@ class FeedServer:
                 close_timeout=1.0,
             )
         except OSError as exc:
-            where = f"{self.address.url_host}:{self.address.port}"
+            host = self.address.host
+            where = f"[{host}]:{self.address.port}" if ":" in host else f"{host}:{self.address.port}"
             why = exc.strerror or str(exc)
             raise FeedError(f"cannot serve the caption feed at {where}: {why}") from None
         log.info("caption feed at %s", self.url("/", with_token=False))
