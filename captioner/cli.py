@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from captioner import __version__, paths
+from captioner import __version__, paths, settings
 from captioner.audio.base import AudioError
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Notice, Status
 from captioner.captions.progress import ProgressLine
@@ -29,6 +30,8 @@ from captioner.captions.writers import FORMATS, make_writer, render_transcript
 from captioner.engines import registry
 from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
 from captioner.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
+from captioner.feed.security import new_token, parse_address
+from captioner.feed.server import FeedError, FeedServer
 from captioner.session.build import SessionRequest, SetupError, prepare
 
 log = logging.getLogger("captioner")
@@ -81,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="pace a file at 1x speed (default) or as fast as the engine allows; cloud engines always pace at 1x",
     )
     c.add_argument("--no-autosave", action="store_true", help="do not keep an autosave copy of the transcript")
+    c.add_argument(
+        "--serve",
+        metavar="[HOST:]PORT",
+        help="also serve the captions to other apps: a page for OBS or a browser, and a WebSocket feed "
+        "(on 127.0.0.1 unless HOST is given; see docs/caption-feed.md)",
+    )
     c.add_argument(
         "--max-retries",
         type=int,
@@ -203,6 +212,9 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     autosave = None if args.no_autosave else paths.new_autosave_path()
     transcript = Transcript(autosave=autosave)
+    feed = None if args.serve is None else await _start_feed(args.serve, transcript, err)
+    if feed is not None:
+        transcript.subscribe(feed.change)
     writers = [make_writer(args.format, out)]
     out_file: TextIO | None = None
     if args.output:
@@ -226,6 +238,8 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return
         for w in writers:
             w.event(event)
+        if feed is not None:
+            feed.event(event)
         if isinstance(event, Status) and event.progress is not None:
             progress.show(event.message, event.progress)
             return
@@ -280,7 +294,31 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 out_file.write(full)
             out_file.close()
         transcript.close()
+        if feed is not None:
+            await feed.stop()
     return code
+
+
+async def _start_feed(spec: str, transcript: Transcript, err: TextIO) -> FeedServer:
+    """Start the caption feed of ``--serve`` and say where it is; bad addresses are usage errors."""
+    try:
+        address = parse_address(spec)
+    except ValueError as exc:
+        raise UsageError(f"--serve: {exc}") from None
+    token = None if address.loopback else os.environ.get("CAPTIONER_FEED_TOKEN") or new_token()
+    feed = FeedServer(address, transcript=transcript, token=token, style=settings.load().appearance)
+    try:
+        await feed.start()
+    except FeedError as exc:
+        raise UsageError(str(exc)) from None
+    err.write(f"captioner: caption feed: {feed.url('/')} (transcript page: {feed.url('/transcript')})\n")
+    if not address.loopback:
+        elsewhere = " (from another device, put this computer's address in it)" if address.wildcard else ""
+        err.write(
+            "captioner: warning: the caption feed is open beyond this computer: anyone on the network "
+            f"who has the link can read the captions{elsewhere}\n"
+        )
+    return feed
 
 
 # -- entry ---------------------------------------------------------------------------------------

@@ -79,6 +79,15 @@ class EngineSettings:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedSettings:
+    """The caption feed for other apps (OBS, a browser); its access token lives in the keyring."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # "127.0.0.1": this computer only; "0.0.0.0": the local network too
+    port: int = 8765
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the user sets."""
@@ -92,6 +101,7 @@ class Settings:
     engines: dict[str, EngineSettings] = field(default_factory=dict)
     appearance: Appearance = field(default_factory=Appearance)
     overlay: OverlaySettings = field(default_factory=OverlaySettings)
+    feed: FeedSettings = field(default_factory=FeedSettings)
     autostart_captions: bool = True  # start captioning when the app starts
     offer_last_transcript: bool = True
 
@@ -177,6 +187,8 @@ def clamp(obj: T) -> T:
             max_line_chars=min(200, max(10, obj.max_line_chars)),
             clear_after_s=min(600.0, max(0.0, obj.clear_after_s)),
         )
+    if isinstance(obj, FeedSettings):
+        return dataclasses.replace(obj, port=min(65535, max(1, obj.port)), host=obj.host.strip() or "127.0.0.1")
     if isinstance(obj, Settings):
         lo, hi = SILENCE_MS_RANGE
         return dataclasses.replace(

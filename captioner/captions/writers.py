@@ -35,6 +35,8 @@ def event_record(event: CaptionEvent) -> dict[str, object] | None:
         }
         if isinstance(event, Interim) and event.tail:
             rec["tail"] = event.tail
+        if event.speaker is not None:
+            rec["speaker"] = event.speaker
         return rec
     if isinstance(event, Status):
         return {"type": "status", "state": event.state.value, "message": event.message, "engine": event.engine}
@@ -68,6 +70,14 @@ def event_record(event: CaptionEvent) -> dict[str, object] | None:
     return None
 
 
+def change_record(change: Change) -> dict[str, object] | None:
+    """The JSON-lines record of a transcript change that no event reports: an interim line abandoned
+    (``drop``, e.g. after a reconnect); ``None`` for the others (their events are printed)."""
+    if change.kind == "drop":
+        return {"type": "drop", "id": change.line.line_id}
+    return None
+
+
 class Writer:
     """Base writer: gets every event and every transcript change."""
 
@@ -86,7 +96,12 @@ class Writer:
 
 class JsonlWriter(Writer):
     def event(self, event: CaptionEvent) -> None:
-        rec = event_record(event)
+        self._write(event_record(event))
+
+    def change(self, change: Change) -> None:
+        self._write(change_record(change))
+
+    def _write(self, rec: dict[str, object] | None) -> None:
         if rec is not None:
             self.out.write(json.dumps(rec, ensure_ascii=False) + "\n")
             self.out.flush()

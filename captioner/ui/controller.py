@@ -74,6 +74,7 @@ class CaptionController(QObject):
     """Owns the running session; emits its changes and events as Qt signals."""
 
     change = Signal(object)  # captioner.captions.transcript.Change
+    caption_event = Signal(object)  # every caption event but audio levels (for views of events: the caption feed)
     state_changed = Signal(str, str)  # state (idle/connecting/listening/reconnecting/error/stopped), text
     level = Signal(float)  # dBFS
     lag = Signal(float)  # seconds captions are behind the audio
@@ -286,6 +287,7 @@ class CaptionController(QObject):
                 self._dropped_seen = event.dropped_blocks
                 self.notice.emit(f"{n} audio block(s) dropped: the computer is too busy")
             return
+        self.caption_event.emit(event)
         if isinstance(event, Status):
             name = self._engine_name()
             if event.state is EngineState.LISTENING:

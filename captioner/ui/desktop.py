@@ -22,6 +22,7 @@ from captioner import settings as settings_store
 from captioner.captions.transcript import load_autosave
 from captioner.settings import Settings
 from captioner.ui.controller import CaptionController
+from captioner.ui.feed_host import FeedHost
 from captioner.ui.overlay import CaptionOverlay
 from captioner.ui.platform import describe
 from captioner.ui.tray import ControlWindow, Tray
@@ -60,6 +61,7 @@ class DesktopApp:
         self.previous_autosave = paths.latest_autosave() if settings.offer_last_transcript else None
 
         self.controller = CaptionController(settings, source=source, realtime=realtime, engines=engines, opener=opener)
+        self.feed = FeedHost(self.controller, settings)
         self.overlay = CaptionOverlay(settings.appearance, settings.overlay)
         self.tray = Tray()
         self.control_window: ControlWindow | None = None if self.tray.available else ControlWindow(self.tray)
@@ -119,6 +121,7 @@ class DesktopApp:
             self.overlay.show_notice(notes.message, 15000)
             self.tray.notify("Captioner on Wayland", notes.message)
         self._offer_previous()
+        self.feed.apply(self.settings)
         if self.settings.autostart_captions:
             self.controller.start()
 
@@ -146,6 +149,7 @@ class DesktopApp:
 
     async def shutdown(self) -> None:
         await self.controller.shutdown()
+        await self.feed.stop()
         self._save_timer.stop()
         self.save_settings()
         for w in (self.settings_dialog, self.transcript_window, self.control_window):
@@ -174,6 +178,8 @@ class DesktopApp:
             self.settings_dialog.addActions(self.tray.actions())
             self.settings_dialog.settings_changed.connect(self.on_settings_changed)
             self.settings_dialog.appearance_changed.connect(self._preview_appearance)
+            self.settings_dialog.feed_page.set_state(self.feed.state)
+            self.feed.state_changed.connect(self.settings_dialog.feed_page.set_state)
             self._dialog_base = self.settings
         else:
             self._sync_dialog()
@@ -227,6 +233,7 @@ class DesktopApp:
         if ov_new.force_xwayland != ov_old.force_xwayland:
             self.overlay.show_notice("The XWayland setting takes effect the next time Captioner starts.")
         self.controller.apply_settings(merged)
+        self.feed.apply(merged)
         self._schedule_save()
 
     def _preview_appearance(self, appearance: Appearance) -> None:
@@ -257,6 +264,7 @@ class DesktopApp:
 
     def _update_settings(self, **changes: Any) -> None:
         self.settings = self.settings.with_changes(**changes)
+        self.feed.apply(self.settings)
         self._schedule_save()
 
     def _schedule_save(self) -> None:

@@ -10,7 +10,7 @@ Layers, bottom to top; a module imports only from its own package or from layers
 2. ``engines`` — and inside it, the contract and shared parts (``base``, ``registry``, ``timeline``, ``options``,
    ``wire``) import no engine, and no engine imports another engine
 3. ``secrets``, ``settings``
-4. ``session``
+4. ``session``, ``feed`` (the caption feed: a view of events and transcript changes, like the UI, without Qt)
 5. ``ui``
 6. ``app`` (the desktop app's composition root), then ``cli`` (the command, which starts the app), then
    ``__main__``
@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("captioner.audio", "captioner.captions"),
     ("captioner.engines",),
     ("captioner.secrets", "captioner.settings"),
-    ("captioner.session",),
+    ("captioner.session", "captioner.feed"),
     ("captioner.ui",),
     ("captioner.app",),
     ("captioner.cli",),

@@ -73,3 +73,20 @@ def test_srt_stream_prints_the_revised_text_of_a_line() -> None:
     assert out.getvalue() == (
         "1\n00:00:00,000 --> 00:00:01,000\nHello, world.\n\n2\n00:00:01,200 --> 00:00:01,600\nNext.\n\n"
     )
+
+
+def test_jsonl_names_the_speaker_and_the_interim_lines_dropped() -> None:
+    out = io.StringIO()
+    t = feed(
+        JsonlWriter(out),
+        [
+            Interim(line_id="1", text="hi", engine="e", start=0.0, end=0.4, speaker="You"),
+            Final(line_id="1", text="hi there", engine="e", start=0.0, end=0.8, speaker="You"),
+            Interim(line_id="2", text="lost", engine="e", start=1.0, end=1.2),
+        ],
+    )
+    t.drop_live()
+    recs = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert recs[0]["speaker"] == "You" and recs[1]["speaker"] == "You"
+    assert "speaker" not in recs[2]
+    assert recs[-1] == {"type": "drop", "id": "2"}

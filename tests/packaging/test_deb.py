@@ -10,15 +10,20 @@ import configparser
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from captioner import __version__
+from captioner.feed.static import PAGES, ROUTES
 from tests.packaging.helpers import APP_ID, BuiltDeb, Installed, clean_env
+from tests.support.net import free_port
+from tests.support.repo import REPO
 from tests.support.speech import TRANSCRIPTS, wer, words
 
 pytestmark = pytest.mark.slow
@@ -102,6 +107,34 @@ def test_bundle_holds_what_it_needs_and_not_more(installed: Installed) -> None:
     assert {"encoder_model.onnx", "decoder_model_merged.onnx"} <= {p.name for p in model.iterdir()}, model
     assert (internal / "resources" / "models" / "silero-vad" / "silero_vad.onnx").is_file()
     assert (internal / "resources" / "icons" / "captioner.svg").is_file()
+    # The caption feed's pages, beside its modules.
+    assert {p.name for p in (internal / "captioner" / "feed" / "pages").iterdir()} == {
+        p.name for p in (REPO / "captioner" / "feed" / "pages").iterdir()
+    }
+
+
+def test_installed_command_serves_the_caption_feed(installed: Installed, tmp_path: Path) -> None:
+    port = free_port()
+    sample = installed.path("/opt/captioner/_internal/resources/samples/beckett.wav")
+    command = [str(installed.exe), "caption", "--source", str(sample), "--serve", str(port), "--no-autosave"]
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=clean_env(tmp_path), cwd=tmp_path
+    ) as proc:
+        assert proc.stderr is not None
+        try:
+            line = proc.stderr.readline()  # the first thing it says
+            assert f"caption feed: http://127.0.0.1:{port}/" in line, line
+            for path, (name, _type) in ROUTES.items():
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+                    assert answer.status == 200
+                    assert answer.read() == (PAGES / name).read_bytes(), path
+            proc.send_signal(signal.SIGINT)
+            err = proc.communicate(timeout=60)[1]
+        except BaseException:
+            proc.kill()
+            raise
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
 
 
 def test_installed_version(installed: Installed, tmp_path: Path) -> None:

@@ -61,3 +61,31 @@ def fake_engines() -> dict[str, type[Engine]]:
     FakeEngine.script = ui_script()
     RestartingEngine.script = ui_script(live_update=False)
     return {"fake": FakeEngine, "restarting": RestartingEngine}
+
+
+def _fast_file(spec: str, rate: int, device: str | None, realtime: bool) -> Any:
+    from captioner.audio.file import WavFileSource
+
+    return WavFileSource(spec, rate, realtime=True, speed=4.0)
+
+
+@pytest.fixture
+def desktop(qtbot: Any, qloop: asyncio.AbstractEventLoop, fake_engines: Any, run: Any) -> Iterator[Any]:
+    """``make(settings=None, **kw)``: a started DesktopApp on the fake engines, captioning the Beckett recording at
+    4x (by default not at start-up); every app made is shut down after the test."""
+    from captioner.settings import Settings
+    from captioner.ui.desktop import DesktopApp
+    from tests.support.speech import speech_wav
+
+    apps: list[DesktopApp] = []
+
+    def make(settings: Settings | None = None, **kw: Any) -> DesktopApp:
+        s = settings or Settings(engine="fake", autostart_captions=False)
+        app = DesktopApp(s, source=str(speech_wav("beckett.wav")), engines=fake_engines, opener=_fast_file, **kw)
+        apps.append(app)
+        app.start()
+        return app
+
+    yield make
+    for app in apps:
+        run(app.shutdown())

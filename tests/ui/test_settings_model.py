@@ -22,6 +22,7 @@ def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
         overlay=S.OverlaySettings(
             position="top", click_through=True, geometry={"Main 1920x1080": S.Geometry(10, 20, 800, 120)}
         ),
+        feed=S.FeedSettings(enabled=True, host="0.0.0.0", port=9123),
         autostart_captions=False,
     )
     path = S.save(original, tmp_path / "settings.json")
@@ -69,6 +70,14 @@ def test_out_of_range_and_wrong_types_fall_back(tmp_path: Path) -> None:
     assert s.source == "mic"
     assert s.appearance.lines == 5
     assert s.appearance.outline is True  # the bad value took the default
+
+
+def test_feed_settings_out_of_range_fall_back(tmp_path: Path) -> None:
+    p = tmp_path / "settings.json"
+    p.write_text(json.dumps({"feed": {"enabled": "yes", "host": "  ", "port": 70000}}))
+    assert S.load(p).feed == S.FeedSettings(enabled=False, host="127.0.0.1", port=65535)
+    p.write_text(json.dumps({"version": 2, "engine": "local"}))  # a file from before the feed: off
+    assert S.load(p).feed == S.FeedSettings()
 
 
 def test_damaged_file_is_kept_aside(tmp_path: Path) -> None:

@@ -7,40 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from captioner import paths
 from captioner import settings as settings_store
-from captioner.audio.file import WavFileSource
 from captioner.settings import Appearance, Settings
 from captioner.settings import merge as merge_settings
-from captioner.ui.desktop import DesktopApp
 from captioner.ui.settings.dialog import SettingsDialog
 from captioner.ui.tray import ControlWindow
 from tests.support.scripted_engine import FakeEngine
-from tests.support.speech import speech_wav
-
-
-def _opener(spec: str, rate: int, device: str | None, realtime: bool) -> WavFileSource:
-    return WavFileSource(spec, rate, realtime=True, speed=4.0)
-
-
-@pytest.fixture
-def desktop(qtbot: Any, qloop: Any, fake_engines: Any, run: Any) -> Any:
-    apps: list[DesktopApp] = []
-
-    def make(settings: Settings | None = None, **kw: Any) -> DesktopApp:
-        s = settings or Settings(engine="fake", autostart_captions=False)
-        app = DesktopApp(s, source=str(speech_wav("beckett.wav")), engines=fake_engines, opener=_opener, **kw)
-        apps.append(app)
-        app.start()
-        return app
-
-    yield make
-    for app in apps:
-        run(app.shutdown())
 
 
 def test_start_stop_action_runs_and_stops_captioning(desktop: Any, qtbot: Any) -> None:

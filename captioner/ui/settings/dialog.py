@@ -22,6 +22,7 @@ from captioner.ui.settings.pages.audio import AudioPage
 from captioner.ui.settings.pages.captions import CaptionsPage
 from captioner.ui.settings.pages.common import Page
 from captioner.ui.settings.pages.engine import EnginePage
+from captioner.ui.settings.pages.feed import FeedPage
 from captioner.ui.settings.pages.overlay import OverlayPage
 
 
@@ -47,6 +48,7 @@ class SettingsDialog(QDialog):
         self.captions_page = CaptionsPage(settings)
         self.appearance_page = AppearancePage(settings)
         self.overlay_page = OverlayPage(settings)
+        self.feed_page = FeedPage(settings)
         self.advanced_page = AdvancedPage(settings)  # after the engine page: it sets each engine's extra
         self.pages: list[Page] = [
             self.engine_page,
@@ -54,6 +56,7 @@ class SettingsDialog(QDialog):
             self.captions_page,
             self.appearance_page,
             self.overlay_page,
+            self.feed_page,
             self.advanced_page,
         ]
         self.tabs = QTabWidget()
