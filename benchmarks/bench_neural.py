@@ -15,10 +15,10 @@ Each engine is measured in child processes of its own, so that its peak RSS is i
   (lines ended by a pause), and first interim after speech starts;
 * peak RSS of one stream (two_cities at 1x, interims on; or read as fast as it decodes with ``--skip-1x``)
   in a child process that does nothing else;
-* ``--minutes N``: the fixture looped for N minutes of audio through the engine's recogniser on a simulated
-  clock (chunk *i* arrives at its capture time; decoding takes the time it really took; interims, when on,
-  are decoded in the same thread, so this is the one-core worst case); lag = when the chunk was done -
-  when it was captured, per ``--report-every`` seconds of audio, with RSS.
+* ``--minutes N``: in a child process of its own, the fixture looped for N minutes of audio through the
+  engine's recogniser on a simulated clock (chunk *i* arrives at its capture time; decoding takes the time
+  it really took; interims, when on, are decoded in the same thread, so this is the one-core worst case);
+  lag = when the chunk was done - when it was captured, per ``--report-every`` seconds of audio, with RSS.
 
 The speech fixtures come from the moonshine-voice wheel (tests/speech.py).
 """
@@ -214,7 +214,9 @@ def long_run(name: str, minutes: float, report_every: float) -> list[dict[str, f
 def child(name: str, part: str, args: argparse.Namespace) -> None:
     """Measure one part for one engine and print it as JSON (the last line of output)."""
     out: dict[str, Any] = {"engine": name, "silence_ms": silence_of(name) * 1000}
-    if part == "rss":
+    if part == "long":
+        out["long"] = long_run(name, args.minutes, args.report_every)
+    elif part == "rss":
         # What a CLI run holds at most: one stream, interims on, at 1x (or read as fast as it decodes).
         if args.skip_1x:
             asyncio.run(file_run(name, "two_cities.wav", interim=True))
@@ -228,8 +230,6 @@ def child(name: str, part: str, args: argparse.Namespace) -> None:
             out[f"wer:{fixture}"] = wer(TRANSCRIPTS[fixture], text)
         out["load_s"] = min(loads)
         out["rtf"] = min(one_cpu_rtf(name, "two_cities.wav") for _ in range(2))
-        if args.minutes > 0:
-            out["long"] = long_run(name, args.minutes, args.report_every)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
@@ -289,14 +289,14 @@ def main() -> None:
     for name in args.engines.split(","):
         merged: dict[str, Any] = {}
         t = time.perf_counter()
-        for part in ("files", "rss"):
+        for part in ("files", "rss", "long") if args.minutes > 0 else ("files", "rss"):
             cmd = [sys.executable, __file__, "--child", f"{name}:{part}", "--minutes", str(args.minutes)]
             cmd += ["--report-every", str(args.report_every)] + (["--skip-1x"] if args.skip_1x else [])
             done = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 sys.exit(f"{name} failed:\n{done.stderr[-3000:]}")
             got = json.loads(done.stdout.strip().splitlines()[-1])
-            if part == "files":
+            if part != "rss":
                 got.pop("peak_rss_mb")
             merged.update(got)
         results.append(merged)
