@@ -13,9 +13,9 @@ from captioner.audio.base import AudioChunk, to_pcm16
 from captioner.captions.events import EngineEvent, Final, Interim, SpeechStarted
 from captioner.engines.moonshine.biasing import BiasTrie
 from captioner.engines.moonshine.decoder import Cancel, Decoded, MoonshineDecoder
-from captioner.engines.moonshine.recognizer import Recognizer, clean_text, is_filler
+from captioner.engines.moonshine.recognizer import Recognizer, is_filler
 from captioner.engines.moonshine.settings import MoonshineSettings
-from captioner.engines.moonshine.tokenizer import Tokenizer
+from captioner.engines.moonshine.tokenizer import Tokenizer, clean_text, drop_repeated_tail
 from tests.moonshine.helpers import RATE, samples
 
 
@@ -57,6 +57,10 @@ def test_text_checks() -> None:
     assert clean_text("  Hello,   world. ") == "Hello, world."
     assert clean_text(" ... ?! ") == ""
     assert is_filler("The.") and is_filler("um") and not is_filler("The end.") and not is_filler("Yes.")
+    said = "It was the best of times it was the best of times"
+    assert drop_repeated_tail(said) == "It was the best of times"
+    assert drop_repeated_tail("It was the age of wisdom. It was the age of wisdom.") == "It was the age of wisdom."
+    assert drop_repeated_tail("no, no, no") == "no, no, no"  # units of fewer than three words stay
 
 
 def test_a_lone_filler_at_the_end_of_the_input_is_dropped(tokenizer: Tokenizer) -> None:

@@ -9,6 +9,8 @@ tree (:mod:`~captioner.engines.moonshine.biasing`). Interims come from re-decodi
 than max(400 ms, 3 × the last interim's decode time) of audio later, only with new voiced audio, at most
 one at a time, and not when the line is about to end anyway) and :meth:`Recognizer.run_interim` decodes it
 in a second thread; a segment that closes cancels the interim in flight, so a final never waits for one.
+Audio cut off mid-speech (an interim, the end of input) gets 200 ms of silence appended, and an interim
+that ends by repeating its last phrase loses the copy: the model tends to invent both on truncated audio.
 
 Hallucination guard: only VAD-voiced segments are decoded; a segment with less than 200 ms of voiced audio
 (shorter than any spoken word) gives no text; neither does text without a letter or digit, nor a lone filler
@@ -33,26 +35,25 @@ from captioner.engines.moonshine.biasing import BiasTrie
 from captioner.engines.moonshine.decoder import Cancel, MoonshineDecoder
 from captioner.engines.moonshine.segmenter import Closed, Opened, Segmenter, SegmentEvent
 from captioner.engines.moonshine.settings import MoonshineSettings
-from captioner.engines.moonshine.tokenizer import Tokenizer
+from captioner.engines.moonshine.tokenizer import Tokenizer, clean_text, drop_repeated_tail
 from captioner.engines.moonshine.vad import FRAME, SAMPLE_RATE, SileroVad
 
 MIN_VOICED_MS = 200.0
 FILLER_MAX_VOICED_MS = 500.0
 FIRST_INTERIM_MS = 400
+TAIL_PAD_S = 0.2
+"""Silence added after audio that stops mid-speech (interims, the end of input): fewer invented repeats."""
 MIN_INTERIM_GAP_MS = 400
 FILLERS = frozenset({"the", "a", "an", "and", "uh", "um", "hmm", "mm", "you"})
-_WORD = re.compile(r"[A-Za-z0-9]")
-
-
-def clean_text(text: str) -> str:
-    """``text`` stripped, or ``""`` when it has no letter or digit."""
-    t = " ".join(text.split())
-    return t if _WORD.search(t) else ""
 
 
 def is_filler(text: str) -> bool:
     words = re.findall(r"[a-z0-9']+", text.lower())
     return len(words) == 1 and words[0] in FILLERS
+
+
+def _padded(audio: np.ndarray) -> np.ndarray:
+    return np.concatenate((audio, np.zeros(int(TAIL_PAD_S * SAMPLE_RATE), dtype=np.float32)))
 
 
 @dataclass
@@ -211,8 +212,9 @@ class Recognizer:
     def _final_text(self, seg: Closed) -> str:
         if seg.voiced_ms < MIN_VOICED_MS:
             return ""
+        audio = seg.audio if seg.reason != "end" else _padded(seg.audio)
         t = time.perf_counter()
-        decoded = self.decoder.transcribe(seg.audio, bias=self.bias)
+        decoded = self.decoder.transcribe(audio, bias=self.bias)
         self.stats.final_decode_s += time.perf_counter() - t
         text = clean_text(self.tokenizer.decode(decoded.tokens))
         if is_filler(text) and (seg.reason == "end" or seg.voiced_ms < FILLER_MAX_VOICED_MS):
@@ -259,9 +261,9 @@ class Recognizer:
     def run_interim(self, job: InterimJob) -> list[EngineEvent]:
         """Decode ``job`` (in the interim thread); its ``Interim``, unless cancelled, stale or unchanged."""
         t = time.perf_counter()
-        decoded = self.decoder.transcribe(job.audio, bias=self.bias, cancel=job.cancel)
+        decoded = self.decoder.transcribe(_padded(job.audio), bias=self.bias, cancel=job.cancel)
         spent = time.perf_counter() - t
-        text = clean_text(self.tokenizer.decode(decoded.tokens))
+        text = drop_repeated_tail(clean_text(self.tokenizer.decode(decoded.tokens)))
         with self._lock:
             if self._job is job:
                 self._job = None

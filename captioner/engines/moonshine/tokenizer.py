@@ -7,11 +7,13 @@ order, one length byte and then the token's UTF-8 bytes. Ids 0-2 are ``<unk>``, 
 leading space. Encoding is SentencePiece BPE: the text gets a leading ``▁`` and its spaces become ``▁``;
 starting from single characters, the adjacent pair whose concatenation is the lowest-id piece is merged
 until no pair is a piece (in this vocabulary a piece's id is its merge rank); characters that are no
-piece become byte-fallback tokens. No other dependency is needed.
+piece become byte-fallback tokens. No other dependency is needed. Also the tidying of decoded text for
+display (:func:`clean_text`, :func:`drop_repeated_tail`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +22,7 @@ BYTE_BASE = 3
 """Id of the byte-fallback token for byte 0; byte ``b`` is ``BYTE_BASE + b``."""
 SPACE = "\u2581"
 _SPACE_BYTES = SPACE.encode()
+_WORD = re.compile(r"[A-Za-z0-9]")
 
 
 class TokenizerError(Exception):
@@ -93,3 +96,24 @@ class Tokenizer:
             else:
                 ids.extend(BYTE_BASE + b for b in sym.encode("utf-8"))
         return ids
+
+
+def clean_text(text: str) -> str:
+    """``text`` stripped, or ``""`` when it has no letter or digit."""
+    t = " ".join(text.split())
+    return t if _WORD.search(t) else ""
+
+
+def drop_repeated_tail(text: str) -> str:
+    """``text`` without the last copy of a phrase of three or more words said twice at its very end.
+
+    For interims only: decoding audio cut mid-word often makes the model say the last phrase again; a real
+    repeat comes back in the final, which is decoded without this cut.
+    """
+    words = text.split()
+    keys = [re.sub(r"[^a-z0-9']", "", w.lower()) for w in words]
+    n = len(words)
+    for unit in range(3, n // 2 + 1):
+        if keys[n - 2 * unit : n - unit] == keys[n - unit :]:
+            return " ".join(words[: n - unit])
+    return text
