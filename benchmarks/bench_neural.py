@@ -71,7 +71,7 @@ def make_engine(name: str, **options: Any) -> Engine:
         from captioner.engines.moonshine.engine import MoonshineEngine
 
         return MoonshineEngine(EngineOptions(**options))
-    from captioner.engines.local import LocalEngine
+    from captioner.engines.local.engine import LocalEngine
 
     extra = {k: v for k, v in options.pop("extra", {}).items() if k != "interim"}
     return LocalEngine(EngineOptions(extra=extra, **options))
