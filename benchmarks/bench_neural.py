@@ -47,7 +47,7 @@ from captioner.audio.base import AudioChunk  # noqa: E402
 from captioner.audio.file import WavFileSource  # noqa: E402
 from captioner.captions.events import EngineState, Final, Interim, SpeechStarted, Status  # noqa: E402
 from captioner.engines.base import Engine, EngineOptions  # noqa: E402
-from tests.speech import TRANSCRIPTS, speech_wav, wer  # noqa: E402
+from tests.support.speech import TRANSCRIPTS, speech_wav, wer  # noqa: E402
 
 FIXTURES = ("two_cities.wav", "beckett.wav")
 CHUNK = 800  # samples: 50 ms blocks, the capture default
