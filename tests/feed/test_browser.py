@@ -43,7 +43,10 @@ async def style_of(page: Page, selector: str, *props: str) -> list[str]:
 async def test_the_caption_page_follows_a_cli_run_and_reconnects_when_it_runs_again() -> None:
     port = free_port()
     wav = str(resource_path("samples", "beckett.wav"))  # 10 s of real speech, at 1x
-    run = await start_cli("--source", wav, "--format", "jsonl", "--no-autosave", "--serve", str(port))
+    # PocketSphinx: long lines, so a committed line and a line being spoken are on screen together.
+    run = await start_cli(
+        "--engine", "local", "--source", wav, "--format", "jsonl", "--no-autosave", "--serve", str(port)
+    )
     assert run.url == f"http://127.0.0.1:{port}/"
     async with chromium() as browser:
         page = await browser.new_page(viewport={"width": 1280, "height": 240})
@@ -69,7 +72,9 @@ async def test_the_caption_page_follows_a_cli_run_and_reconnects_when_it_runs_ag
         await expect(page.locator(".line.interim")).to_have_count(0)
         await expect(body).not_to_have_attribute("data-state", "open")  # the command ended: the server is gone
 
-        again = await start_cli("--source", wav, "--format", "jsonl", "--no-autosave", "--serve", str(port))
+        again = await start_cli(
+            "--engine", "local", "--source", wav, "--format", "jsonl", "--no-autosave", "--serve", str(port)
+        )
         try:
             await expect(body).to_have_attribute("data-state", "open", timeout=15000)  # reconnected by itself
             await expect(page.locator(".line.interim")).to_have_count(1, timeout=20000)  # the new run's words

@@ -29,7 +29,7 @@ def test_options_are_parsed() -> None:
         (EngineOptions(language="fr"), "only knows English"),
         (EngineOptions(extra={"beam": "4"}), "unknown Moonshine engine option"),
         (EngineOptions(extra={"threads": "0"}), "Decoder threads must be an integer between 1 and 16"),
-        (EngineOptions(extra={"interim": "maybe"}), "Interim text must be on or off"),
+        (EngineOptions(extra={"interim": "maybe"}), "Interim text must be true or false"),
         (EngineOptions(extra={"boost_score": "lots"}), "Word boost strength must be a number"),
     ],
 )
