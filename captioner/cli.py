@@ -214,19 +214,27 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     dropped_seen = 0
 
+    def say(message: str) -> None:
+        """A line on stderr, which shares the terminal with the live caption line."""
+        with contextlib.ExitStack() as stack:
+            for w in writers:
+                stack.enter_context(w.aside())
+            err.write(message)
+            err.flush()
+
     def on_event(event: CaptionEvent) -> None:
         nonlocal dropped_seen
         if isinstance(event, AudioLevel):
             if event.dropped_blocks > dropped_seen:
-                err.write(f"captioner: warning: {event.dropped_blocks - dropped_seen} audio block(s) dropped\n")
+                say(f"captioner: warning: {event.dropped_blocks - dropped_seen} audio block(s) dropped\n")
                 dropped_seen = event.dropped_blocks
             return
         for w in writers:
             w.event(event)
         if isinstance(event, Notice):
-            err.write(f"captioner: warning: {event.message}\n")
+            say(f"captioner: warning: {event.message}\n")
         elif isinstance(event, EngineError) and event.retryable:
-            err.write(f"captioner: {event.engine}: {event.message} (retrying)\n")
+            say(f"captioner: {event.engine}: {event.message} (retrying)\n")
 
     session = plan.session(source, transcript=transcript, on_event=on_event)
 
@@ -238,7 +246,7 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         nonlocal stops
         stops += 1
         if stops == 1:
-            err.write("\ncaptioner: stopping (finishing the last caption; Ctrl-C again to quit now)\n")
+            say("\ncaptioner: stopping (finishing the last caption; Ctrl-C again to quit now)\n")
             stop_tasks.add(loop.create_task(session.stop()))
         else:
             for task in asyncio.all_tasks(loop):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import TextIO
 
 from captioner.captions.events import (
@@ -17,6 +19,7 @@ from captioner.captions.events import (
     Usage,
 )
 from captioner.captions.export import cue_times, srt_cue, to_srt, to_txt, to_vtt, vtt_cue
+from captioner.captions.live_line import ERASE_BELOW, LiveLine, TerminalSize, clean, rows_for, terminal_size
 from captioner.captions.transcript import Change, Line, Transcript
 
 FORMATS = ("text", "jsonl", "srt", "vtt")
@@ -80,6 +83,11 @@ class Writer:
     def change(self, change: Change) -> None:
         pass
 
+    @contextlib.contextmanager
+    def aside(self) -> Iterator[None]:
+        """Around anything else printed to the same terminal (see :meth:`TextWriter.aside`)."""
+        yield
+
     def close(self, transcript: Transcript) -> None:
         pass
 
@@ -93,44 +101,77 @@ class JsonlWriter(Writer):
 
 
 class TextWriter(Writer):
-    """Finals one per line; on a terminal the interim line is shown in place (dim) and overwritten,
-    and a revised (formatted) version of the line just committed replaces it in place."""
+    """Finals one per line. On a terminal the line being spoken is shown dimmed in place (a
+    :class:`~captioner.captions.live_line.LiveLine`: wrap-aware, resize-proof), and a revised (formatted)
+    version of the line just committed replaces it in place."""
 
-    def __init__(self, out: TextIO, *, live: bool | None = None) -> None:
+    def __init__(self, out: TextIO, *, live: bool | None = None, size: TerminalSize | None = None) -> None:
         super().__init__(out)
         self.live = out.isatty() if live is None else live
-        self._showing = False
-        self._last_final: str | None = None
-
-    def _clear(self) -> None:
-        if self._showing:
-            self.out.write("\r\x1b[K")
-            self._showing = False
+        self._size = size or terminal_size(out)
+        self._line = LiveLine(out, self._size)
+        self._interim: Line | None = None
+        self._last: tuple[str, int, int] | None = None
+        """(line id, rows, columns) of the final just printed, while nothing else was printed after it."""
 
     def change(self, change: Change) -> None:
         line = change.line
         if change.kind == "interim":
             if self.live:
-                self._clear()
-                self.out.write(f"\x1b[2m{line.text}\x1b[0m")
-                self._showing = True
-                self.out.flush()
+                self._interim = line
+                self._line.draw(line.text)
         elif change.kind == "commit":
-            self._clear()
-            self.out.write(line.text + "\n")
-            self._last_final = line.line_id
-            self.out.flush()
-        elif change.kind == "revise" and self.live and line.line_id == self._last_final:
-            # A formatted version of the line just printed (AssemblyAI, Uhlive): rewrite it in place.
-            self._clear()
-            self.out.write("\x1b[1A\r\x1b[K" + line.text + "\n")
-            self.out.flush()
-        elif change.kind == "drop":
-            self._clear()
-            self.out.flush()
+            self._line.clear()
+            if self._interim is not None and self._interim.line_id == line.line_id:
+                self._interim = None
+            self._print(line)
+        elif change.kind == "revise" and self.live and self._last is not None and self._last[0] == line.line_id:
+            self._revise(line)
+        elif change.kind == "drop" and self._interim is not None and self._interim.line_id == line.line_id:
+            self._interim = None
+            self._line.clear()
+
+    def _print(self, line: Line) -> None:
+        text = clean(line.text)
+        self.out.write(text + "\n")
+        columns = self._size()[0]
+        self._last = (line.line_id, rows_for(text, columns), columns)
+        self._redraw()
+
+    def _revise(self, line: Line) -> None:
+        """A formatted version of the line just printed (AssemblyAI, Uhlive): rewrite it in place."""
+        assert self._last is not None
+        _line_id, rows, columns = self._last
+        now_columns, now_rows = self._size()
+        self._line.clear()
+        if columns != now_columns or rows >= now_rows:
+            # Resized since (the line may have been re-wrapped), or taller than the screen: print it anew.
+            self._print(line)
+            return
+        text = clean(line.text)
+        self.out.write(f"\x1b[{rows}A\r{ERASE_BELOW}{text}\n")
+        self._last = (line.line_id, rows_for(text, columns), columns)
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self.live and self._interim is not None:
+            self._line.draw(self._interim.text)
+        self.out.flush()
+
+    @contextlib.contextmanager
+    def aside(self) -> Iterator[None]:
+        """Print something else (a warning on stderr, say) without leaving a broken live line behind."""
+        self._line.clear()
+        self.out.flush()
+        self._last = None
+        try:
+            yield
+        finally:
+            self._redraw()
 
     def close(self, transcript: Transcript) -> None:
-        self._clear()
+        self._interim = None
+        self._line.clear()
         self.out.flush()
 
 

@@ -8,6 +8,7 @@ import json
 from captioner.captions.events import EngineError, Final, Interim, Notice
 from captioner.captions.transcript import Transcript
 from captioner.captions.writers import JsonlWriter, SrtWriter, TextWriter
+from tests.support.terminal import PtyScreen
 
 
 def feed(writer, events) -> Transcript:  # type: ignore[no-untyped-def]
@@ -36,17 +37,21 @@ def test_text_on_a_pipe_prints_finals_only() -> None:
 
 
 def test_text_on_a_terminal_shows_interim_in_place_and_rewrites_a_revision() -> None:
-    out = io.StringIO()
-    feed(TextWriter(out, live=True), EVENTS)
-    v = out.getvalue()
-    assert v == (
-        "\x1b[2mhello\x1b[0m"
-        "\r\x1b[K\x1b[2mhello world\x1b[0m"
-        "\r\x1b[Khello world\n"
-        "\x1b[1A\r\x1b[KHello, world.\n"
-        "\x1b[2mnext\x1b[0m"
-        "\r\x1b[K"
-    )
+    term = PtyScreen(80, 10)
+    w = TextWriter(term.slave)
+    t = Transcript()
+    t.subscribe(w.change)
+    t.apply(EVENTS[0])
+    assert term.text_rows() == ["hello"]
+    t.apply(EVENTS[1])
+    assert term.text_rows() == ["hello world"]
+    t.apply(EVENTS[2])
+    t.apply(EVENTS[3])
+    t.apply(EVENTS[4])
+    assert term.text_rows() == ["Hello, world.", "next"]
+    w.close(t)
+    assert term.text_rows() == ["Hello, world."]
+    term.close()
 
 
 def test_jsonl_records() -> None:
