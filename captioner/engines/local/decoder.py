@@ -7,7 +7,8 @@
   pronunciation (:mod:`captioner.engines.local.g2p`), and a unigram in the language model with a raised
   weight.
 * :func:`hypothesis`: the decoder's current word segments as caption text (boosted words shown as the
-  user typed them) with source times.
+  user typed them) with source times; :func:`lm_filler_only` tells a hypothesis that is only what the
+  language model fills a non-speech sound with.
 
 ``pocketsphinx`` is imported lazily, and a decoder is used from one thread only.
 """
@@ -40,6 +41,14 @@ FAST_CONFIG: dict[str, Any] = {
 }
 
 _WORD_RE = re.compile(r"[A-Za-z0-9']+")
+
+#: Words that never make an utterance on their own: articles, and the prepositions and conjunctions that need
+#: something after them. They are also the language model's likeliest words, so when a short sound that is not
+#: speech (a breath, a click, a hum) passes the voice-activity test, the decoder fills it with one of them: a
+#: burst of noise decodes to a lone "the", "if", "at" or "a" (measured, docs/local-engine.md).
+NEVER_ALONE = frozenset(
+    {"a", "an", "the", "of", "to", "in", "at", "on", "by", "for", "from", "with", "as", "if", "and", "or"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,3 +147,9 @@ def hypothesis(decoder: Any, boosted: Mapping[str, BoostedWord], t0: float) -> t
         start = ws if start is None else start
         end = we
     return " ".join(words), (None if start is None else round(start, 3)), (None if end is None else round(end, 3))
+
+
+def lm_filler_only(text: str) -> bool:
+    """Whether ``text`` is nothing but words that never make an utterance alone (:data:`NEVER_ALONE`)."""
+    words = text.lower().split()
+    return bool(words) and all(w in NEVER_ALONE for w in words)
