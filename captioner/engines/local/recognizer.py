@@ -6,9 +6,10 @@ decoder (:mod:`~captioner.engines.local.decoder`) and turns its hypotheses into 
 per utterance (ids ``"0"``, ``"1"``, …), an :class:`~captioner.captions.events.Interim` every
 ``interim_ms`` of audio if its text changed, and a :class:`~captioner.captions.events.Final` with
 word-segment times at the end. An utterance whose words are only ones that never stand alone (a lone "the":
-a breath or a click the language model filled in) makes no caption. Between utterances it applies live setting changes and swaps in the
-cheaper decoder that the real-time guard (:mod:`~captioner.engines.local.realtime`) asked for; that
-decoder is built on the side, in a thread of its own.
+a breath or a click the language model filled in) makes no caption. Between utterances it applies live
+setting changes and swaps in the cheaper decoder that the real-time guard
+(:mod:`~captioner.engines.local.realtime`) asked for; that decoder is built on the side, in a thread of
+its own.
 """
 
 from __future__ import annotations
