@@ -3,7 +3,9 @@
 Every event is a frozen dataclass. Times (``start``/``end``) are seconds on the
 *source* timeline (0.0 = first sample the source produced), whatever engine
 session produced them, so that a reconnect or an engine restart never shifts a
-caption in time.
+caption in time. The session then moves them onto its transcript's timeline
+(:meth:`~captioner.captions.transcript.Transcript.run_offset`: the same as the
+source's for the first session, later for each session that follows).
 
 Every caption line has a stable ``line_id``; a later event with the same id
 replaces the earlier one (interim → interim, interim → final, final → a later

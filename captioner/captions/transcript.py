@@ -5,6 +5,13 @@
 * A later ``Final`` with the same id replaces the committed text (e.g. a
   formatted version of the same turn); it never adds a line.
 
+One transcript has **one timeline**, however many captioning sessions feed it in turn (the desktop app starts a
+new session on every engine or source change): a session's times are seconds on its source's timeline, from 0,
+and :meth:`Transcript.run_offset` says where that 0 lies on the transcript's — the wall-clock time elapsed since
+the first session started, and never before the end of what is already committed (a file captioned faster
+than real time). The first session's times are unchanged (offset 0), so a single session (the CLI) keeps its
+source times.
+
 History is bounded in memory; every final is appended to an autosave file
 (one JSON object per line, written to the OS at once, so even ``kill -9`` loses
 nothing; :mod:`~captioner.captions.autosave` syncs it to disk off the caller's
@@ -15,6 +22,7 @@ replacement final is appended too (same id): readers keep the last one.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -65,7 +73,14 @@ Listener = Callable[[Change], None]
 class Transcript:
     """Merges caption events into lines and notifies listeners of each change."""
 
-    def __init__(self, *, max_lines: int = 5000, autosave: Path | None = None, many_runs: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        max_lines: int = 5000,
+        autosave: Path | None = None,
+        many_runs: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._final: OrderedDict[str, Line] = OrderedDict()
         self._live: OrderedDict[str, Line] = OrderedDict()
         self._max_lines = max_lines
@@ -75,6 +90,11 @@ class Transcript:
         self.revisions: deque[Change] = deque(maxlen=100)
         self._runs = 0
         self._many_runs = many_runs
+        self._clock = clock
+        self._origin: float | None = None  # clock() when the first session started
+        self.origin_wall: float | None = None
+        """``time.time()`` at the transcript's time 0 (when its first session started); ``None`` before."""
+        self._timeline_end = 0.0  # the latest end (or start) of a committed line, transcript time
 
     def new_run(self) -> str:
         """The line-id prefix of the next captioning session that feeds this transcript.
@@ -85,6 +105,19 @@ class Transcript:
         """
         self._runs += 1
         return f"r{self._runs}." if self._many_runs or self._runs > 1 else ""
+
+    def run_offset(self) -> float:
+        """Where a session starting now puts its source time 0 on this transcript's timeline (seconds).
+
+        0 for the first session; for a later one, the time elapsed since the first started, or the end of the
+        last committed line if that is later. Call it once, when the session starts capturing.
+        """
+        now = self._clock()
+        if self._origin is None:
+            self._origin = now
+            self.origin_wall = time.time()
+            return 0.0
+        return math.ceil(round(max(now - self._origin, self._timeline_end) * 1000, 6)) / 1000  # whole ms
 
     # -- listeners -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -164,6 +197,7 @@ class Transcript:
             while len(self._final) > self._max_lines:
                 self._final.popitem(last=False)
             change = Change(kind="commit", line=line)
+        self._timeline_end = max([self._timeline_end, *(t for t in (line.start, line.end) if t is not None)])
         self._save(line)
         self._notify(change)
         return change
