@@ -22,6 +22,7 @@ from typing import TextIO
 
 from captioner import __version__, paths
 from captioner.audio.base import AudioError
+from captioner.captions.cues import CueLimits
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Notice
 from captioner.captions.transcript import Transcript
 from captioner.captions.writers import FORMATS, make_writer, render_transcript
@@ -73,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="engine-specific option, e.g. speech_model=universal-streaming-multilingual (repeatable)",
     )
     c.add_argument("--output", metavar="PATH", help="also write the captions to this file, in --format")
+    limits = CueLimits()
+    for flag, kind, meta, value, what in (
+        ("--cue-chars", int, "N", limits.max_chars, "characters per cue line"),
+        ("--cue-lines", int, "N", limits.max_lines, "lines per cue"),
+        ("--cue-seconds", float, "S", limits.max_seconds, "longest time a cue is shown"),
+    ):
+        c.add_argument(flag, type=kind, default=value, metavar=meta, help=f"srt/vtt: {what} (default {value:g})")
     c.add_argument(
         "--realtime",
         action=argparse.BooleanOptionalAction,
@@ -174,6 +182,10 @@ def _parse_options(items: Sequence[str]) -> dict[str, str]:
 async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.silence_ms is not None and not (0 <= args.silence_ms <= 60_000):
         raise UsageError("--silence-ms must be between 0 and 60000")
+    try:
+        limits = CueLimits(max_chars=args.cue_chars, max_lines=args.cue_lines, max_seconds=args.cue_seconds).check()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     extra = _parse_options(args.option)
     if args.auth_endpoint:
         extra["auth_endpoint"] = args.auth_endpoint
@@ -201,14 +213,14 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     autosave = None if args.no_autosave else paths.new_autosave_path()
     transcript = Transcript(autosave=autosave)
-    writers = [make_writer(args.format, out)]
+    writers = [make_writer(args.format, out, limits=limits)]
     out_file: TextIO | None = None
     if args.output:
         try:
             out_file = open(args.output, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        writers.append(make_writer(args.format, out_file, live=False))
+        writers.append(make_writer(args.format, out_file, live=False, limits=limits))
     for w in writers:
         transcript.subscribe(w.change)
 
@@ -273,7 +285,7 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for w in writers:
             w.close(transcript)
         if out_file is not None:
-            full = render_transcript(args.format, transcript)
+            full = render_transcript(args.format, transcript.finals, limits)
             if full is not None:
                 out_file.seek(0)
                 out_file.truncate()

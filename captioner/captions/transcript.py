@@ -26,12 +26,12 @@ import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from captioner.captions.autosave import AutosaveFile
-from captioner.captions.events import CaptionEvent, Final, Interim
+from captioner.captions.events import CaptionEvent, Final, Interim, Word
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +49,8 @@ class Line:
     """``time.time()`` when the line was first seen (for transcript timestamps)."""
     speaker: str | None = None
     """Who spoke (:attr:`~captioner.captions.events.Final.speaker`)."""
+    words: tuple[Word, ...] = field(default=(), compare=False)
+    """The words with their times, when the engine gave them (:attr:`~captioner.captions.events.Final.words`)."""
 
 
 ChangeKind = Literal["interim", "commit", "revise", "drop"]
@@ -178,9 +180,16 @@ class Transcript:
             end=ev.end,
             wall_time=wall,
             speaker=speaker,
+            words=ev.words,
         )
         if old is not None:
-            if (old.text, old.start, old.end, old.speaker) == (line.text, line.start, line.end, line.speaker):
+            if (old.text, old.start, old.end, old.speaker, old.words) == (
+                line.text,
+                line.start,
+                line.end,
+                line.speaker,
+                line.words,
+            ):
                 return None
             self._final[ev.line_id] = line
             change = Change(kind="revise", line=line)
@@ -238,16 +247,8 @@ class Transcript:
             return
         if self._autosave is None:
             self._autosave = AutosaveFile(self._autosave_path)
-        record: dict[str, object] = {
-            "id": line.line_id,
-            "text": line.text,
-            "start": line.start,
-            "end": line.end,
-            "engine": line.engine,
-            "time": line.wall_time,
-        }
-        if line.speaker is not None:
-            record["speaker"] = line.speaker
+        record = line_record(line)
+        record["time"] = line.wall_time
         self._autosave.append(json.dumps(record, ensure_ascii=False))
 
     def close(self) -> None:
@@ -255,6 +256,29 @@ class Transcript:
         if self._autosave is not None:
             self._autosave.close()
             self._autosave = None
+
+
+def line_record(line: Line) -> dict[str, object]:
+    """A committed line as JSON data (the autosave's records and the JSON export's): speaker and words when known."""
+    record: dict[str, object] = {
+        "id": line.line_id,
+        "text": line.text,
+        "start": line.start,
+        "end": line.end,
+        "engine": line.engine,
+    }
+    if line.speaker is not None:
+        record["speaker"] = line.speaker
+    if line.words:
+        record["words"] = [{"text": w.text, "start": w.start, "end": w.end} for w in line.words]
+    return record
+
+
+def _word(data: dict[str, object]) -> Word:
+    start, end = data["start"], data["end"]
+    if not isinstance(start, int | float) or not isinstance(end, int | float):
+        raise TypeError("word times are not numbers")
+    return Word(text=str(data["text"]), start=float(start), end=float(end))
 
 
 def load_autosave(path: Path) -> list[Line]:
@@ -276,6 +300,10 @@ def load_autosave(path: Path) -> list[Line]:
                 end=r.get("end"),
                 wall_time=float(r.get("time") or 0.0),
                 speaker=str(r["speaker"]) if r.get("speaker") is not None else None,
+                words=tuple(
+                    Word(text=str(w["text"]), start=float(w["start"]), end=float(w["end"]))
+                    for w in r.get("words") or ()
+                ),
             )
         except (ValueError, KeyError, TypeError):
             continue

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TextIO
 
+from captioner.captions.cues import Cue, CueLimits, line_cues, line_times, no_overlap
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
@@ -18,7 +19,7 @@ from captioner.captions.events import (
     Status,
     Usage,
 )
-from captioner.captions.export import cue_times, srt_cue, to_srt, to_txt, to_vtt, vtt_cue
+from captioner.captions.export import VTT_HEADER, export, srt_cue, vtt_cue
 from captioner.captions.live_line import ERASE_BELOW, LiveLine, TerminalSize, clean, rows_for, terminal_size
 from captioner.captions.transcript import Change, Line, Transcript
 
@@ -176,19 +177,23 @@ class TextWriter(Writer):
 
 
 class _CueWriter(Writer):
-    """SRT/WebVTT, written as a stream: a cue is printed once the next line commits (so a
-    formatted revision of a line is printed instead of its first version), the last at close."""
+    """SRT/WebVTT, written as a stream: a line's cues are printed once the next line commits (so a
+    formatted revision of a line is printed instead of its first version), the last at close. Cues follow
+    ``limits`` and never overlap the cue printed before them."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, limits: CueLimits | None = None) -> None:
         super().__init__(out)
+        self.limits = limits or CueLimits()
         self._pending: Line | None = None
         self._count = 0
+        self._shown_until = 0.0
+        self._speaker: str | None = None
         self._header()
 
     def _header(self) -> None:
         pass
 
-    def _cue(self, index: int, start: float, end: float, text: str) -> str:
+    def _cue(self, index: int, cue: Cue) -> str:
         raise NotImplementedError
 
     def _flush_pending(self, following: Line | None) -> None:
@@ -196,9 +201,13 @@ class _CueWriter(Writer):
         if line is None:
             return
         seq = [line] if following is None else [line, following]
-        start, end = cue_times(seq)[0]
-        self._count += 1
-        self.out.write(self._cue(self._count, start, end, line.text))
+        start, end = line_times(seq)[0]
+        label = line.speaker if line.speaker and line.speaker != self._speaker else None
+        self._speaker = line.speaker or self._speaker
+        for cue in no_overlap(line_cues(line, start, end, self.limits, label), after=self._shown_until):
+            self._count += 1
+            self.out.write(self._cue(self._count, cue))
+            self._shown_until = cue.end
         self.out.flush()
         self._pending = None
 
@@ -214,38 +223,34 @@ class _CueWriter(Writer):
 
 
 class SrtWriter(_CueWriter):
-    def _cue(self, index: int, start: float, end: float, text: str) -> str:
-        return srt_cue(index, start, end, text)
+    def _cue(self, index: int, cue: Cue) -> str:
+        return srt_cue(index, cue)
 
 
 class VttWriter(_CueWriter):
     def _header(self) -> None:
-        self.out.write("WEBVTT\n\n")
+        self.out.write(VTT_HEADER)
         self.out.flush()
 
-    def _cue(self, index: int, start: float, end: float, text: str) -> str:
-        return vtt_cue(start, end, text)
+    def _cue(self, index: int, cue: Cue) -> str:
+        return vtt_cue(cue)
 
 
-def make_writer(fmt: str, out: TextIO, *, live: bool | None = None) -> Writer:
+def make_writer(fmt: str, out: TextIO, *, live: bool | None = None, limits: CueLimits | None = None) -> Writer:
     if fmt == "jsonl":
         return JsonlWriter(out)
     if fmt == "srt":
-        return SrtWriter(out)
+        return SrtWriter(out, limits=limits)
     if fmt == "vtt":
-        return VttWriter(out)
+        return VttWriter(out, limits=limits)
     return TextWriter(out, live=live)
 
 
-def render_transcript(fmt: str, transcript: Transcript) -> str | None:
-    """The whole transcript in ``fmt`` (with revisions applied), for files; ``None`` for jsonl."""
-    if fmt == "srt":
-        return to_srt(transcript.finals)
-    if fmt == "vtt":
-        return to_vtt(transcript.finals)
-    if fmt == "text":
-        return to_txt(transcript.finals)
-    return None
+def render_transcript(fmt: str, lines: Sequence[Line], limits: CueLimits | None = None) -> str | None:
+    """Committed ``lines`` in ``fmt`` (revisions applied, in time order), for files; ``None`` for jsonl."""
+    if fmt == "jsonl":
+        return None
+    return export("txt" if fmt == "text" else fmt, lines, limits)
 
 
 def is_printable_event(event: CaptionEvent) -> bool:

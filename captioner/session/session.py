@@ -55,6 +55,7 @@ from captioner.captions.events import (
     Notice,
     SpeechStarted,
     Status,
+    Word,
 )
 from captioner.captions.transcript import Transcript
 from captioner.engines.base import Engine, EngineFailure, EngineOptions
@@ -272,12 +273,19 @@ class Session:
         sessions (reconnects, restarts) within this one, so ids stay unique for the life of the transcript.
         """
         if isinstance(ev, Interim | Final):
-            return dataclasses.replace(
+            moved = dataclasses.replace(
                 ev,
                 line_id=f"{self.id_prefix}{gen}-{ev.line_id}",
                 start=self._on_timeline(ev.start),
                 end=self._on_timeline(ev.end),
             )
+            if isinstance(moved, Final) and moved.words and self.offset:
+                words = tuple(
+                    Word(text=w.text, start=round(w.start + self.offset, 3), end=round(w.end + self.offset, 3))
+                    for w in moved.words
+                )
+                moved = dataclasses.replace(moved, words=words)
+            return moved
         if isinstance(ev, SpeechStarted):
             line_id = None if ev.line_id is None else f"{self.id_prefix}{gen}-{ev.line_id}"
             return dataclasses.replace(ev, line_id=line_id, at=self._on_timeline(ev.at))

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from captioner import paths
-from captioner.captions.export import EXPORTERS
+from captioner.captions.export import export
 from captioner.captions.transcript import Line, finals_in_range
 
 FORMATS = (
@@ -123,7 +123,7 @@ class ExportBar(QWidget):
         return list(self._all_lines())
 
     def export_text(self, fmt: str, lines: list[Line] | None = None) -> str:
-        return EXPORTERS[fmt](self._all_lines() if lines is None else lines)
+        return export(fmt, self._all_lines() if lines is None else lines)
 
     def export_to(self, path: str | Path, fmt: str | None = None, lines: list[Line] | None = None) -> bool:
         """Write the export; report success or the problem in the status line (never raises on I/O errors)."""

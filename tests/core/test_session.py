@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, EngineState, Final, Status
+from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, EngineState, Final, Status, Word
 from captioner.captions.transcript import Transcript
 from captioner.engines.base import EngineFailure, EngineOptions
 from captioner.session.session import RetryPolicy, Session
@@ -249,6 +249,19 @@ async def test_a_session_after_one_faster_than_real_time_starts_after_its_last_l
     assert second.offset == pytest.approx(0.4)
     starts = [line.start for line in transcript.finals]
     assert starts == sorted(starts) == pytest.approx([0.0, 0.2, 0.4])
+
+
+async def test_word_times_move_onto_the_transcript_timeline_too() -> None:
+    clock = StepClock()
+    transcript = Transcript(many_runs=True, clock=clock)
+    transcript.run_offset()  # a first session started…
+    clock.now += 20.0
+    session = Session(PushSource(), ScriptedEngine, EngineOptions(), transcript=transcript)
+    session.offset = transcript.run_offset()
+    final = Final(line_id="0", text="a b", engine="e", start=1.0, end=2.0, words=(Word(text="a", start=1.0, end=1.5),))
+    moved = session._relabel(1, final)
+    assert isinstance(moved, Final) and (moved.start, moved.end) == (21.0, 22.0)
+    assert [(w.start, w.end) for w in moved.words] == [(21.0, 21.5)]
 
 
 async def test_the_first_session_keeps_its_source_times(script: Script) -> None:

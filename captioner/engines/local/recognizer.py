@@ -233,12 +233,13 @@ class Recognizer:
         step = s.interim_ms if utt.interims else min(s.interim_ms, 90)
         if utt.fed_samples - utt.last_interim_samples >= step * SAMPLE_RATE // 1000:
             utt.last_interim_samples = utt.fed_samples
-            text, start, end = hypothesis(self.decoder, self.boosted, utt.t0)
+            text, words = hypothesis(self.decoder, self.boosted, utt.t0)
             if lm_filler_only(text):
                 text = ""  # not shown until a word that can stand alone comes (it may be a noise)
             if text and text != utt.last_text:
                 utt.last_text = text
                 utt.interims += 1
+                start, end = words[0].start, words[-1].end
                 out.append(Interim(line_id=utt.line_id, text=text, engine=self.engine_id, start=start, end=end))
 
     def _feed_decoder(self, frame: bytes) -> None:
@@ -264,10 +265,11 @@ class Recognizer:
         self._utt = None
         self.endpointer.end_speech()
         self.decoder.end_utt()
-        text, start, end = hypothesis(self.decoder, self.boosted, utt.t0)
+        text, words = hypothesis(self.decoder, self.boosted, utt.t0)
         if lm_filler_only(text):
-            text = ""  # a non-speech sound the language model filled with its likeliest word
+            text, words = "", ()  # a non-speech sound the language model filled with its likeliest word
         if text or utt.interims:
             # An empty final closes an interim that turned out to be noise.
-            out.append(Final(line_id=utt.line_id, text=text, engine=self.engine_id, start=start, end=end))
+            start, end = (words[0].start, words[-1].end) if words else (None, None)
+            out.append(Final(line_id=utt.line_id, text=text, engine=self.engine_id, start=start, end=end, words=words))
         self._between_utterances(out)
