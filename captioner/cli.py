@@ -24,7 +24,8 @@ from captioner import __version__, paths
 from captioner.audio.base import AudioError
 from captioner.captions.cues import CueLimits
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Notice
-from captioner.captions.transcript import Transcript
+from captioner.captions.profanity import mask_change, mask_event, mask_lines
+from captioner.captions.transcript import Change, Transcript
 from captioner.captions.writers import FORMATS, make_writer, render_transcript
 from captioner.engines import registry
 from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
@@ -88,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="pace a file at 1x speed (default) or as fast as the engine allows; cloud engines always pace at 1x",
     )
     c.add_argument("--no-autosave", action="store_true", help="do not keep an autosave copy of the transcript")
+    c.add_argument(
+        "--filter-profanity",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="mask swear words and slurs in the output, f*** (default: on; the autosave keeps the raw text)",
+    )
     c.add_argument(
         "--max-retries",
         type=int,
@@ -221,8 +228,14 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
         writers.append(make_writer(args.format, out_file, live=False, limits=limits))
-    for w in writers:
-        transcript.subscribe(w.change)
+    clean = bool(args.filter_profanity)
+
+    def on_change(change: Change) -> None:
+        shown = mask_change(change) if clean else change
+        for w in writers:
+            w.change(shown)
+
+    transcript.subscribe(on_change)
 
     dropped_seen = 0
 
@@ -241,8 +254,9 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 say(f"captioner: warning: {event.dropped_blocks - dropped_seen} audio block(s) dropped\n")
                 dropped_seen = event.dropped_blocks
             return
+        shown = mask_event(event) if clean else event
         for w in writers:
-            w.event(event)
+            w.event(shown)
         if isinstance(event, Notice):
             say(f"captioner: warning: {event.message}\n")
         elif isinstance(event, EngineError) and event.retryable:
@@ -285,7 +299,8 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for w in writers:
             w.close(transcript)
         if out_file is not None:
-            full = render_transcript(args.format, transcript.finals, limits)
+            finals = mask_lines(transcript.finals) if clean else transcript.finals
+            full = render_transcript(args.format, finals, limits)
             if full is not None:
                 out_file.seek(0)
                 out_file.truncate()

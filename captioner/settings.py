@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from captioner import paths
+from captioner.captions.cues import CueLimits
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,22 @@ class EngineSettings:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+_CUE = CueLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSettings:
+    """The transcript window's export: the folder last saved to, and how subtitle (SRT/WebVTT) cues are cut."""
+
+    folder: str = ""  # "" = the data folder
+    cue_chars: int = _CUE.max_chars  # characters per cue line
+    cue_lines: int = _CUE.max_lines
+    cue_seconds: float = _CUE.max_seconds
+
+    def limits(self) -> CueLimits:
+        return CueLimits(max_chars=self.cue_chars, max_lines=self.cue_lines, max_seconds=self.cue_seconds)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the user sets."""
@@ -94,6 +111,8 @@ class Settings:
     overlay: OverlaySettings = field(default_factory=OverlaySettings)
     autostart_captions: bool = True  # start captioning when the app starts
     offer_last_transcript: bool = True
+    filter_profanity: bool = True  # mask swear words and slurs in what is shown and exported (not the autosave)
+    export: ExportSettings = field(default_factory=ExportSettings)
 
     def engine_settings(self, engine_id: str | None = None) -> EngineSettings:
         return self.engines.get(engine_id or self.engine, EngineSettings())
@@ -177,6 +196,9 @@ def clamp(obj: T) -> T:
             max_line_chars=min(200, max(10, obj.max_line_chars)),
             clear_after_s=min(600.0, max(0.0, obj.clear_after_s)),
         )
+    if isinstance(obj, ExportSettings):
+        ranges = {"cue_chars": (10, 200), "cue_lines": (1, 5), "cue_seconds": (1.0, 60.0)}
+        return dataclasses.replace(obj, **{k: min(hi, max(lo, getattr(obj, k))) for k, (lo, hi) in ranges.items()})
     if isinstance(obj, Settings):
         lo, hi = SILENCE_MS_RANGE
         return dataclasses.replace(

@@ -200,3 +200,17 @@ def test_a_dropped_connection_shows_reconnecting_and_captioning_goes_on(
     assert any(s == "reconnecting" and "connection lost" in m for s, m in states)
     assert states[-1][0] == "stopped"
     assert sorted(set(chunk_starts(c))) == all_chunks(beckett)  # replayed from the last committed caption
+
+
+def test_views_get_profanity_masked_unless_the_setting_is_off(qtbot: Any) -> None:
+    from captioner.captions.events import Final
+    from captioner.captions.transcript import Transcript
+
+    c = CaptionController(Settings(), transcript=Transcript())
+    shown: list[str] = []
+    c.change.connect(lambda change: shown.append(change.line.text))
+    c.transcript.apply(Final(line_id="1", text="oh shit", engine="e"))
+    c.apply_settings(c.settings.with_changes(filter_profanity=False))
+    c.transcript.apply(Final(line_id="2", text="oh shit", engine="e"))
+    assert shown == ["oh s***", "oh shit"]
+    assert [line.text for line in c.transcript.finals] == ["oh shit", "oh shit"]
