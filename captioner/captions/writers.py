@@ -39,6 +39,8 @@ def event_record(event: CaptionEvent) -> dict[str, object] | None:
         }
         if isinstance(event, Interim) and event.tail:
             rec["tail"] = event.tail
+        if event.speaker is not None:
+            rec["speaker"] = event.speaker
         return rec
     if isinstance(event, Status):
         return {"type": "status", "state": event.state.value, "message": event.message, "engine": event.engine}
@@ -112,15 +114,22 @@ class TextWriter(Writer):
         self._size = size or terminal_size(out)
         self._line = LiveLine(out, self._size)
         self._interim: Line | None = None
-        self._last: tuple[str, int, int] | None = None
-        """(line id, rows, columns) of the final just printed, while nothing else was printed after it."""
+        self._last: tuple[str, int, int, str | None] | None = None
+        """(line id, rows, columns, speaker before it) of the final just printed, while nothing else was printed
+        after it."""
+        self._speaker: str | None = None  # of the last final printed
+
+    def _text(self, line: Line) -> str:
+        """What is printed of ``line``: ``Name: `` first when the speaker changed."""
+        text = clean(line.text)
+        return f"{line.speaker}: {text}" if line.speaker and line.speaker != self._speaker else text
 
     def change(self, change: Change) -> None:
         line = change.line
         if change.kind == "interim":
             if self.live:
                 self._interim = line
-                self._line.draw(line.text)
+                self._line.draw(self._text(line))
         elif change.kind == "commit":
             self._line.clear()
             if self._interim is not None and self._interim.line_id == line.line_id:
@@ -132,31 +141,32 @@ class TextWriter(Writer):
             self._interim = None
             self._line.clear()
 
-    def _print(self, line: Line) -> None:
-        text = clean(line.text)
-        self.out.write(text + "\n")
+    def _print(self, line: Line, up: int = 0) -> None:
+        """Print a final (over the ``up`` rows above, rewriting them)."""
+        before = self._speaker
+        text = self._text(line)
+        self._speaker = line.speaker or before
+        self.out.write((f"\x1b[{up}A\r{ERASE_BELOW}" if up else "") + text + "\n")
         columns = self._size()[0]
-        self._last = (line.line_id, rows_for(text, columns), columns)
+        self._last = (line.line_id, rows_for(text, columns), columns, before)
         self._redraw()
 
     def _revise(self, line: Line) -> None:
         """A formatted version of the line just printed (AssemblyAI, Uhlive): rewrite it in place."""
         assert self._last is not None
-        _line_id, rows, columns = self._last
+        _line_id, rows, columns, before = self._last
         now_columns, now_rows = self._size()
         self._line.clear()
         if columns != now_columns or rows >= now_rows:
             # Resized since (the line may have been re-wrapped), or taller than the screen: print it anew.
             self._print(line)
             return
-        text = clean(line.text)
-        self.out.write(f"\x1b[{rows}A\r{ERASE_BELOW}{text}\n")
-        self._last = (line.line_id, rows_for(text, columns), columns)
-        self._redraw()
+        self._speaker = before
+        self._print(line, up=rows)
 
     def _redraw(self) -> None:
         if self.live and self._interim is not None:
-            self._line.draw(self._interim.text)
+            self._line.draw(self._text(self._interim))
         self.out.flush()
 
     @contextlib.contextmanager

@@ -77,3 +77,27 @@ def test_srt_stream_prints_the_revised_text_of_a_line() -> None:
     assert out.getvalue() == (
         "1\n00:00:00,000 --> 00:00:01,000\nHello, world.\n\n2\n00:00:01,200 --> 00:00:01,600\nNext.\n\n"
     )
+
+
+def test_speakers_in_the_terminal_jsonl_and_srt_output() -> None:
+    events = [
+        Final(line_id="1", text="hello there", engine="e", start=0.0, end=1.0, speaker="You", formatted=False),
+        Final(line_id="1", text="Hello there.", engine="e", start=0.0, end=1.0, speaker="You"),
+        Final(line_id="2", text="and more", engine="e", start=1.0, end=2.0, speaker="You"),
+        Interim(line_id="3", text="fine", engine="e", start=2.0, speaker="Others"),
+    ]
+    term = PtyScreen(80, 10)
+    w = TextWriter(term.slave)
+    feed_only = Transcript()
+    feed_only.subscribe(w.change)
+    for e in events:
+        feed_only.apply(e)
+    assert term.text_rows() == ["You: Hello there.", "and more", "Others: fine"]  # a name when it changes
+    term.close()
+    out = io.StringIO()
+    feed(JsonlWriter(out), events)
+    assert [json.loads(r).get("speaker") for r in out.getvalue().splitlines()] == ["You", "You", "You", "Others"]
+    out = io.StringIO()
+    feed(SrtWriter(out), [*events, Final(line_id="3", text="fine", engine="e", start=2.0, end=3.0, speaker="Others")])
+    assert "\nYou: Hello there.\n" in out.getvalue() and "\nand more\n" in out.getvalue()
+    assert "\nOthers: fine\n" in out.getvalue()
