@@ -23,9 +23,11 @@ from typing import TextIO
 
 from captioner import __version__, paths, settings
 from captioner.audio.base import AudioError
+from captioner.captions.cues import CueLimits
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Notice, Status
+from captioner.captions.profanity import mask_change, mask_event, mask_line, mask_lines
 from captioner.captions.progress import ProgressLine
-from captioner.captions.transcript import Transcript
+from captioner.captions.transcript import Change, Transcript
 from captioner.captions.writers import FORMATS, make_writer, render_transcript
 from captioner.engines import registry
 from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
@@ -77,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="engine-specific option, e.g. speech_model=universal-streaming-multilingual (repeatable)",
     )
     c.add_argument("--output", metavar="PATH", help="also write the captions to this file, in --format")
+    limits = CueLimits()
+    for flag, kind, meta, value, what in (
+        ("--cue-chars", int, "N", limits.max_chars, "characters per cue line"),
+        ("--cue-lines", int, "N", limits.max_lines, "lines per cue"),
+        ("--cue-seconds", float, "S", limits.max_seconds, "longest time a cue is shown"),
+    ):
+        c.add_argument(flag, type=kind, default=value, metavar=meta, help=f"srt/vtt: {what} (default {value:g})")
     c.add_argument(
         "--realtime",
         action=argparse.BooleanOptionalAction,
@@ -89,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="[HOST:]PORT",
         help="also serve the captions to other apps: a page for OBS or a browser, and a WebSocket feed "
         "(on 127.0.0.1 unless HOST is given; see docs/caption-feed.md)",
+    )
+    c.add_argument(
+        "--filter-profanity",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="mask swear words and slurs in the output, f*** (default: on; the autosave keeps the raw text)",
     )
     c.add_argument(
         "--max-retries",
@@ -185,6 +200,10 @@ def _parse_options(items: Sequence[str]) -> dict[str, str]:
 async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.silence_ms is not None and not (0 <= args.silence_ms <= 60_000):
         raise UsageError("--silence-ms must be between 0 and 60000")
+    try:
+        limits = CueLimits(max_chars=args.cue_chars, max_lines=args.cue_lines, max_seconds=args.cue_seconds).check()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     extra = _parse_options(args.option)
     if args.auth_endpoint:
         extra["auth_endpoint"] = args.auth_endpoint
@@ -212,42 +231,57 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     autosave = None if args.no_autosave else paths.new_autosave_path()
     transcript = Transcript(autosave=autosave)
-    feed = None if args.serve is None else await _start_feed(args.serve, transcript, err)
-    if feed is not None:
-        transcript.subscribe(feed.change)
-    writers = [make_writer(args.format, out)]
+    clean = bool(args.filter_profanity)
+    feed = None if args.serve is None else await _start_feed(args.serve, transcript, err, clean)
+    writers = [make_writer(args.format, out, limits=limits)]
     out_file: TextIO | None = None
     if args.output:
         try:
             out_file = open(args.output, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-        writers.append(make_writer(args.format, out_file, live=False))
-    for w in writers:
-        transcript.subscribe(w.change)
+        writers.append(make_writer(args.format, out_file, live=False, limits=limits))
+
+    def on_change(change: Change) -> None:
+        shown = mask_change(change) if clean else change
+        for w in writers:
+            w.change(shown)
+        if feed is not None:
+            feed.change(shown)
+
+    transcript.subscribe(on_change)
 
     dropped_seen = 0
     progress = ProgressLine(err)
+
+    def say(message: str) -> None:
+        """A line on stderr, which shares the terminal with the live caption line."""
+        with contextlib.ExitStack() as stack:
+            for w in writers:
+                stack.enter_context(w.aside())
+            err.write(message)
+            err.flush()
 
     def on_event(event: CaptionEvent) -> None:
         nonlocal dropped_seen
         if isinstance(event, AudioLevel):
             if event.dropped_blocks > dropped_seen:
-                err.write(f"captioner: warning: {event.dropped_blocks - dropped_seen} audio block(s) dropped\n")
+                say(f"captioner: warning: {event.dropped_blocks - dropped_seen} audio block(s) dropped\n")
                 dropped_seen = event.dropped_blocks
             return
+        shown = mask_event(event) if clean else event
         for w in writers:
-            w.event(event)
+            w.event(shown)
         if feed is not None:
-            feed.event(event)
+            feed.event(shown)
         if isinstance(event, Status) and event.progress is not None:
             progress.show(event.message, event.progress)
             return
         progress.close()
         if isinstance(event, Notice):
-            err.write(f"captioner: warning: {event.message}\n")
+            say(f"captioner: warning: {event.message}\n")
         elif isinstance(event, EngineError) and event.retryable:
-            err.write(f"captioner: {event.engine}: {event.message} (retrying)\n")
+            say(f"captioner: {event.engine}: {event.message} (retrying)\n")
 
     session = plan.session(source, transcript=transcript, on_event=on_event)
 
@@ -259,7 +293,7 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         nonlocal stops
         stops += 1
         if stops == 1:
-            err.write("\ncaptioner: stopping (finishing the last caption; Ctrl-C again to quit now)\n")
+            say("\ncaptioner: stopping (finishing the last caption; Ctrl-C again to quit now)\n")
             stop_tasks.add(loop.create_task(session.stop()))
         else:
             for task in asyncio.all_tasks(loop):
@@ -287,7 +321,8 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for w in writers:
             w.close(transcript)
         if out_file is not None:
-            full = render_transcript(args.format, transcript)
+            finals = mask_lines(transcript.finals) if clean else transcript.finals
+            full = render_transcript(args.format, finals, limits)
             if full is not None:
                 out_file.seek(0)
                 out_file.truncate()
@@ -299,14 +334,20 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return code
 
 
-async def _start_feed(spec: str, transcript: Transcript, err: TextIO) -> FeedServer:
+async def _start_feed(spec: str, transcript: Transcript, err: TextIO, clean: bool) -> FeedServer:
     """Start the caption feed of ``--serve`` and say where it is; bad addresses are usage errors."""
     try:
         address = parse_address(spec)
     except ValueError as exc:
         raise UsageError(f"--serve: {exc}") from None
     token = None if address.loopback else os.environ.get("CAPTIONER_FEED_TOKEN") or new_token()
-    feed = FeedServer(address, transcript=transcript, token=token, style=settings.load().appearance)
+    feed = FeedServer(
+        address,
+        transcript=transcript,
+        token=token,
+        style=settings.load().appearance,
+        present=mask_line if clean else None,
+    )
     try:
         await feed.start()
     except FeedError as exc:

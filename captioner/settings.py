@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from captioner import paths
+from captioner.captions.cues import CueLimits
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,22 @@ class FeedSettings:
     port: int = 8765
 
 
+_CUE = CueLimits()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSettings:
+    """The transcript window's export: the folder last saved to, and how subtitle (SRT/WebVTT) cues are cut."""
+
+    folder: str = ""  # "" = the data folder
+    cue_chars: int = _CUE.max_chars  # characters per cue line
+    cue_lines: int = _CUE.max_lines
+    cue_seconds: float = _CUE.max_seconds
+
+    def limits(self) -> CueLimits:
+        return CueLimits(max_chars=self.cue_chars, max_lines=self.cue_lines, max_seconds=self.cue_seconds)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the user sets."""
@@ -104,6 +121,8 @@ class Settings:
     feed: FeedSettings = field(default_factory=FeedSettings)
     autostart_captions: bool = True  # start captioning when the app starts
     offer_last_transcript: bool = True
+    filter_profanity: bool = True  # mask swear words and slurs in what is shown and exported (not the autosave)
+    export: ExportSettings = field(default_factory=ExportSettings)
 
     def engine_settings(self, engine_id: str | None = None) -> EngineSettings:
         return self.engines.get(engine_id or self.engine, EngineSettings())
@@ -189,6 +208,9 @@ def clamp(obj: T) -> T:
         )
     if isinstance(obj, FeedSettings):
         return dataclasses.replace(obj, port=min(65535, max(1, obj.port)), host=obj.host.strip() or "127.0.0.1")
+    if isinstance(obj, ExportSettings):
+        ranges = {"cue_chars": (10, 200), "cue_lines": (1, 5), "cue_seconds": (1.0, 60.0)}
+        return dataclasses.replace(obj, **{k: min(hi, max(lo, getattr(obj, k))) for k, (lo, hi) in ranges.items()})
     if isinstance(obj, Settings):
         lo, hi = SILENCE_MS_RANGE
         return dataclasses.replace(

@@ -3,7 +3,9 @@
 Every event is a frozen dataclass. Times (``start``/``end``) are seconds on the
 *source* timeline (0.0 = first sample the source produced), whatever engine
 session produced them, so that a reconnect or an engine restart never shifts a
-caption in time.
+caption in time. The session then moves them onto its transcript's timeline
+(:meth:`~captioner.captions.transcript.Transcript.run_offset`: the same as the
+source's for the first session, later for each session that follows).
 
 Every caption line has a stable ``line_id``; a later event with the same id
 replaces the earlier one (interim → interim, interim → final, final → a later
@@ -43,6 +45,15 @@ class Interim:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Word:
+    """One word of a :class:`Final` and when it was said (engines that time words give them)."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Final:
     """A committed caption line. A later ``Final`` with the same id replaces the text."""
 
@@ -52,6 +63,9 @@ class Final:
     start: float | None = None
     end: float | None = None
     formatted: bool = True
+    words: tuple[Word, ...] = field(default=(), compare=False)
+    """The words of ``text`` with their times, when the engine gives them (subtitle cues are split on them).
+    Timing detail: not compared (two finals with the same text and times are the same caption)."""
     speaker: str | None = None
     """Who spoke: ``"You"`` / ``"Others"`` in meeting mode (microphone / system audio), or a diarising
     engine's label (``"A"``, ``"B"``…); ``None`` when unknown. Views show it only when a transcript has more

@@ -1,13 +1,22 @@
-"""Exporters: committed caption lines to TXT, SRT, WebVTT and JSON."""
+"""Exporters: committed caption lines to TXT, SRT, WebVTT and JSON.
+
+SRT and WebVTT are subtitles: every line is cut into cues within :class:`~captioner.captions.cues.CueLimits`,
+ordered and non-overlapping (:mod:`captioner.captions.cues`). TXT (one caption line per line) and JSON (one
+record per line, with its word times when the engine gave them) keep every line whole, in time order. Who
+speaks: JSON has a ``speaker`` field and WebVTT a ``<v Name>`` voice tag whenever it is known; when the lines
+have more than one speaker, TXT lines and the cue after each change of speaker also start with ``Name:``.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from captioner.captions.transcript import Line
+from captioner.captions.cues import Cue, CueLimits, cues, speakers_differ
+from captioner.captions.transcript import Line, line_record
 
-MIN_CUE = 0.5  # seconds a cue with no end time is shown
+FORMATS = ("txt", "srt", "vtt", "json")
 
 
 def _hms(seconds: float, sep: str) -> str:
@@ -28,59 +37,74 @@ def vtt_time(seconds: float) -> str:
     return _hms(seconds, ".")
 
 
-def cue_times(lines: Sequence[Line]) -> list[tuple[float, float]]:
-    """Start and end of each line's cue: missing times are filled from neighbours, ends never before starts."""
-    out: list[tuple[float, float]] = []
-    prev_end = 0.0
+def _in_time_order(lines: Iterable[Line]) -> list[Line]:
+    """Non-empty lines ordered by start (lines without one stay after the line before them)."""
+    last = 0.0
+    keyed = []
     for i, line in enumerate(lines):
-        start = line.start if line.start is not None else prev_end
-        if line.end is not None and line.end > start:
-            end = line.end
-        else:
-            nxt = next((n.start for n in lines[i + 1 :] if n.start is not None), None)
-            end = nxt if nxt is not None and nxt > start else start + MIN_CUE
-        out.append((start, end))
-        prev_end = end
-    return out
+        if not line.text.strip():
+            continue
+        last = line.start if line.start is not None else last
+        keyed.append((last, i, line))
+    return [line for _, _, line in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
 def to_txt(lines: Iterable[Line], *, timestamps: bool = False) -> str:
-    """One caption per line; with ``timestamps``, prefixed by ``[HH:MM:SS]``."""
+    """One caption per line, in time order; with ``timestamps``, prefixed by ``[HH:MM:SS]``."""
+    seq = _in_time_order(lines)
+    named = speakers_differ(seq)
     out = []
-    for line in lines:
+    for line in seq:
+        text = f"{line.speaker}: {line.text}" if named and line.speaker else line.text
         if timestamps and line.start is not None:
-            out.append(f"[{_hms(line.start, '.')[:8]}] {line.text}")
-        else:
-            out.append(line.text)
+            text = f"[{_hms(line.start, '.')[:8]}] {text}"
+        out.append(text)
     return "\n".join(out) + ("\n" if out else "")
 
 
-def srt_cue(index: int, start: float, end: float, text: str) -> str:
-    return f"{index}\n{srt_time(start)} --> {srt_time(end)}\n{text}\n\n"
+def srt_cue(index: int, cue: Cue) -> str:
+    return f"{index}\n{srt_time(cue.start)} --> {srt_time(cue.end)}\n{cue.text}\n\n"
 
 
-def vtt_cue(start: float, end: float, text: str) -> str:
-    return f"{vtt_time(start)} --> {vtt_time(end)}\n{text}\n\n"
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_srt(lines: Iterable[Line]) -> str:
-    seq = [line for line in lines if line.text.strip()]
-    return "".join(
-        srt_cue(i, s, e, line.text) for i, (line, (s, e)) in enumerate(zip(seq, cue_times(seq), strict=False), 1)
-    )
+def vtt_cue(cue: Cue) -> str:
+    text = _vtt_escape(cue.text)
+    if cue.speaker:
+        text = f"<v {_vtt_escape(cue.speaker)}>{text}"
+    return f"{vtt_time(cue.start)} --> {vtt_time(cue.end)}\n{text}\n\n"
 
 
-def to_vtt(lines: Iterable[Line]) -> str:
-    seq = [line for line in lines if line.text.strip()]
-    return "WEBVTT\n\n" + "".join(vtt_cue(s, e, line.text) for line, (s, e) in zip(seq, cue_times(seq), strict=False))
+VTT_HEADER = "WEBVTT\n\n"
+
+
+def to_srt(lines: Iterable[Line], limits: CueLimits | None = None) -> str:
+    return "".join(srt_cue(i, cue) for i, cue in enumerate(cues(list(lines), limits), 1))
+
+
+def to_vtt(lines: Iterable[Line], limits: CueLimits | None = None) -> str:
+    return VTT_HEADER + "".join(vtt_cue(cue) for cue in cues(list(lines), limits))
 
 
 def to_json(lines: Iterable[Line]) -> str:
-    records = [
-        {"id": line.line_id, "text": line.text, "start": line.start, "end": line.end, "engine": line.engine}
-        for line in lines
-    ]
+    records = [line_record(line) for line in _in_time_order(lines)]
     return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
 
 
-EXPORTERS = {"txt": to_txt, "srt": to_srt, "vtt": to_vtt, "json": to_json}
+def export(fmt: str, lines: Sequence[Line], limits: CueLimits | None = None) -> str:
+    """``lines`` in ``fmt`` (one of :data:`FORMATS`); ``limits`` apply to SRT and WebVTT."""
+    if fmt == "srt":
+        return to_srt(lines, limits)
+    if fmt == "vtt":
+        return to_vtt(lines, limits)
+    if fmt == "json":
+        return to_json(lines)
+    if fmt == "txt":
+        return to_txt(lines)
+    raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+EXPORTERS: dict[str, Callable[[Sequence[Line]], str]] = {fmt: functools.partial(export, fmt) for fmt in FORMATS}
+"""Each format with the default cue limits."""

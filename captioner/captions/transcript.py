@@ -5,6 +5,13 @@
 * A later ``Final`` with the same id replaces the committed text (e.g. a
   formatted version of the same turn); it never adds a line.
 
+One transcript has **one timeline**, however many captioning sessions feed it in turn (the desktop app starts a
+new session on every engine or source change): a session's times are seconds on its source's timeline, from 0,
+and :meth:`Transcript.run_offset` says where that 0 lies on the transcript's — the wall-clock time elapsed since
+the first session started, and never before the end of what is already committed (a file captioned faster
+than real time). The first session's times are unchanged (offset 0), so a single session (the CLI) keeps its
+source times.
+
 History is bounded in memory; every final is appended to an autosave file
 (one JSON object per line, written to the OS at once, so even ``kill -9`` loses
 nothing; :mod:`~captioner.captions.autosave` syncs it to disk off the caller's
@@ -15,15 +22,16 @@ replacement final is appended too (same id): readers keep the last one.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from captioner.captions.autosave import AutosaveFile
-from captioner.captions.events import CaptionEvent, Final, Interim
+from captioner.captions.events import CaptionEvent, Final, Interim, Word
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +49,8 @@ class Line:
     """``time.time()`` when the line was first seen (for transcript timestamps)."""
     speaker: str | None = None
     """Who spoke (:attr:`~captioner.captions.events.Final.speaker`)."""
+    words: tuple[Word, ...] = field(default=(), compare=False)
+    """The words with their times, when the engine gave them (:attr:`~captioner.captions.events.Final.words`)."""
 
 
 ChangeKind = Literal["interim", "commit", "revise", "drop"]
@@ -65,7 +75,14 @@ Listener = Callable[[Change], None]
 class Transcript:
     """Merges caption events into lines and notifies listeners of each change."""
 
-    def __init__(self, *, max_lines: int = 5000, autosave: Path | None = None, many_runs: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        max_lines: int = 5000,
+        autosave: Path | None = None,
+        many_runs: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._final: OrderedDict[str, Line] = OrderedDict()
         self._live: OrderedDict[str, Line] = OrderedDict()
         self._max_lines = max_lines
@@ -75,6 +92,11 @@ class Transcript:
         self.revisions: deque[Change] = deque(maxlen=100)
         self._runs = 0
         self._many_runs = many_runs
+        self._clock = clock
+        self._origin: float | None = None  # clock() when the first session started
+        self.origin_wall: float | None = None
+        """``time.time()`` at the transcript's time 0 (when its first session started); ``None`` before."""
+        self._timeline_end = 0.0  # the latest end (or start) of a committed line, transcript time
 
     def new_run(self) -> str:
         """The line-id prefix of the next captioning session that feeds this transcript.
@@ -85,6 +107,19 @@ class Transcript:
         """
         self._runs += 1
         return f"r{self._runs}." if self._many_runs or self._runs > 1 else ""
+
+    def run_offset(self) -> float:
+        """Where a session starting now puts its source time 0 on this transcript's timeline (seconds).
+
+        0 for the first session; for a later one, the time elapsed since the first started, or the end of the
+        last committed line if that is later. Call it once, when the session starts capturing.
+        """
+        now = self._clock()
+        if self._origin is None:
+            self._origin = now
+            self.origin_wall = time.time()
+            return 0.0
+        return math.ceil(round(max(now - self._origin, self._timeline_end) * 1000, 6)) / 1000  # whole ms
 
     # -- listeners -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -145,9 +180,16 @@ class Transcript:
             end=ev.end,
             wall_time=wall,
             speaker=speaker,
+            words=ev.words,
         )
         if old is not None:
-            if (old.text, old.start, old.end, old.speaker) == (line.text, line.start, line.end, line.speaker):
+            if (old.text, old.start, old.end, old.speaker, old.words) == (
+                line.text,
+                line.start,
+                line.end,
+                line.speaker,
+                line.words,
+            ):
                 return None
             self._final[ev.line_id] = line
             change = Change(kind="revise", line=line)
@@ -164,6 +206,7 @@ class Transcript:
             while len(self._final) > self._max_lines:
                 self._final.popitem(last=False)
             change = Change(kind="commit", line=line)
+        self._timeline_end = max([self._timeline_end, *(t for t in (line.start, line.end) if t is not None)])
         self._save(line)
         self._notify(change)
         return change
@@ -204,16 +247,8 @@ class Transcript:
             return
         if self._autosave is None:
             self._autosave = AutosaveFile(self._autosave_path)
-        record: dict[str, object] = {
-            "id": line.line_id,
-            "text": line.text,
-            "start": line.start,
-            "end": line.end,
-            "engine": line.engine,
-            "time": line.wall_time,
-        }
-        if line.speaker is not None:
-            record["speaker"] = line.speaker
+        record = line_record(line)
+        record["time"] = line.wall_time
         self._autosave.append(json.dumps(record, ensure_ascii=False))
 
     def close(self) -> None:
@@ -221,6 +256,29 @@ class Transcript:
         if self._autosave is not None:
             self._autosave.close()
             self._autosave = None
+
+
+def line_record(line: Line) -> dict[str, object]:
+    """A committed line as JSON data (the autosave's records and the JSON export's): speaker and words when known."""
+    record: dict[str, object] = {
+        "id": line.line_id,
+        "text": line.text,
+        "start": line.start,
+        "end": line.end,
+        "engine": line.engine,
+    }
+    if line.speaker is not None:
+        record["speaker"] = line.speaker
+    if line.words:
+        record["words"] = [{"text": w.text, "start": w.start, "end": w.end} for w in line.words]
+    return record
+
+
+def _word(data: dict[str, object]) -> Word:
+    start, end = data["start"], data["end"]
+    if not isinstance(start, int | float) or not isinstance(end, int | float):
+        raise TypeError("word times are not numbers")
+    return Word(text=str(data["text"]), start=float(start), end=float(end))
 
 
 def load_autosave(path: Path) -> list[Line]:
@@ -242,6 +300,10 @@ def load_autosave(path: Path) -> list[Line]:
                 end=r.get("end"),
                 wall_time=float(r.get("time") or 0.0),
                 speaker=str(r["speaker"]) if r.get("speaker") is not None else None,
+                words=tuple(
+                    Word(text=str(w["text"]), start=float(w["start"]), end=float(w["end"]))
+                    for w in r.get("words") or ()
+                ),
             )
         except (ValueError, KeyError, TypeError):
             continue

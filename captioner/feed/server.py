@@ -16,6 +16,7 @@ import contextlib
 import logging
 import socket
 import weakref
+from collections.abc import Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -25,7 +26,7 @@ from websockets.protocol import State
 
 from captioner import __version__
 from captioner.captions.events import CaptionEvent, EngineState
-from captioner.captions.transcript import Change, Transcript
+from captioner.captions.transcript import Change, Line, Transcript
 from captioner.feed import schema
 from captioner.feed.security import Address, Guard, Limits
 from captioner.feed.static import page_response, text_response
@@ -77,8 +78,12 @@ class FeedServer:
         token: str | None = None,
         style: Appearance | None = None,
         limits: Limits | None = None,
+        present: Callable[[Line], Line] | None = None,
     ) -> None:
         self.address = address
+        self.present = present
+        """How a transcript line is shown (e.g. with profanity masked) when it is replayed to a late joiner;
+        live changes and events arrive already as views show them."""
         self.transcript = transcript
         self.token = token
         self.style = style if style is not None else Appearance()
@@ -225,7 +230,10 @@ class FeedServer:
 
     def _replay(self, history: int) -> list[schema.Message]:
         finals = self.transcript.finals[-history:] if history else []
-        return schema.replay_messages(finals, self.transcript.live, self._status)
+        live = self.transcript.live
+        if self.present is not None:
+            finals, live = [self.present(x) for x in finals], [self.present(x) for x in live]
+        return schema.replay_messages(finals, live, self._status)
 
     async def _handle(self, connection: ServerConnection) -> None:
         replay = self._replay(self._history(connection.request.path if connection.request else ""))

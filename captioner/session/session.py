@@ -11,6 +11,10 @@ The session owns everything between the source and the transcript:
 * **live option changes**: ``Engine.update`` when the engine can, otherwise a
   seamless restart: the old engine is given the end of its audio (and
   finalises its last words) at the exact block where the new engine starts;
+* **one timeline per transcript**: engines give times on the source's timeline; the session shifts them by
+  its :attr:`Session.offset` (:meth:`~captioner.captions.transcript.Transcript.run_offset`, taken when it
+  starts), so sessions that feed one transcript in turn never go back in time. The first (or only) session
+  of a transcript has offset 0;
 * audio level, dropped blocks and caption lag, reported as
   :class:`~captioner.captions.events.AudioLevel` events;
 * **catch-up** for engines that take audio at 1× only (``realtime_input``:
@@ -51,6 +55,7 @@ from captioner.captions.events import (
     Notice,
     SpeechStarted,
     Status,
+    Word,
 )
 from captioner.captions.transcript import Transcript
 from captioner.engines.base import Engine, EngineFailure, EngineOptions
@@ -109,6 +114,9 @@ class Session:
         """Shown (as :class:`Notice` events) when the session starts, e.g. why another engine runs."""
         self.id_prefix = self.transcript.new_run()
         """Every line id of this session starts with it (see :meth:`Transcript.new_run`)."""
+        self.offset = 0.0
+        """Where this session's source time 0 lies on the transcript's timeline (:meth:`Transcript.run_offset`,
+        taken when :meth:`run` starts); every time this session emits is shifted by it."""
         self.catch_up = catch_up if catch_up is not None else CatchUpPolicy()
         self._backlog = Backlog(backlog_seconds, self.catch_up.noise_window)
         self.skipped_seconds = 0.0
@@ -138,6 +146,7 @@ class Session:
 
     async def run(self) -> None:
         """Caption until the source ends (or :meth:`stop`). Raises a non-retryable :class:`EngineFailure`."""
+        self.offset = self.transcript.run_offset()
         for message in self.notices:
             self._emit(Notice(engine=self.engine_name, message=message))
         pump = asyncio.create_task(self._pump(), name="captioner-audio-pump")
@@ -257,14 +266,35 @@ class Session:
         return replacement
 
     def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
-        """The one place line ids are built: ``[r<run>.]<generation>-<engine's own id>``.
+        """The one place line ids are built, ``[r<run>.]<generation>-<engine's own id>``, and times moved from the
+        source's timeline to the transcript's (``+ offset``).
 
         ``r<run>.`` numbers the sessions on one transcript (:meth:`Transcript.new_run`), ``generation`` the engine
         sessions (reconnects, restarts) within this one, so ids stay unique for the life of the transcript.
         """
-        if isinstance(ev, Interim | Final) or (isinstance(ev, SpeechStarted) and ev.line_id is not None):
-            return dataclasses.replace(ev, line_id=f"{self.id_prefix}{gen}-{ev.line_id}")
+        if isinstance(ev, Interim | Final):
+            moved = dataclasses.replace(
+                ev,
+                line_id=f"{self.id_prefix}{gen}-{ev.line_id}",
+                start=self._on_timeline(ev.start),
+                end=self._on_timeline(ev.end),
+            )
+            if isinstance(moved, Final) and moved.words and self.offset:
+                words = tuple(
+                    Word(text=w.text, start=round(w.start + self.offset, 3), end=round(w.end + self.offset, 3))
+                    for w in moved.words
+                )
+                moved = dataclasses.replace(moved, words=words)
+            return moved
+        if isinstance(ev, SpeechStarted):
+            line_id = None if ev.line_id is None else f"{self.id_prefix}{gen}-{ev.line_id}"
+            return dataclasses.replace(ev, line_id=line_id, at=self._on_timeline(ev.at))
         return ev
+
+    def _on_timeline(self, t: float | None) -> float | None:
+        if t is None or not self.offset:
+            return t
+        return round(t + self.offset, 3)
 
     async def _engine_loop(self) -> None:
         attempt = 0
@@ -372,9 +402,8 @@ class Session:
             Status(engine=engine.id, state=EngineState.CONNECTING, message=f"starting {engine.name or engine.id}")
         )
         async for ev in engine.stream(cursor.__aiter__()):
-            ev = self._relabel(gen, ev)
             if isinstance(ev, Final) and ev.end is not None and cursor is self._cursor:
-                self._committed_until = max(self._committed_until, ev.end)
-            self._emit(ev)
+                self._committed_until = max(self._committed_until, ev.end)  # source time
+            self._emit(self._relabel(gen, ev))
         if cursor is self._cursor:
             self._committed_until = max(self._committed_until, cursor.fed_until)

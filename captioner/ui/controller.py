@@ -10,6 +10,7 @@ happens as Qt signals. Widgets never touch audio or engines.
 * Engine, source or device: the session is stopped (its last words flushed) and
   a new one started on the same :class:`~captioner.captions.transcript.Transcript`.
 * Every failure becomes an ``error`` signal with what to do next; the app lives on.
+* The ``change`` signal carries what views show: with ``filter_profanity`` on, profane words masked.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from captioner.captions.events import (
     SpeechStarted,
     Status,
 )
-from captioner.captions.transcript import Transcript
+from captioner.captions.profanity import mask_change, mask_event
+from captioner.captions.transcript import Change, Transcript
 from captioner.engines.base import Engine, EngineFailure, EngineOptions
 from captioner.session.build import (
     Plan,
@@ -110,7 +112,7 @@ class CaptionController(QObject):
         self._state = ("idle", "Not captioning")
         self._dropped_seen = 0
         self._pending: set[asyncio.Task[Any]] = set()
-        self.transcript.subscribe(self.change.emit)
+        self.transcript.subscribe(self._emit_change)
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -278,6 +280,10 @@ class CaptionController(QObject):
         self.error.emit(message)
 
     # -- events from the session ----------------------------------------------------------------
+    def _emit_change(self, change: Change) -> None:
+        """Views get the text as shown: profanity masked when the setting says so (the transcript keeps it)."""
+        self.change.emit(mask_change(change) if self.settings.filter_profanity else change)
+
     def _on_event(self, event: CaptionEvent) -> None:
         if isinstance(event, AudioLevel):
             self.level.emit(event.rms_dbfs)
@@ -287,7 +293,7 @@ class CaptionController(QObject):
                 self._dropped_seen = event.dropped_blocks
                 self.notice.emit(f"{n} audio block(s) dropped: the computer is too busy")
             return
-        self.caption_event.emit(event)
+        self.caption_event.emit(mask_event(event) if self.settings.filter_profanity else event)
         if isinstance(event, Status):
             name = self._engine_name()
             if event.state is EngineState.LISTENING:

@@ -192,26 +192,25 @@ class DesktopApp:
         from captioner.ui.transcript_window import TranscriptWindow  # on first use: start-up does not pay for it
 
         if self.transcript_window is None:
-            self.transcript_window = TranscriptWindow(self.controller.transcript)
-            self.transcript_window.addActions(self.tray.actions())
-            self.controller.change.connect(self.transcript_window.on_change)
+            s = self.settings
+            w = TranscriptWindow(self.controller.transcript, export=s.export, filter_profanity=s.filter_profanity)
+            w.addActions(self.tray.actions())
+            self.controller.change.connect(w.on_change)
+            w.export_settings_changed.connect(lambda export: self._update_settings(export=export))
+            self.transcript_window = w
         return self.transcript_window
 
     def open_transcript(self) -> TranscriptWindow:
         w = self._transcript_window()
         if w.showing_previous:
             w.show_live()
-        w.show()
-        w.raise_()
-        w.activateWindow()
+        w.present()
         return w
 
     def open_previous_transcript(self) -> TranscriptWindow:
         w = self._transcript_window()
         w.show_lines(self.previous_lines)
-        w.show()
-        w.raise_()
-        w.activateWindow()
+        w.present()
         return w
 
     # -- settings ------------------------------------------------------------------------------
@@ -232,6 +231,8 @@ class DesktopApp:
             self.overlay.apply_position(ov_new.position)
         if ov_new.force_xwayland != ov_old.force_xwayland:
             self.overlay.show_notice("The XWayland setting takes effect the next time Captioner starts.")
+        if self.transcript_window is not None:
+            self.transcript_window.set_filter_profanity(merged.filter_profanity)
         self.controller.apply_settings(merged)
         self.feed.apply(merged)
         self._schedule_save()

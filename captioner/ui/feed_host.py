@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from captioner.captions.events import CaptionEvent
-from captioner.captions.transcript import Change
+from captioner.captions.profanity import mask_line
+from captioner.captions.transcript import Change, Line
 from captioner.settings import FeedSettings, Settings
 from captioner.ui.controller import CaptionController
 
@@ -90,7 +91,13 @@ class FeedHost(QObject):
 
         address = Address(host=wanted.host, port=wanted.port)
         token, kept = (None, True) if address.loopback else kept_token()
-        server = FeedServer(address, transcript=self.controller.transcript, token=token, style=self.settings.appearance)
+        server = FeedServer(
+            address,
+            transcript=self.controller.transcript,
+            token=token,
+            style=self.settings.appearance,
+            present=self._present,
+        )
         try:
             await server.start()
         except FeedError as exc:
@@ -117,6 +124,10 @@ class FeedHost(QObject):
             self.state_changed.emit(state)
 
     # -- captions --------------------------------------------------------------------------------
+    def _present(self, line: Line) -> Line:
+        """A replayed line as the overlay shows it (profanity masked when the filter is on)."""
+        return mask_line(line) if self.controller.settings.filter_profanity else line
+
     def _on_change(self, change: Change) -> None:
         if self.server is not None:
             self.server.change(change)

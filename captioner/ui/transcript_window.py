@@ -2,7 +2,12 @@
 
 It owns the rows (committed lines only; the overlay shows what is still being
 spoken), adding or replacing them as the transcript changes, and switching
-between the live transcript and a previous session's lines. The search bar
+between the live transcript and a previous session's lines. It follows new lines
+while scrolled to the bottom and stops when the user scrolls up (back at the
+bottom, it follows again). With the profanity filter on it shows, searches and
+exports the lines masked (:mod:`captioner.captions.profanity`); it keeps the raw
+lines, so turning the filter off shows them again. :meth:`TranscriptWindow.present`
+brings it in front of other windows. The search bar
 (:mod:`captioner.ui.transcript_search`) and the export bar
 (:mod:`captioner.ui.transcript_export`) are its parts; their public methods and
 widgets are reachable on the window too.
@@ -13,7 +18,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -27,7 +32,9 @@ from PySide6.QtWidgets import (
 )
 from PySide6.QtWidgets import QFileDialog as QFileDialog  # re-exported: the export bar's dialog is patched here
 
+from captioner.captions.profanity import mask_line
 from captioner.captions.transcript import Change, Line, Transcript
+from captioner.settings import ExportSettings
 from captioner.ui.transcript_export import ExportBar
 from captioner.ui.transcript_search import SearchBar
 
@@ -44,13 +51,25 @@ def format_time(line: Line) -> str:
 
 
 class TranscriptWindow(QWidget):
-    def __init__(self, transcript: Transcript, parent: QWidget | None = None) -> None:
+    export_settings_changed = Signal(object)  # ExportSettings: the folder saved to or the cue limits changed
+
+    def __init__(
+        self,
+        transcript: Transcript,
+        parent: QWidget | None = None,
+        *,
+        export: ExportSettings | None = None,
+        filter_profanity: bool = True,
+    ) -> None:
         super().__init__(parent)
         self.transcript = transcript
         self.setWindowTitle("Captioner transcript")
         self.setAccessibleName("Transcript")
-        self._lines: list[Line] = []
+        self.filter_profanity = filter_profanity
+        self._raw: list[Line] = []  # the lines as the transcript has them
+        self._lines: list[Line] = []  # as shown (masked when the filter is on)
         self._row_of: dict[str, int] = {}
+        self._follow = True
         self.showing_previous = False
         """Showing an earlier session's lines (not the live transcript)."""
 
@@ -80,6 +99,9 @@ class TranscriptWindow(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setWordWrap(True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        bar = self.table.verticalScrollBar()
+        bar.valueChanged.connect(self._scrolled)
+        bar.rangeChanged.connect(self._range_changed)
 
         # -- search and export -------------------------------------------------------------------
         self.search_bar = SearchBar(self.table, lambda: self._lines)
@@ -88,7 +110,8 @@ class TranscriptWindow(QWidget):
         self.prev_button = self.search_bar.prev_button
         self.next_button = self.search_bar.next_button
         self.match_label = self.search_bar.match_label
-        self.export_bar = ExportBar(lambda: self._lines, self.selected_lines)
+        self.export_bar = ExportBar(lambda: self._lines, self.selected_lines, export or ExportSettings())
+        self.export_bar.export_settings_changed.connect(self.export_settings_changed.emit)
         self.format = self.export_bar.format
         self.range = self.export_bar.range
         self.range_from = self.export_bar.range_from
@@ -110,8 +133,19 @@ class TranscriptWindow(QWidget):
         """The lines shown, oldest first."""
         return list(self._lines)
 
+    def _shown(self, line: Line) -> Line:
+        return mask_line(line) if self.filter_profanity else line
+
+    def set_filter_profanity(self, on: bool) -> None:
+        """Turn the profanity filter on or off; the lines shown are redrawn."""
+        if on == self.filter_profanity:
+            return
+        self.filter_profanity = on
+        self._set_lines(self._raw if self.showing_previous else self.transcript.finals)
+
     def _set_lines(self, lines: list[Line]) -> None:
-        self._lines = []
+        lines = list(lines)
+        self._raw, self._lines = [], []
         self._row_of = {}
         self.search_bar.reset()
         self.table.setRowCount(0)
@@ -119,8 +153,10 @@ class TranscriptWindow(QWidget):
             self._append(line)
         self.apply_search()
 
-    def _append(self, line: Line) -> int:
+    def _append(self, raw: Line) -> int:
+        line = self._shown(raw)
         row = len(self._lines)
+        self._raw.append(raw)
         self._lines.append(line)
         self._row_of[line.line_id] = row
         self.table.insertRow(row)
@@ -138,11 +174,11 @@ class TranscriptWindow(QWidget):
             return
         if self.showing_previous:
             return  # the live lines are rebuilt from the transcript when the user goes back
-        line = change.line
-        bar = self.table.verticalScrollBar()
-        at_bottom = bar.value() >= bar.maximum() - 2
+        raw = change.line
+        line = self._shown(raw)
         row = self._row_of.get(line.line_id)
         if row is not None:
+            self._raw[row] = raw
             self._lines[row] = line
             item = self.table.item(row, 1)
             if item is not None:
@@ -151,10 +187,30 @@ class TranscriptWindow(QWidget):
             if time_item is not None:
                 time_item.setText(format_time(line))
         else:
-            row = self._append(line)
+            row = self._append(raw)
         self.search_bar.match_row(row)
-        if at_bottom and not self.table.selectedItems():
-            self.table.scrollToBottom()
+
+    # -- following new lines -----------------------------------------------------------------
+    @property
+    def following(self) -> bool:
+        """Whether new lines scroll into view (the user is at the bottom)."""
+        return self._follow
+
+    def _scrolled(self, value: int) -> None:
+        bar = self.table.verticalScrollBar()
+        self._follow = value >= bar.maximum() - 2
+
+    def _range_changed(self, _lo: int, hi: int) -> None:
+        if self._follow:
+            self.table.verticalScrollBar().setValue(hi)
+
+    def present(self) -> None:
+        """Show the window in front of the others, with the keyboard focus."""
+        if self.isMinimized():
+            self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def show_lines(self, lines: list[Line]) -> None:
         """Show a previous session's lines (e.g. its autosave) instead of the live transcript."""
@@ -172,6 +228,7 @@ class TranscriptWindow(QWidget):
         self.back_button.hide()
         self.setWindowTitle("Captioner transcript")
         self._set_lines(self.transcript.finals)
+        self._follow = True
         self.table.scrollToBottom()
 
     def visible_lines(self) -> list[Line]:

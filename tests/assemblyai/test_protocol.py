@@ -280,3 +280,10 @@ def test_redact_hides_secrets() -> None:
     creds = Credentials(api_key="sekret-key")
     assert redact("x sekret-key y ?token=abc&z=1", creds) == "x *** y ?token=***&z=1"
     assert "sekret" not in repr(creds)
+
+
+def test_a_committed_turn_carries_its_word_times() -> None:
+    tr = TurnTracker(offset=10.0)
+    [ev] = tr.receive(turn(0, "Hello world.", [("Hello", True), ("world.", True)], eot=True, fmt=True))
+    assert isinstance(ev, Final)
+    assert [(w.text, w.start, w.end) for w in ev.words] == [("Hello", 10.0, 10.08), ("world.", 10.1, 10.18)]

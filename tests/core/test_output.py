@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from captioner.captions.events import CaptionEvent, EngineError, Final, Interim, Notice
 from captioner.captions.transcript import Transcript
 from captioner.captions.writers import JsonlWriter, SrtWriter, TextWriter, Writer
+from tests.support.terminal import PtyScreen
 
 
 def feed(writer: Writer, events: Iterable[CaptionEvent]) -> Transcript:
@@ -37,17 +38,21 @@ def test_text_on_a_pipe_prints_finals_only() -> None:
 
 
 def test_text_on_a_terminal_shows_interim_in_place_and_rewrites_a_revision() -> None:
-    out = io.StringIO()
-    feed(TextWriter(out, live=True), EVENTS)
-    v = out.getvalue()
-    assert v == (
-        "\x1b[2mhello\x1b[0m"
-        "\r\x1b[K\x1b[2mhello world\x1b[0m"
-        "\r\x1b[Khello world\n"
-        "\x1b[1A\r\x1b[KHello, world.\n"
-        "\x1b[2mnext\x1b[0m"
-        "\r\x1b[K"
-    )
+    term = PtyScreen(80, 10)
+    w = TextWriter(term.slave)
+    t = Transcript()
+    t.subscribe(w.change)
+    t.apply(EVENTS[0])
+    assert term.text_rows() == ["hello"]
+    t.apply(EVENTS[1])
+    assert term.text_rows() == ["hello world"]
+    t.apply(EVENTS[2])
+    t.apply(EVENTS[3])
+    t.apply(EVENTS[4])
+    assert term.text_rows() == ["Hello, world.", "next"]
+    w.close(t)
+    assert term.text_rows() == ["Hello, world."]
+    term.close()
 
 
 def test_jsonl_records() -> None:
@@ -90,3 +95,27 @@ def test_jsonl_names_the_speaker_and_the_interim_lines_dropped() -> None:
     assert recs[0]["speaker"] == "You" and recs[1]["speaker"] == "You"
     assert "speaker" not in recs[2]
     assert recs[-1] == {"type": "drop", "id": "2"}
+
+
+def test_speakers_in_the_terminal_jsonl_and_srt_output() -> None:
+    events: list[CaptionEvent] = [
+        Final(line_id="1", text="hello there", engine="e", start=0.0, end=1.0, speaker="You", formatted=False),
+        Final(line_id="1", text="Hello there.", engine="e", start=0.0, end=1.0, speaker="You"),
+        Final(line_id="2", text="and more", engine="e", start=1.0, end=2.0, speaker="You"),
+        Interim(line_id="3", text="fine", engine="e", start=2.0, speaker="Others"),
+    ]
+    term = PtyScreen(80, 10)
+    w = TextWriter(term.slave)
+    feed_only = Transcript()
+    feed_only.subscribe(w.change)
+    for e in events:
+        feed_only.apply(e)
+    assert term.text_rows() == ["You: Hello there.", "and more", "Others: fine"]  # a name when it changes
+    term.close()
+    out = io.StringIO()
+    feed(JsonlWriter(out), events)
+    assert [json.loads(r).get("speaker") for r in out.getvalue().splitlines()] == ["You", "You", "You", "Others"]
+    out = io.StringIO()
+    feed(SrtWriter(out), [*events, Final(line_id="3", text="fine", engine="e", start=2.0, end=3.0, speaker="Others")])
+    assert "\nYou: Hello there.\n" in out.getvalue() and "\nand more\n" in out.getvalue()
+    assert "\nOthers: fine\n" in out.getvalue()

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, EngineState, Status
+from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, EngineState, Final, Status, Word
+from captioner.captions.transcript import Transcript
 from captioner.engines.base import EngineFailure, EngineOptions
 from captioner.session.session import RetryPolicy, Session
 from tests.support.memory_source import PushSource
@@ -206,6 +207,73 @@ async def test_id_prefix_keeps_ids_unique_across_sessions_on_one_transcript(scri
         await session.run()
     assert transcript is not None
     assert [line.line_id for line in transcript.finals] == ["1-0", "r2.1-0"]
+
+
+class StepClock:
+    """A monotonic clock the test moves on by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _caption_chunks(transcript: Transcript, chunks: int) -> Session:
+    src = PushSource()
+    session = Session(src, ScriptedEngine, EngineOptions(), transcript=transcript)
+    src.push(chunks)
+    src.end()
+    await session.run()
+    return session
+
+
+async def test_sessions_fed_in_turn_share_one_wall_clock_timeline(script: Script) -> None:
+    clock = StepClock()
+    transcript = Transcript(many_runs=True, clock=clock)
+    first = await _caption_chunks(transcript, 8)  # two lines: 0.0-0.2 s and 0.2-0.4 s of its source
+    clock.now += 35.0  # the user switched the source 35 s after captioning started
+    second = await _caption_chunks(transcript, 4)  # its source starts at 0 again
+    clock.now += 50.0
+    third = await _caption_chunks(transcript, 4)
+    assert (first.offset, second.offset, third.offset) == (0.0, 35.0, 85.0)
+    times = [(line.start, line.end) for line in transcript.finals]
+    assert [t for pair in times for t in pair] == pytest.approx([0.0, 0.2, 0.2, 0.4, 35.0, 35.2, 85.0, 85.2])
+
+
+async def test_a_session_after_one_faster_than_real_time_starts_after_its_last_line(script: Script) -> None:
+    clock = StepClock()  # no wall-clock time passes: a file captioned as fast as the engine goes
+    transcript = Transcript(clock=clock)
+    await _caption_chunks(transcript, 8)
+    second = await _caption_chunks(transcript, 4)
+    assert second.offset == pytest.approx(0.4)
+    starts = [line.start or 0.0 for line in transcript.finals]
+    assert starts == sorted(starts) == pytest.approx([0.0, 0.2, 0.4])
+
+
+async def test_word_times_move_onto_the_transcript_timeline_too() -> None:
+    clock = StepClock()
+    transcript = Transcript(many_runs=True, clock=clock)
+    transcript.run_offset()  # a first session started…
+    clock.now += 20.0
+    session = Session(PushSource(), ScriptedEngine, EngineOptions(), transcript=transcript)
+    session.offset = transcript.run_offset()
+    final = Final(line_id="0", text="a b", engine="e", start=1.0, end=2.0, words=(Word(text="a", start=1.0, end=1.5),))
+    moved = session._relabel(1, final)
+    assert isinstance(moved, Final) and (moved.start, moved.end) == (21.0, 22.0)
+    assert [(w.start, w.end) for w in moved.words] == [(21.0, 21.5)]
+
+
+async def test_the_first_session_keeps_its_source_times(script: Script) -> None:
+    events: list[CaptionEvent] = []
+    src = PushSource()
+    session = Session(src, ScriptedEngine, EngineOptions(), on_event=events.append)
+    src.push(4)
+    src.end()
+    await session.run()
+    finals = [e for e in events if isinstance(e, Final)]
+    assert [(f.start, f.end) for f in finals] == [(0.0, pytest.approx(0.2))]
+    assert session.offset == 0.0
 
 
 async def test_backoff_policy() -> None:

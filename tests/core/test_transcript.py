@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from captioner.captions.events import EngineError, Final, Interim, SpeechStarted
+from captioner.captions.events import EngineError, Final, Interim, SpeechStarted, Word
 from captioner.captions.transcript import Transcript, load_autosave
 
 E = "t"
@@ -137,3 +137,14 @@ def test_interim_keeps_first_start_and_wall_time() -> None:
     assert t.live[0].wall_time == first.wall_time
     t.apply(Final(line_id="a", text="x y", engine=E, start=None, end=2.6))
     assert t.finals[0].start == 1.5
+
+
+def test_autosave_keeps_word_times_and_speaker(tmp_path) -> None:
+    path = tmp_path / "s.jsonl"
+    t = Transcript(autosave=path)
+    words = (Word(text="hello", start=0.0, end=0.4), Word(text="there", start=0.5, end=0.9))
+    t.apply(Final(line_id="a", text="hello there", engine=E, start=0.0, end=0.9, words=words, speaker="You"))
+    t.close()
+    path.write_text(path.read_text() + '{"id": "b", "text": "x", "words": [{"text": "x", "start": "?", "end": 1}]}\n')
+    [line] = load_autosave(path)  # the record with bad word times is skipped
+    assert line.words == words and line.speaker == "You"

@@ -14,6 +14,7 @@ from captioner.audio.base import AudioChunk
 from captioner.audio.file import WavFileSource
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Notice, SpeechStarted, Status
 from captioner.engines.base import EngineOptions
+from captioner.engines.local.decoder import NEVER_ALONE, lm_filler_only
 from captioner.engines.local.engine import LocalEngine
 from captioner.engines.local.settings import LocalSettings
 from tests.local.helpers import clip, final_text, finals, interims, run_engine, write_wav
@@ -95,6 +96,44 @@ def test_silence_produces_no_caption(tmp_path: Path, kind: str) -> None:
     events = run_engine(write_wav(tmp_path / f"{kind}.wav", x, rate))
     assert not [e for e in events if isinstance(e, Interim | Final | SpeechStarted)]
     assert any(isinstance(e, Status) and e.state is EngineState.LISTENING for e in events)
+
+
+def test_a_sound_after_the_last_words_makes_no_caption(tmp_path: Path) -> None:
+    # two_cities ends with 1.2 s of silence, a 0.3 s click or breath, and silence: it used to end every
+    # recording with a one-word "the" caption.
+    wav = clip(speech_wav("two_cities.wav"), tmp_path / "tail.wav", 41.8, 44.4)
+    events = run_engine(wav)
+    assert [e.text for e in events if isinstance(e, Interim | Final) and e.text] == []
+
+
+def _burst(kind: str, seconds: float, rng: np.random.Generator, rate: int = 16000) -> np.ndarray:
+    n = int(seconds * rate)
+    t = np.arange(n) / rate
+    if kind == "hum":
+        y = np.sin(2 * np.pi * 150 * t) * (1 + 0.5 * np.sin(2 * np.pi * 4 * t))
+    else:
+        y = rng.normal(0, 1, n)
+        if kind == "breath":  # band-limited noise
+            spectrum = np.fft.rfft(y)
+            freqs = np.fft.rfftfreq(n, 1 / rate)
+            y = np.fft.irfft(spectrum * ((freqs > 300) & (freqs < 2500)), n)
+    return (y / np.max(np.abs(y))).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["white", "breath", "hum"])
+@pytest.mark.parametrize("level", [0.15, 0.5])
+def test_short_noise_bursts_are_not_filled_with_a_lone_function_word(tmp_path: Path, kind: str, level: float) -> None:
+    rng = np.random.default_rng(7)
+    quiet = rng.normal(0, 0.001, 16000).astype(np.float32)
+    x = np.concatenate([quiet, level * _burst(kind, 0.35, rng), quiet, level * _burst(kind, 0.25, rng), quiet])
+    events = run_engine(write_wav(tmp_path / f"{kind}.wav", x, 16000))
+    texts = [e.text for e in events if isinstance(e, Interim | Final) and e.text]
+    assert not [t for t in texts if set(t.split()) <= NEVER_ALONE], texts
+
+
+def test_only_words_that_never_stand_alone_are_filler() -> None:
+    assert lm_filler_only("the") and lm_filler_only("of the") and lm_filler_only("If")
+    assert not lm_filler_only("") and not lm_filler_only("the end") and not lm_filler_only("yes")
 
 
 def test_last_words_are_finalised_when_input_ends_mid_speech(tmp_path: Path) -> None:

@@ -117,6 +117,12 @@ def test_engine_change_restarts_on_the_same_transcript(
     ids = [line.line_id for line in c.transcript.finals]
     assert len(ids) == len(set(ids))
     assert any(i.startswith("r1.1-") for i in ids)  # the first run's lines are kept
+    # One timeline: the new run's source starts at 0 again, but its lines come after the first run's.
+    first_end = max(line.end or 0.0 for line in c.transcript.finals if line.line_id.startswith("r1."))
+    second = [line for line in c.transcript.finals if line.line_id.startswith("r2.")]
+    assert second[0].start is not None and second[0].start >= round(first_end, 3)  # times are in whole ms
+    starts = [line.start for line in c.transcript.finals]
+    assert starts == sorted(starts)  # type: ignore[type-var]
 
 
 def test_stop_flushes_the_last_words(qtbot: Any, qloop: Any, fake_engines: Any, beckett: Path, run: Any) -> None:
@@ -194,3 +200,17 @@ def test_a_dropped_connection_shows_reconnecting_and_captioning_goes_on(
     assert any(s == "reconnecting" and "connection lost" in m for s, m in states)
     assert states[-1][0] == "stopped"
     assert sorted(set(chunk_starts(c))) == all_chunks(beckett)  # replayed from the last committed caption
+
+
+def test_views_get_profanity_masked_unless_the_setting_is_off(qtbot: Any) -> None:
+    from captioner.captions.events import Final
+    from captioner.captions.transcript import Transcript
+
+    c = CaptionController(Settings(), transcript=Transcript())
+    shown: list[str] = []
+    c.change.connect(lambda change: shown.append(change.line.text))
+    c.transcript.apply(Final(line_id="1", text="oh shit", engine="e"))
+    c.apply_settings(c.settings.with_changes(filter_profanity=False))
+    c.transcript.apply(Final(line_id="2", text="oh shit", engine="e"))
+    assert shown == ["oh s***", "oh shit"]
+    assert [line.text for line in c.transcript.finals] == ["oh shit", "oh shit"]

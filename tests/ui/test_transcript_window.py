@@ -250,3 +250,159 @@ def test_find_shortcuts(window, qtbot) -> None:
     assert w.current_match().line_id == "1-0"
     qtbot.keyClick(w.search, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     assert w.current_match().line_id == "1-1"  # Shift+Enter: previous, wrapping around
+
+
+# -- following new lines ---------------------------------------------------------------------
+
+
+def add_lines(t: Transcript, first: int, n: int) -> None:
+    for i in range(first, first + n):
+        t.apply(Final(line_id=f"1-{i}", text=f"line {i}", engine="local", start=float(i), end=i + 0.9))
+
+
+def test_follows_new_lines_at_the_bottom_and_stops_when_scrolled_up(window, qtbot) -> None:
+    t = Transcript()
+    w = window(t)
+    w.resize(500, 300)
+    w.show()
+    qtbot.waitExposed(w)
+    bar = w.table.verticalScrollBar()
+    add_lines(t, 0, 40)
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum())
+    w.table.selectRow(w.table.rowCount() - 2)  # selecting a row (in view) does not stop following...
+    add_lines(t, 40, 5)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+    assert w.following
+    bar.setValue(5)  # ...scrolling up does
+    add_lines(t, 45, 5)
+    qtbot.wait(20)
+    assert bar.value() == 5 and not w.following
+    bar.setValue(bar.maximum())  # back at the bottom: following again
+    add_lines(t, 50, 5)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum())
+    assert w.following
+
+
+# -- the export dialog -----------------------------------------------------------------------
+
+
+class FakeSaveDialog:
+    """Stands in for QFileDialog.getSaveFileName: records where it opened, returns what the user typed."""
+
+    def __init__(self) -> None:
+        self.opened_at: list[str] = []
+        self.answer = ("", "")
+
+    def __call__(self, _parent, _title, suggested, _filters, _selected="") -> tuple[str, str]:
+        self.opened_at.append(suggested)
+        return self.answer
+
+
+@pytest.fixture
+def save_dialog(monkeypatch) -> FakeSaveDialog:
+    from captioner.ui import transcript_window
+
+    fake = FakeSaveDialog()
+    monkeypatch.setattr(transcript_window.QFileDialog, "getSaveFileName", fake)
+    return fake
+
+
+def test_the_export_dialog_opens_in_the_folder_last_saved_to(window, save_dialog, tmp_path: Path, qtbot) -> None:
+    t = Transcript()
+    fill(t, SENTENCES[:2])
+    w = window(t)
+    assert Path(w.export_bar.folder()) == paths.transcripts_dir().parent  # nothing saved yet: the data folder
+    elsewhere = tmp_path / "talks"
+    elsewhere.mkdir()
+    save_dialog.answer = (str(elsewhere / "monday.txt"), "Plain text (*.txt)")
+    with qtbot.waitSignal(w.export_settings_changed) as saved:
+        w.export_button.click()
+    assert saved.args[0].folder == str(elsewhere.resolve())
+    w.export_button.click()
+    assert Path(save_dialog.opened_at[-1]).parent == elsewhere.resolve()
+    # A new window (the app restarted) gets the remembered folder back from the settings.
+    again = TranscriptWindow(t, export=saved.args[0])
+    qtbot.addWidget(again)
+    assert again.export_bar.folder() == elsewhere.resolve()
+
+
+@pytest.mark.parametrize(
+    ("chosen", "typed", "written", "fmt"),
+    [
+        ("json", "talk.vtt", "talk.vtt", "vtt"),  # the extension typed wins over the format chosen
+        ("txt", "talk.json", "talk.json", "json"),
+        ("srt", "talk", "talk.srt", "srt"),  # no extension: the chosen format's is added
+        ("txt", "notes.md", "notes.md.txt", "txt"),  # one that names no format: corrected
+    ],
+)
+def test_the_file_name_extension_picks_the_format(
+    window, save_dialog, tmp_path: Path, chosen: str, typed: str, written: str, fmt: str
+) -> None:
+    t = Transcript()
+    fill(t, SENTENCES[:3])
+    w = window(t)
+    w.format.setCurrentIndex(w.format.findData(chosen))
+    save_dialog.answer = (str(tmp_path / typed), "")
+    w.export_button.click()
+    assert (tmp_path / written).read_text(encoding="utf-8") == export.export(fmt, t.finals)
+    assert w.format.currentData() == fmt
+
+
+def test_json_is_never_written_to_a_vtt_file(window, tmp_path: Path) -> None:
+    t = Transcript()
+    fill(t, SENTENCES[:2])
+    w = window(t)
+    assert w.export_to(tmp_path / "x.vtt", "json")
+    assert (tmp_path / "x.vtt").read_text().startswith("WEBVTT")
+    assert "as WebVTT" in w.status.text()
+
+
+def test_cue_limits_in_the_export_bar_apply_to_subtitles(window, tmp_path: Path, qtbot) -> None:
+    t = Transcript()
+    long_line = " ".join(SENTENCES)
+    t.apply(Final(line_id="1", text=long_line, engine="local", start=0.0, end=20.0))
+    w = window(t)
+    w.format.setCurrentIndex(w.format.findData("txt"))
+    assert not w.export_bar.cue_chars.isVisibleTo(w)  # whole lines: no cue limits
+    w.format.setCurrentIndex(w.format.findData("srt"))
+    assert w.export_bar.cue_chars.isVisibleTo(w)
+    with qtbot.waitSignal(w.export_settings_changed) as changed:
+        w.export_bar.cue_chars.setValue(20)
+    w.export_bar.cue_lines.setValue(1)
+    assert changed.args[0].cue_chars == 20
+    assert w.export_to(tmp_path / "x.srt")
+    text_rows = [r for r in (tmp_path / "x.srt").read_text().splitlines() if r and "-->" not in r and not r.isdigit()]
+    assert max(len(r) for r in text_rows) <= 20
+    assert " ".join(text_rows) == long_line
+
+
+# -- profanity -----------------------------------------------------------------------------------
+
+
+def test_profanity_is_masked_in_the_window_and_its_exports_and_can_be_shown(window, tmp_path: Path) -> None:
+    t = Transcript()
+    t.apply(Final(line_id="1", text="for good ol' fucking evil", engine="local", start=0.0, end=2.0))
+    w = window(t)
+    assert texts(w) == ["for good ol' f****** evil"]
+    t.apply(Final(line_id="2", text="shit happens", engine="local", start=3.0, end=4.0))
+    assert texts(w)[1] == "s*** happens"
+    w.export_to(tmp_path / "x.txt")
+    assert (tmp_path / "x.txt").read_text() == "for good ol' f****** evil\ns*** happens\n"
+    w.search.setText("fucking")
+    w.apply_search()
+    assert w.matches() == []  # what is not shown is not found
+    w.set_filter_profanity(False)
+    assert texts(w) == ["for good ol' fucking evil", "shit happens"]
+    assert t.finals[0].text == "for good ol' fucking evil"  # the transcript (and its autosave) keep the raw text
+    w.show_lines(list(t.finals))
+    w.set_filter_profanity(True)
+    assert texts(w) == ["for good ol' f****** evil", "s*** happens"]  # a previous session too
+
+
+def test_present_brings_back_a_minimized_window(window, qtbot) -> None:
+    w = window()
+    w.show()
+    qtbot.waitExposed(w)
+    w.showMinimized()
+    w.present()
+    assert w.isVisible() and not w.isMinimized()

@@ -17,7 +17,17 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Notice, SpeechStarted, Status, Usage
+from captioner.captions.events import (
+    EngineEvent,
+    EngineState,
+    Final,
+    Interim,
+    Notice,
+    SpeechStarted,
+    Status,
+    Usage,
+    Word,
+)
 from captioner.engines.assemblyai.config import ENGINE_ID
 from captioner.engines.timeline import AudioTimeline
 
@@ -71,6 +81,16 @@ class TurnTracker:
                 return round(mapped, 3)
             return round(self.offset + float(ms) / 1000.0, 3)
         return None
+
+    def _words(self, words: list[dict[str, object]]) -> tuple[Word, ...]:
+        """The turn's words with their source times (none if any word has no times)."""
+        out = []
+        for w in words:
+            start, end = self._t(w.get("start")), self._t(w.get("end"), end=True)
+            if start is None or end is None:
+                return ()
+            out.append(Word(text=str(w["text"]), start=start, end=end))
+        return tuple(out)
 
     def receive(self, text: str | bytes) -> list[EngineEvent]:
         """Events for one server message; malformed or unknown messages are logged and skipped."""
@@ -170,7 +190,12 @@ class TurnTracker:
                 self._open_turn = None
             if previous is not None and previous == text:
                 return []
-            return [Final(line_id=line_id, text=text, engine=ENGINE_ID, start=start, end=end, formatted=formatted)]
+            timed = self._words(words)
+            return [
+                Final(
+                    line_id=line_id, text=text, engine=ENGINE_ID, start=start, end=end, formatted=formatted, words=timed
+                )
+            ]
         if order in self._committed:
             return []  # a late partial of a committed turn: the final wins
         self._open_turn = order

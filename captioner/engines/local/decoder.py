@@ -7,7 +7,8 @@
   pronunciation (:mod:`captioner.engines.local.g2p`), and a unigram in the language model with a raised
   weight.
 * :func:`hypothesis`: the decoder's current word segments as caption text (boosted words shown as the
-  user typed them) with source times.
+  user typed them) with source times; :func:`lm_filler_only` tells a hypothesis that is only what the
+  language model fills a non-speech sound with.
 
 ``pocketsphinx`` is imported lazily, and a decoder is used from one thread only.
 """
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from captioner.captions.events import Word
 from captioner.engines.local.g2p import letter_to_sound
 
 SAMPLE_RATE = 16_000
@@ -40,6 +42,14 @@ FAST_CONFIG: dict[str, Any] = {
 }
 
 _WORD_RE = re.compile(r"[A-Za-z0-9']+")
+
+#: Words that never make an utterance on their own: articles, and the prepositions and conjunctions that need
+#: something after them. They are also the language model's likeliest words, so when a short sound that is not
+#: speech (a breath, a click, a hum) passes the voice-activity test, the decoder fills it with one of them: a
+#: burst of noise decodes to a lone "the", "if", "at" or "a" (measured, docs/local-engine.md).
+NEVER_ALONE = frozenset(
+    {"a", "an", "the", "of", "to", "in", "at", "on", "by", "for", "from", "with", "as", "if", "and", "or"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,11 +129,10 @@ def build_decoder(fast: bool, boost: list[str], weight: float) -> tuple[Any, lis
     return decoder, added
 
 
-def hypothesis(decoder: Any, boosted: Mapping[str, BoostedWord], t0: float) -> tuple[str, float | None, float | None]:
-    """The decoder's words so far, and their start and end on the source timeline (``t0`` = first sample fed)."""
-    words: list[str] = []
-    start: float | None = None
-    end: float | None = None
+def hypothesis(decoder: Any, boosted: Mapping[str, BoostedWord], t0: float) -> tuple[str, tuple[Word, ...]]:
+    """The decoder's words so far, each with its start and end on the source timeline (``t0`` = first sample
+    fed), and the caption text they make."""
+    words: list[Word] = []
     for seg in decoder.seg():
         w = seg.word
         if not w or w[0] in "<[+":
@@ -132,9 +141,13 @@ def hypothesis(decoder: Any, boosted: Mapping[str, BoostedWord], t0: float) -> t
         if w.endswith(BOOST_SUFFIX):
             b = boosted.get(w)
             w = b.display if b is not None else w[: -len(BOOST_SUFFIX)]
-        words.append(w)
-        ws = t0 + seg.start_frame / FRAME_RATE
-        we = t0 + (seg.end_frame + 1) / FRAME_RATE
-        start = ws if start is None else start
-        end = we
-    return " ".join(words), (None if start is None else round(start, 3)), (None if end is None else round(end, 3))
+        start = round(t0 + seg.start_frame / FRAME_RATE, 3)
+        end = round(t0 + (seg.end_frame + 1) / FRAME_RATE, 3)
+        words.append(Word(text=w, start=start, end=end))
+    return " ".join(w.text for w in words), tuple(words)
+
+
+def lm_filler_only(text: str) -> bool:
+    """Whether ``text`` is nothing but words that never make an utterance alone (:data:`NEVER_ALONE`)."""
+    words = text.lower().split()
+    return bool(words) and all(w in NEVER_ALONE for w in words)

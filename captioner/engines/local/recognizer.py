@@ -5,9 +5,11 @@
 decoder (:mod:`~captioner.engines.local.decoder`) and turns its hypotheses into events: one caption line
 per utterance (ids ``"0"``, ``"1"``, …), an :class:`~captioner.captions.events.Interim` every
 ``interim_ms`` of audio if its text changed, and a :class:`~captioner.captions.events.Final` with
-word-segment times at the end. Between utterances it applies live setting changes and swaps in the
-cheaper decoder that the real-time guard (:mod:`~captioner.engines.local.realtime`) asked for; that
-decoder is built on the side, in a thread of its own.
+word-segment times at the end. An utterance whose words are only ones that never stand alone (a lone "the":
+a breath or a click the language model filled in) makes no caption. Between utterances it applies live
+setting changes and swaps in the cheaper decoder that the real-time guard
+(:mod:`~captioner.engines.local.realtime`) asked for; that decoder is built on the side, in a thread of
+its own.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from captioner.engines.local.decoder import (
     boost_words,
     build_decoder,
     hypothesis,
+    lm_filler_only,
 )
 from captioner.engines.local.endpointer import Endpointer, SpeechStart, Verdict
 from captioner.engines.local.realtime import RealtimeGuard
@@ -230,10 +233,13 @@ class Recognizer:
         step = s.interim_ms if utt.interims else min(s.interim_ms, 90)
         if utt.fed_samples - utt.last_interim_samples >= step * SAMPLE_RATE // 1000:
             utt.last_interim_samples = utt.fed_samples
-            text, start, end = hypothesis(self.decoder, self.boosted, utt.t0)
+            text, words = hypothesis(self.decoder, self.boosted, utt.t0)
+            if lm_filler_only(text):
+                text = ""  # not shown until a word that can stand alone comes (it may be a noise)
             if text and text != utt.last_text:
                 utt.last_text = text
                 utt.interims += 1
+                start, end = words[0].start, words[-1].end
                 out.append(Interim(line_id=utt.line_id, text=text, engine=self.engine_id, start=start, end=end))
 
     def _feed_decoder(self, frame: bytes) -> None:
@@ -259,8 +265,11 @@ class Recognizer:
         self._utt = None
         self.endpointer.end_speech()
         self.decoder.end_utt()
-        text, start, end = hypothesis(self.decoder, self.boosted, utt.t0)
+        text, words = hypothesis(self.decoder, self.boosted, utt.t0)
+        if lm_filler_only(text):
+            text, words = "", ()  # a non-speech sound the language model filled with its likeliest word
         if text or utt.interims:
             # An empty final closes an interim that turned out to be noise.
-            out.append(Final(line_id=utt.line_id, text=text, engine=self.engine_id, start=start, end=end))
+            start, end = (words[0].start, words[-1].end) if words else (None, None)
+            out.append(Final(line_id=utt.line_id, text=text, engine=self.engine_id, start=start, end=end, words=words))
         self._between_utterances(out)

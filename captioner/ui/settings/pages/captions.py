@@ -1,9 +1,10 @@
-"""Captions page: word boost list and silence threshold, both checked against the selected engine."""
+"""Captions page: word boost list and silence threshold, both checked against the selected engine; the profanity
+filter."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from captioner.settings import SILENCE_MS_RANGE, Settings
 from captioner.ui.settings.pages.common import (
@@ -60,9 +61,18 @@ class CaptionsPage(Page):
         boost_box.setFocusProxy(self.word_boost.entry)
         silence_box.setFocusProxy(self.silence)
 
+        self.filter_profanity = QCheckBox("&Filter profanity: show swear words and slurs as f***")
+        self.filter_profanity.setObjectName("filter_profanity")
+        self.filter_profanity.setToolTip(
+            "In the captions, the transcript window and exports. The autosaved transcript keeps every word."
+        )
+        self.filter_profanity.setChecked(settings.filter_profanity)
+        self.filter_profanity.toggled.connect(lambda _on: self.edited.emit(FAST_MS))
+
         layout = QVBoxLayout(self)
         layout.addWidget(boost_box, 1)
         layout.addWidget(silence_box)
+        layout.addWidget(self.filter_profanity)
         self._update_silence_text()
         self.set_engine(settings.engine)
 
@@ -96,4 +106,8 @@ class CaptionsPage(Page):
 
     def apply(self, settings: Settings) -> Settings:
         lo, hi = SILENCE_MS_RANGE
-        return settings.with_changes(word_boost=self.word_boost.terms(), silence_ms=min(hi, max(lo, self.silence_ms())))
+        return settings.with_changes(
+            word_boost=self.word_boost.terms(),
+            silence_ms=min(hi, max(lo, self.silence_ms())),
+            filter_profanity=self.filter_profanity.isChecked(),
+        )
