@@ -21,6 +21,7 @@ import pytest
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
 from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions
+from tests.support.xdisplay import xvfb_wm  # noqa: F401  (a fixture: Xvfb + openbox + xcompmgr)
 
 SCREENS = {
     "synchronousWindowSystemEvents": True,

@@ -1,0 +1,75 @@
+"""Click-through under a real window manager (openbox, with xcompmgr): clicks reach the window below.
+
+The app runs as a process on Xvfb; an ``xev`` window below the overlay records the clicks it gets, and
+``xdotool`` clicks through the X server as a mouse would. A reparenting window manager wraps the overlay in
+a frame of its own, which must let the clicks through too — at start, after toggling, after hiding and
+showing the captions again — and catch them again once click-through is off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from captioner.settings import OverlaySettings, Settings
+from tests.support.desktop_process import AppProcess
+from tests.support.xdisplay import ClickRecorder, XDisplay, wait_for
+
+pytestmark = pytest.mark.xvfb
+
+
+def app_settings(**overlay: object) -> Settings:
+    return Settings(
+        autostart_captions=False,
+        offer_last_transcript=False,
+        overlay=OverlaySettings(**overlay),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def recorder(xvfb_wm: XDisplay) -> Iterator[ClickRecorder]:
+    rec = xvfb_wm.click_recorder()
+    yield rec
+    xvfb_wm.stop(rec.proc)
+
+
+def click_overlay(d: XDisplay, app: AppProcess, rec: ClickRecorder, *, passes: bool) -> bool:
+    """Click the middle of the overlay; True when the window below got the click."""
+    x, y, w, h = d.geometry(app.overlay)
+    cx, cy = x + w // 2, y + h // 2
+    d.xdotool("mousemove", str(cx), str(cy))
+    overlay_catches = {app.frame, app.overlay}
+    # The window manager copies the shape when it is told of it: wait until the pointer's window is settled.
+    wait_for(lambda: (d.window_under_pointer() in overlay_catches) != passes, timeout=5)
+    before = len(rec.presses())
+    d.xdotool("mousedown", "1", "sleep", "0.15", "mouseup", "1")  # a person's click: the press lasts a moment
+    return wait_for(lambda: len(rec.presses()) > before, timeout=2 if passes else 0.7)
+
+
+def test_click_through_at_start_lets_clicks_reach_the_window_below(xvfb_wm: XDisplay, recorder: ClickRecorder) -> None:
+    with AppProcess(xvfb_wm, app_settings(click_through=True)) as app:
+        assert click_overlay(xvfb_wm, app, recorder, passes=True), "the window below got no click"
+
+
+def test_toggled_click_through_passes_clicks_and_stops_again(xvfb_wm: XDisplay, recorder: ClickRecorder) -> None:
+    with AppProcess(xvfb_wm, app_settings(click_through=False)) as app:
+        assert not click_overlay(xvfb_wm, app, recorder, passes=False), "the overlay let a click through"
+        xvfb_wm.xdotool("key", "--clearmodifiers", "ctrl+shift+l")  # the global shortcut (test_hotkey_x11.py)
+        assert click_overlay(xvfb_wm, app, recorder, passes=True), "after turning it on, no click got through"
+        xvfb_wm.xdotool("key", "--clearmodifiers", "ctrl+shift+l")
+        assert not click_overlay(xvfb_wm, app, recorder, passes=False), "after turning it off, clicks still pass"
+
+
+def test_click_through_survives_the_window_being_unmapped_and_mapped(
+    xvfb_wm: XDisplay, recorder: ClickRecorder
+) -> None:
+    # What hiding and showing the captions does at the X level: the window manager drops its frame and
+    # frames the window anew when it is mapped again.
+    with AppProcess(xvfb_wm, app_settings(click_through=True)) as app:
+        old_frame = app.frame
+        xvfb_wm.xdotool("windowunmap", "--sync", str(app.overlay))
+        xvfb_wm.xdotool("windowmap", "--sync", str(app.overlay))
+        assert wait_for(lambda: xvfb_wm.frame_of(app.overlay) not in (old_frame, app.overlay))
+        app.frame = xvfb_wm.frame_of(app.overlay)
+        assert click_overlay(xvfb_wm, app, recorder, passes=True), "after mapping it again, no click got through"
