@@ -2,8 +2,12 @@
 
 :class:`EdgeDrag` turns the overlay's mouse events into moves and resizes: the left/right edges set the
 width, the top/bottom edges (and the corners) the number of caption lines, snapping to whole lines as the
-drag goes. Moves and width changes are handed to the compositor where it can do them (``startSystemMove`` /
-``startSystemResize``, which work on Wayland too), and done by hand otherwise. The overlay saves whatever the
+drag goes. On Wayland, Windows and macOS moves and width changes are handed to the compositor
+(``startSystemMove`` / ``startSystemResize``; on Wayland a window cannot move itself). On X11 they are done
+by hand: Qt's X11 system move sends the window manager a pointer position mapped through the window's cached
+position, which is stale for a while after the window was placed, and the window then jumps away by that
+much; a window manager left in its move mode by a short click also holds the keyboard, global shortcuts
+included. The overlay saves whatever the
 user did once the window settles (see :meth:`captioner.ui.overlay.CaptionOverlay.begin_interaction`).
 """
 
@@ -12,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QGuiApplication, QMouseEvent
 
 from captioner.ui.overlay_place import MIN_WIDTH
 
@@ -53,7 +57,7 @@ class EdgeDrag:
         handle = ov.windowHandle()
         # The height is a whole number of caption lines, which the compositor cannot snap to: the top and
         # bottom edges (and the corners) are always resized by hand, the drag choosing the line count.
-        by_hand = edges is not None and bool(edges & VERTICAL)
+        by_hand = (edges is not None and bool(edges & VERTICAL)) or QGuiApplication.platformName() == "xcb"
         if (
             handle is not None
             and not by_hand
@@ -61,7 +65,10 @@ class EdgeDrag:
         ):
             self._press = None  # the compositor has the pointer now; its moves reach moveEvent
             return
-        self._press = (event.globalPosition().toPoint(), ov.geometry(), edges)
+        # Where the window is, from the press itself (the server's pointer position less the position in the
+        # window): Qt's own idea of it can lag behind the window manager's placement.
+        at = event.globalPosition().toPoint()
+        self._press = (at, QRect(at - event.position().toPoint(), ov.size()), edges)
 
     def move(self, event: QMouseEvent) -> None:
         ov = self._ov

@@ -1,0 +1,46 @@
+"""The overlay's place and stacking under a real window manager (openbox, with xcompmgr).
+
+The app runs as a process on Xvfb. A drag of the overlay goes through the window manager (the app hands
+the move to it), which moves the window in its own time, long after the press: where it ends is saved and
+the next start puts the overlay back there. The settings panel opens above the overlay, not under it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from captioner.settings import OverlaySettings, Settings
+from tests.support.desktop_process import AppProcess
+from tests.support.xdisplay import XDisplay, wait_for
+
+pytestmark = pytest.mark.xvfb
+
+
+def app_settings(**overlay: object) -> Settings:
+    return Settings(
+        autostart_captions=False,
+        offer_last_transcript=False,
+        overlay=OverlaySettings(**overlay),  # type: ignore[arg-type]
+    )
+
+
+def test_a_dragged_position_is_saved_and_restored(xvfb_wm: XDisplay) -> None:
+    d = xvfb_wm
+    with AppProcess(d, app_settings(position="bottom")) as app:
+        x, y, w, h = d.geometry(app.overlay)
+        d.xdotool("mousemove", str(x + w // 2), str(y + h // 2), "mousedown", "1")
+        # A person takes a moment before moving, and pauses on the way: longer than any debounce.
+        d.xdotool("sleep", "0.8", "mousemove_relative", "--", "-60", "-100", "sleep", "0.8")
+        d.xdotool("mousemove_relative", "--", "-140", "-150", "sleep", "0.3", "mouseup", "1")
+        assert wait_for(lambda: d.geometry(app.overlay)[:2] == (x - 200, y - 250), timeout=5), d.geometry(app.overlay)
+        moved = d.geometry(app.overlay)
+        d.xdotool("sleep", "0.8")  # let it settle
+        assert app.stop() == 0
+    saved = app.settings().overlay
+    assert saved.position == "custom"
+    g = next(iter(saved.geometry.values()))
+    # The saved rectangle is the whole overlay, as tall as its caption lines; while not captioning it shows
+    # only its status row, hanging from the same bottom edge.
+    assert (g.x, g.y + g.height, g.width) == (moved[0], moved[1] + moved[3], moved[2])
+    with AppProcess(d, app.settings()) as again:
+        assert d.geometry(again.overlay)[:3] == moved[:3]
