@@ -41,7 +41,7 @@ class Appearance:
     text_color: str = "#ffffff"
     interim_color: str = "#c8c8c8"
     background_color: str = "#000000"
-    background_opacity: float = 0.85  # 0 = fully transparent … 1 = opaque; 0.85 keeps busy windows below quiet
+    background_opacity: float = 0.9  # 0 = fully transparent … 1 = opaque; 0.9 keeps busy windows below quiet
     outline: bool = True  # a dark outline/shadow behind the text for legibility
     lines: int = 2  # number of caption lines shown (1–5)
     max_line_chars: int = 60  # maximum line width, in characters

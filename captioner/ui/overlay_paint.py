@@ -169,10 +169,15 @@ class OverlayPainter:
             right -= lw + 10
         text = notice or self.status_line(state, status, click_through, message_below=message_below)
         color = QColor("#ff8a80") if state == "error" and not notice else QColor(255, 255, 255, 235)
-        p.setPen(color)
         left = PADDING + 14
         text = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(10.0, right - left))
-        p.drawText(QRectF(left, y, right - left, h), Qt.AlignmentFlag.AlignVCenter, text)
+        box = QRectF(left, y, right - left, h)
+        if self.appearance.outline:  # a thin dark outline: the small text stays clear over a busy window too
+            p.setPen(QColor(0, 0, 0, 200))
+            for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                p.drawText(box.translated(dx, dy), Qt.AlignmentFlag.AlignVCenter, text)
+        p.setPen(color)
+        p.drawText(box, Qt.AlignmentFlag.AlignVCenter, text)
 
     @staticmethod
     def status_line(state: str, status: str, click_through: str, *, message_below: bool = False) -> str:

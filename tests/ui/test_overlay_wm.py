@@ -44,3 +44,20 @@ def test_a_dragged_position_is_saved_and_restored(xvfb_wm: XDisplay) -> None:
     assert (g.x, g.y + g.height, g.width) == (moved[0], moved[1] + moved[3], moved[2])
     with AppProcess(d, app.settings()) as again:
         assert d.geometry(again.overlay)[:3] == moved[:3]
+
+
+def test_the_settings_panel_opens_above_the_overlay(xvfb_wm: XDisplay) -> None:
+    d = xvfb_wm
+    with AppProcess(d, app_settings(position="bottom")) as app:
+        control = d.find_window("Captioner")  # no tray here: the control window offers the commands
+        d.xdotool("windowactivate", "--sync", str(control))
+        d.xdotool("key", "--clearmodifiers", "ctrl+comma")
+        panel = d.find_window("Captioner settings")
+        x, y, _, _ = d.geometry(app.overlay)
+        d.xdotool("windowmove", "--sync", str(panel), str(x), str(max(0, y - 200)))  # over the overlay
+        stack = d.stacking()
+        assert stack.index(panel) > stack.index(app.overlay), "the settings panel is under the overlay"
+        # The pixel where both are is the panel's, not the overlay's.
+        px, py = x + 40, y + 10
+        d.xdotool("mousemove", str(px), str(py))
+        assert wait_for(lambda: d.window_under_pointer() == d.frame_of(panel), timeout=3)
