@@ -227,3 +227,48 @@ def test_message_rect_is_inside_the_window(overlay: Any) -> None:
     ov = overlay()
     r = ov.painter._message_rect(ov.width(), ov.height())
     assert QRectF(ov.rect()).contains(r)
+
+
+# -- legibility ---------------------------------------------------------------------------------------
+
+
+def _over_busy_white_page(ov: CaptionOverlay) -> np.ndarray:
+    """The overlay composited over a white page of black text lines (as a compositor would blend it)."""
+    from PySide6.QtGui import QColor, QPainter
+
+    top = ov.grab().toImage().convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    page = QImage(top.size(), QImage.Format.Format_ARGB32_Premultiplied)
+    page.fill(QColor("white"))
+    p = QPainter(page)
+    for y in range(0, page.height(), 6):
+        p.fillRect(0, y, page.width(), 3, QColor("black"))  # text strokes everywhere
+    p.drawImage(0, 0, top)
+    p.end()
+    return pixels_of(page)
+
+
+def pixels_of(img: QImage) -> np.ndarray:
+    img = img.convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = img.width(), img.height()
+    arr = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())[:, : w * 4]
+    return arr.reshape(h, w, 4)[..., :3].astype(float)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    c = rgb / 255.0
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return 0.2126 * lin[..., 0] + 0.7152 * lin[..., 1] + 0.0722 * lin[..., 2]
+
+
+def test_default_captions_read_over_a_busy_white_window(overlay: Any) -> None:
+    ov = overlay(Appearance(lines=2, clear_after_s=0))
+    ov.set_status("listening", "Listening")
+    arr = _over_busy_white_page(ov)
+    captions = ov.painter.captions_rect(ov.width(), ov.height())
+    box = arr[captions.top() + 4 : captions.bottom() - 14, 20:-20]  # no captions yet: only the background
+    # The page's text barely shows through: strokes and paper below differ by little in the box.
+    assert box.max() - box.min() <= 30, f"the page below shows through by {box.max() - box.min():.0f} levels"
+    # The status text (white) on the box over white paper: at least 7:1, the strictest contrast guideline.
+    worst_box = luminance(box).max()
+    text = luminance(np.array([235.0, 235.0, 235.0]))
+    assert (text + 0.05) / (worst_box + 0.05) >= 7.0
