@@ -30,8 +30,11 @@ class Backend(Protocol):
 
     name: str
 
-    def register(self, keys: QKeyCombination, on_activated: Callable[[], None]) -> str | None:
-        """Register ``keys``; ``None`` when it works, else why not (plain words)."""
+    def register(
+        self, keys: QKeyCombination, on_activated: Callable[[], None], on_refused: Callable[[str], None]
+    ) -> str | None:
+        """Register ``keys``; ``None`` when it works, else why not (plain words). A backend that learns only
+        later that it was refused calls ``on_refused`` with why."""
 
     def unregister(self) -> None: ...
 
@@ -133,11 +136,23 @@ class GlobalShortcut(QObject):
         if self._backend is None:
             why = self._why_none or "there is no global shortcut here"
             return self._set(ShortcutStatus(sequence=seq, everywhere=False, message=self._local(shown, why)))
-        refused = self._backend.register(keys, self.activated.emit)
+
+        def refused_later(why: str) -> None:
+            if self._status.sequence == seq:
+                self._set(ShortcutStatus(sequence=seq, everywhere=False, message=self._local(shown, why)))
+
+        refused = self._backend.register(keys, self.activated.emit, refused_later)
         if refused is not None:
             return self._set(ShortcutStatus(sequence=seq, everywhere=False, message=self._local(shown, refused)))
+        where = (
+            f" (asked of the desktop through its {self._backend.name}; it may let you change it)"
+            if (self._backend.name.endswith("portal"))
+            else ""
+        )
         return self._set(
-            ShortcutStatus(sequence=seq, everywhere=True, message=f"{shown} works while any application has the focus.")
+            ShortcutStatus(
+                sequence=seq, everywhere=True, message=f"{shown} works while any application has the focus{where}."
+            )
         )
 
     @staticmethod

@@ -109,7 +109,9 @@ class WindowsBackend:
         if self._callback is not None:
             self._callback()
 
-    def register(self, keys: QKeyCombination, on_activated: Callable[[], None]) -> str | None:
+    def register(
+        self, keys: QKeyCombination, on_activated: Callable[[], None], on_refused: Callable[[str], None]
+    ) -> str | None:
         self.unregister()
         wanted = windows_keys(keys)
         if wanted is None:

@@ -94,7 +94,9 @@ class X11Backend:
         self._down = False
         self._released_at = -1
 
-    def register(self, keys: QKeyCombination, on_activated: Callable[[], None]) -> str | None:
+    def register(
+        self, keys: QKeyCombination, on_activated: Callable[[], None], on_refused: Callable[[str], None]
+    ) -> str | None:
         self.unregister()
         wanted = x11_keys(keys)
         if wanted is None:
