@@ -13,15 +13,33 @@ user did once the window settles (see :meth:`captioner.ui.overlay.CaptionOverlay
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QGuiApplication, QMouseEvent
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QCursor, QGuiApplication, QMouseEvent, QWindow
 
 from captioner.ui.overlay_place import MIN_WIDTH
 
-if TYPE_CHECKING:
-    from captioner.ui.overlay import CaptionOverlay
+
+class Draggable(Protocol):
+    """What the drag needs of the overlay window."""
+
+    @property
+    def compact(self) -> bool: ...
+    def begin_interaction(self) -> None: ...
+    def end_interaction(self) -> None: ...
+    def set_lines(self, lines: int, *, keep_bottom: bool = False) -> None: ...
+    def lines_for_height(self, height: int) -> int: ...
+    def width(self) -> int: ...
+    def height(self) -> int: ...
+    def y(self) -> int: ...
+    def size(self) -> QSize: ...
+    def geometry(self) -> QRect: ...
+    def windowHandle(self) -> QWindow: ...
+    def setCursor(self, cursor: QCursor | Qt.CursorShape) -> None: ...
+    def setGeometry(self, rect: QRect) -> None: ...
+    def move(self, pos: QPoint) -> None: ...
+
 
 EDGE = 8  # px from the border where a press resizes instead of moving
 VERTICAL = Qt.Edge.TopEdge | Qt.Edge.BottomEdge
@@ -30,7 +48,7 @@ VERTICAL = Qt.Edge.TopEdge | Qt.Edge.BottomEdge
 class EdgeDrag:
     """The mouse handling of one overlay window."""
 
-    def __init__(self, overlay: CaptionOverlay) -> None:
+    def __init__(self, overlay: Draggable) -> None:
         self._ov = overlay
         self._press: tuple[QPoint, QRect, Qt.Edge | None] | None = None
 

@@ -15,11 +15,20 @@ import sys
 from pathlib import Path
 
 from captioner import settings as settings_store
-from captioner.settings import Settings
+from captioner.settings import OverlaySettings, Settings
 from tests.support.xdisplay import XDisplay
 
 REPO = Path(__file__).resolve().parents[2]
 OVERLAY_TITLE = "Captioner captions"
+
+
+def app_settings(**overlay: object) -> Settings:
+    """Settings for an app under test: captions not started, no last transcript offered, ``overlay`` set."""
+    return Settings(
+        autostart_captions=False,
+        offer_last_transcript=False,
+        overlay=OverlaySettings(**overlay),  # type: ignore[arg-type]
+    )
 
 
 class AppProcess:

@@ -148,12 +148,9 @@ class XDisplay:
         _stop(proc)
 
 
-@contextlib.contextmanager
-def x_display(width: int = 1280, height: int = 720) -> Iterator[XDisplay]:
-    """Xvfb (with Composite) + openbox + xcompmgr, ready for windows."""
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} needed (scripts/setup --dev installs them)")
+def start_xvfb(width: int, height: int) -> tuple[subprocess.Popen[bytes], str]:
+    """Xvfb with the Composite extension on a free display number: the process and the display name, once
+    the server accepts connections."""
     rfd, wfd = os.pipe()
     server = ["Xvfb", "-displayfd", str(wfd), "-screen", "0", f"{width}x{height}x24"]
     xvfb = subprocess.Popen(
@@ -165,7 +162,22 @@ def x_display(width: int = 1280, height: int = 720) -> Iterator[XDisplay]:
     os.close(wfd)
     with os.fdopen(rfd) as f:
         number = f.readline().strip()  # written once the server accepts connections
-    d = XDisplay(f":{number}", width, height)
+    return xvfb, f":{number}"
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a process started here (by its id), waiting for it."""
+    _stop(proc)
+
+
+@contextlib.contextmanager
+def x_display(width: int = 1280, height: int = 720) -> Iterator[XDisplay]:
+    """Xvfb (with Composite) + openbox + xcompmgr, ready for windows."""
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} needed (scripts/setup --dev installs them)")
+    xvfb, name = start_xvfb(width, height)
+    d = XDisplay(name, width, height)
     procs = [xvfb]
     try:
         wm = subprocess.Popen(

@@ -12,19 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from captioner.settings import OverlaySettings, Settings
-from tests.support.desktop_process import AppProcess
+from tests.support.desktop_process import AppProcess, app_settings
 from tests.support.xdisplay import ClickRecorder, XDisplay, wait_for
 
 pytestmark = pytest.mark.xvfb
-
-
-def app_settings(**overlay: object) -> Settings:
-    return Settings(
-        autostart_captions=False,
-        offer_last_transcript=False,
-        overlay=OverlaySettings(**overlay),  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture

@@ -9,19 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from captioner.settings import OverlaySettings, Settings
-from tests.support.desktop_process import AppProcess
+from tests.support.desktop_process import AppProcess, app_settings
 from tests.support.xdisplay import XDisplay, wait_for
 
 pytestmark = pytest.mark.xvfb
-
-
-def app_settings(**overlay: object) -> Settings:
-    return Settings(
-        autostart_captions=False,
-        offer_last_transcript=False,
-        overlay=OverlaySettings(**overlay),  # type: ignore[arg-type]
-    )
 
 
 def test_a_dragged_position_is_saved_and_restored(xvfb_wm: XDisplay) -> None:

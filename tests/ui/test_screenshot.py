@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.xdisplay import start_xvfb, stop
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 BG = (255, 0, 255)  # the window below: magenta, easy to find through a translucent overlay
@@ -39,29 +41,16 @@ def see_through_red() -> tuple[float, float]:
 
 @pytest.fixture(scope="module")
 def xserver() -> Iterator[str]:
+    """Xvfb and the compositor, no window manager (the window below covers the whole screen)."""
     if not shutil.which("Xvfb") or not shutil.which("xcompmgr"):
         pytest.fail("Xvfb and xcompmgr are needed (scripts/setup --dev installs them)")
-    rfd, wfd = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1280x720x24", "-nolisten", "tcp", "+extension", "Composite"],
-        pass_fds=(wfd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(wfd)
-    with os.fdopen(rfd) as f:
-        number = f.readline().strip()  # written once the server accepts connections
-    display = f":{number}"
+    xvfb, display = start_xvfb(1280, 720)
     comp = subprocess.Popen(["xcompmgr", "-d", display], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield display
     finally:
-        for p in (comp, xvfb):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(comp)
+        stop(xvfb)
 
 
 def test_overlay_over_a_window_is_translucent_with_readable_text(xserver: str, tmp_path: Path) -> None:
