@@ -20,6 +20,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
+    QGuiApplication,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -55,8 +56,13 @@ class CaptionOverlay(Placement, QWidget):
 
     def __init__(self, appearance: Appearance, overlay: OverlaySettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # A tool window everywhere but on X11, where Qt makes a tool window a transient of the app's other
+        # windows: window managers such as xfwm4 then stack it with them, and a click on another
+        # application's window raises that window above the captions. There it is an ordinary window that
+        # keeps itself out of the taskbar and pager.
+        x11 = QGuiApplication.platformName() == "xcb"
         self.setWindowFlags(
-            Qt.WindowType.Tool
+            (Qt.WindowType.Window if x11 else Qt.WindowType.Tool)
             | Qt.WindowType.FramelessWindowHint
             | Qt.WindowType.WindowStaysOnTopHint
             | Qt.WindowType.WindowDoesNotAcceptFocus
@@ -70,7 +76,8 @@ class CaptionOverlay(Placement, QWidget):
 
         self.overlay = overlay
         self.painter = OverlayPainter(appearance)
-        self._input = ClickThrough(self, overlay.click_through)
+        skip = ("_NET_WM_STATE_SKIP_TASKBAR", "_NET_WM_STATE_SKIP_PAGER") if x11 else ()
+        self._input = ClickThrough(self, overlay.click_through, x11_states=skip)
         self._unlock_hint = "the tray menu to unlock"
         self._state = "idle"
         self._status = "Not captioning"

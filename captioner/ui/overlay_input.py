@@ -4,9 +4,14 @@
 the window's input shape is emptied over a private X connection (:mod:`captioner.ui.x11`), and set again each
 time the window is mapped: a reparenting window manager frames the window when it is mapped and copies the
 client's input shape to its frame only when it is told of a change after that, so a shape set before mapping
-(which is all Qt's ``WindowTransparentForInput`` does) leaves the manager's frame catching every click. The
-default shape is restored to turn it off, so the window stays clickable at any later size. Elsewhere (Windows,
+(which is all Qt's ``WindowTransparentForInput`` does) leaves the manager's frame catching every click. To
+turn it off the shape becomes a rectangle larger than any window, so the window (and the frame, which copies
+it) stays clickable at any later size. Elsewhere (Windows,
 macOS, Wayland) Qt's ``WindowTransparentForInput`` is set on the native window, without re-creating it.
+
+On X11 it also tells the window manager, on every map, the ``_NET_WM_STATE`` states the window asks for
+(:attr:`ClickThrough.x11_states`): the overlay is an ordinary window there and keeps itself out of the
+taskbar and pager this way (see :class:`captioner.ui.overlay.CaptionOverlay`).
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ FLAG = Qt.WindowType.WindowTransparentForInput
 class ClickThrough(QObject):
     """Mouse pass-through of ``widget`` (a top-level window), on or off."""
 
-    def __init__(self, widget: QWidget, on: bool) -> None:
+    def __init__(self, widget: QWidget, on: bool, *, x11_states: tuple[str, ...] = ()) -> None:
         super().__init__(widget)
+        self.x11_states = x11_states
         self._widget = widget
         self._on = on
         self._window: QWindow | None = None
@@ -86,8 +92,11 @@ class ClickThrough(QObject):
         if watched is self._window and event.type() == QEvent.Type.Expose and self._window is not None:
             exposed = self._window.isExposed()
             if exposed and not self._exposed and self._x11 is not None:
-                # Newly mapped, so newly framed: tell the window manager the shape again.
+                # Newly mapped, so newly framed: tell the window manager the shape (and the states) again.
                 self._apply_x11()
+                if self.x11_states and not self._x11.add_wm_states(int(self._widget.winId()), *self.x11_states):
+                    log.warning("the X server refused the overlay's window states")
+                self._x11.flush()
             self._exposed = exposed
         return False
 

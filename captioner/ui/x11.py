@@ -39,8 +39,37 @@ class _Cookie(ctypes.Structure):
     _fields_ = (("sequence", ctypes.c_uint),)
 
 
+class _Rectangle(ctypes.Structure):
+    _fields_ = (("x", ctypes.c_int16), ("y", ctypes.c_int16), ("width", ctypes.c_uint16), ("height", ctypes.c_uint16))
+
+
+WHOLE_WINDOW = _Rectangle(0, 0, 0xFFFF, 0xFFFF)
+"""An input shape larger than any window: the whole window, whatever size it takes later."""
+
+
 class _GenericError(ctypes.Structure):
     _fields_ = (("response_type", ctypes.c_uint8), ("error_code", ctypes.c_uint8), ("sequence", ctypes.c_uint16))
+
+
+class _InternAtomReply(ctypes.Structure):
+    _fields_ = (
+        ("response_type", ctypes.c_uint8),
+        ("pad0", ctypes.c_uint8),
+        ("sequence", ctypes.c_uint16),
+        ("length", ctypes.c_uint32),
+        ("atom", ctypes.c_uint32),
+    )
+
+
+class _ClientMessage(ctypes.Structure):
+    _fields_ = (
+        ("response_type", ctypes.c_uint8),
+        ("format", ctypes.c_uint8),
+        ("sequence", ctypes.c_uint16),
+        ("window", ctypes.c_uint32),
+        ("type", ctypes.c_uint32),
+        ("data", ctypes.c_uint32 * 5),
+    )
 
 
 class _KeyEvent(ctypes.Structure):
@@ -109,8 +138,10 @@ class _Libs:
         _bind(xcb, "xcb_request_check", ctypes.POINTER(_GenericError), p, _Cookie)
         _bind(xcb, "xcb_grab_key_checked", _Cookie, p, u8, u32, u16, u8, u8, u8)
         _bind(xcb, "xcb_ungrab_key_checked", _Cookie, p, u8, u32, u16)
+        _bind(xcb, "xcb_intern_atom", _Cookie, p, u8, u16, ctypes.c_char_p)
+        _bind(xcb, "xcb_intern_atom_reply", ctypes.POINTER(_InternAtomReply), p, _Cookie, p)
+        _bind(xcb, "xcb_send_event_checked", _Cookie, p, u8, u32, u32, ctypes.c_char_p)
         _bind(shape, "xcb_shape_rectangles_checked", _Cookie, p, u8, u8, u8, u32, i16, i16, u32, p)
-        _bind(shape, "xcb_shape_mask_checked", _Cookie, p, u8, u8, u32, i16, i16, u32)
         _bind(keysyms, "xcb_key_symbols_alloc", p, p)
         _bind(keysyms, "xcb_key_symbols_free", None, p)
         _bind(keysyms, "xcb_key_symbols_get_keycode", ctypes.POINTER(ctypes.c_uint8), p, u32)
@@ -175,15 +206,36 @@ class XConnection:
 
     # -- input shape ---------------------------------------------------------------------------
     def set_input_passthrough(self, window: int, on: bool) -> bool:
-        """Empty the window's input shape (every click goes to what is below it), or restore the default
-        (the whole window, whatever its size later). True when the server accepted it."""
-        if on:
-            cookie = self._libs.shape.xcb_shape_rectangles_checked(
-                self.conn, SHAPE_SO_SET, SHAPE_SK_INPUT, 0, window, 0, 0, 0, None
-            )
-        else:
-            cookie = self._libs.shape.xcb_shape_mask_checked(self.conn, SHAPE_SO_SET, SHAPE_SK_INPUT, window, 0, 0, 0)
+        """Empty the window's input shape (every click goes to what is below it), or make it the whole window
+        again. True when the server accepted it.
+
+        The whole window is set as a rectangle larger than any window, not by removing the shape: a window
+        manager that copies the client's input shape to its frame (xfwm4) keeps the empty one it copied
+        when the client's shape is removed, and the frame would go on letting every click through."""
+        rects, count = (None, 0) if on else (ctypes.byref(WHOLE_WINDOW), 1)
+        cookie = self._libs.shape.xcb_shape_rectangles_checked(
+            self.conn, SHAPE_SO_SET, SHAPE_SK_INPUT, 0, window, 0, 0, count, rects
+        )
         return self._check(cookie) == 0
+
+    # -- window manager hints -----------------------------------------------------------------
+    def atom(self, name: str) -> int:
+        reply = self._libs.xcb.xcb_intern_atom_reply(
+            self.conn, self._libs.xcb.xcb_intern_atom(self.conn, 0, len(name), name.encode()), None
+        )
+        if not reply:
+            raise X11Unavailable(f"the X server has no atom {name}")
+        atom = int(reply.contents.atom)
+        self._libs.libc.free(reply)
+        return atom
+
+    def add_wm_states(self, window: int, *names: str) -> bool:
+        """Ask the window manager to add ``_NET_WM_STATE`` states (two at most) to a mapped window."""
+        atoms = [self.atom(n) for n in names[:2]] + [0, 0]
+        msg = _ClientMessage(33, 32, 0, window, self.atom("_NET_WM_STATE"), (ctypes.c_uint32 * 5)(1, *atoms[:2], 1, 0))
+        mask = 0x100000 | 0x80000  # SubstructureRedirect | SubstructureNotify, as the EWMH asks
+        raw = ctypes.string_at(ctypes.byref(msg), 32)
+        return self._check(self._libs.xcb.xcb_send_event_checked(self.conn, 0, self.root, mask, raw)) == 0
 
     # -- keys ----------------------------------------------------------------------------------
     def keycodes(self, keysym: int) -> list[int]:

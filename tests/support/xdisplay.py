@@ -1,9 +1,11 @@
-"""A real X display for tests where the window manager matters: Xvfb, openbox and xcompmgr, and X tools.
+"""A real X display for tests where the window manager matters: Xvfb, a window manager, xcompmgr, X tools.
 
-:func:`x_display` starts Xvfb on a free display number (``-displayfd``), then openbox (waiting until it has
-claimed the screen) and the xcompmgr compositor; :func:`xvfb_wm` is the same as a module-scoped pytest
-fixture. :class:`XDisplay` runs ``xdotool``/``xwininfo``/``xprop`` against it and starts ``xev`` windows that
-record the clicks they get. Everything started here is ended here, by its process id.
+:func:`x_display` starts Xvfb on a free display number (``-displayfd``), then a window manager — openbox, or
+xfwm4 (Xfce's, in a D-Bus session of its own, its compositor off) — waiting until it has claimed the screen,
+and the xcompmgr compositor; :func:`xvfb_wm` is the same as a module-scoped pytest fixture (openbox), and
+:func:`any_wm` runs a test module under each window manager. :class:`XDisplay` runs ``xdotool``,
+``xwininfo`` and ``xprop`` against it and starts ``xev`` windows that record the clicks they get. Everything
+started here is ended here, by its process id.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from pathlib import Path
 
 import pytest
 
-TOOLS = ("Xvfb", "openbox", "xcompmgr", "xdotool", "xev", "xwininfo", "xprop")
+TOOLS = ("Xvfb", "xcompmgr", "xdotool", "xev", "xwininfo", "xprop")
+WINDOW_MANAGERS = {
+    "openbox": ["openbox", "--sm-disable"],
+    "xfwm4": ["dbus-run-session", "--", "xfwm4", "--compositor=off"],
+}
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -171,9 +177,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def x_display(width: int = 1280, height: int = 720) -> Iterator[XDisplay]:
-    """Xvfb (with Composite) + openbox + xcompmgr, ready for windows."""
-    missing = [t for t in TOOLS if shutil.which(t) is None]
+def x_display(width: int = 1280, height: int = 720, wm: str = "openbox") -> Iterator[XDisplay]:
+    """Xvfb (with Composite) + the window manager ``wm`` + xcompmgr, ready for windows."""
+    missing = [t for t in (*TOOLS, WINDOW_MANAGERS[wm][0], WINDOW_MANAGERS[wm][-2]) if shutil.which(t) is None]
     if missing:
         pytest.fail(f"{', '.join(missing)} needed (scripts/setup --dev installs them)")
     xvfb, name = start_xvfb(width, height)
@@ -201,4 +207,11 @@ def x_display(width: int = 1280, height: int = 720) -> Iterator[XDisplay]:
 def xvfb_wm() -> Iterator[XDisplay]:
     """A display with a real window manager (openbox) and compositor (xcompmgr), shared by a test module."""
     with x_display() as d:
+        yield d
+
+
+@pytest.fixture(scope="module", params=sorted(WINDOW_MANAGERS))
+def any_wm(request: pytest.FixtureRequest) -> Iterator[XDisplay]:
+    """Like :func:`xvfb_wm`, once with each window manager."""
+    with x_display(wm=request.param) as d:
         yield d

@@ -21,7 +21,7 @@ import pytest
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Final, Interim, Status
 from captioner.engines.base import Capabilities, Credentials, Engine, EngineFailure, EngineOptions
-from tests.support.xdisplay import xvfb_wm  # noqa: F401  (a fixture: Xvfb + openbox + xcompmgr)
+from tests.support.xdisplay import any_wm, xvfb_wm  # noqa: F401  (fixtures: Xvfb + window manager + xcompmgr)
 
 SCREENS = {
     "synchronousWindowSystemEvents": True,
