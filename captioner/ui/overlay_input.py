@@ -5,9 +5,10 @@ the window's input shape is emptied over a private X connection (:mod:`captioner
 time the window is mapped: a reparenting window manager frames the window when it is mapped and copies the
 client's input shape to its frame only when it is told of a change after that, so a shape set before mapping
 (which is all Qt's ``WindowTransparentForInput`` does) leaves the manager's frame catching every click. To
-turn it off the shape becomes a rectangle larger than any window, so the window (and the frame, which copies
-it) stays clickable at any later size. Elsewhere (Windows,
-macOS, Wayland) Qt's ``WindowTransparentForInput`` is set on the native window, without re-creating it.
+turn it off the shape is removed (Qt would set a rectangle of the window's size at that moment, and the part
+of a window that grows later would let clicks through), so the window stays clickable at any later size.
+Elsewhere (Windows, macOS, Wayland) Qt's ``WindowTransparentForInput`` is set on the native window, without
+re-creating it.
 
 On X11 it also tells the window manager, on every map, the ``_NET_WM_STATE`` states the window asks for
 (:attr:`ClickThrough.x11_states`): the overlay is an ordinary window there and keeps itself out of the

@@ -39,14 +39,6 @@ class _Cookie(ctypes.Structure):
     _fields_ = (("sequence", ctypes.c_uint),)
 
 
-class _Rectangle(ctypes.Structure):
-    _fields_ = (("x", ctypes.c_int16), ("y", ctypes.c_int16), ("width", ctypes.c_uint16), ("height", ctypes.c_uint16))
-
-
-WHOLE_WINDOW = _Rectangle(0, 0, 0xFFFF, 0xFFFF)
-"""An input shape larger than any window: the whole window, whatever size it takes later."""
-
-
 class _GenericError(ctypes.Structure):
     _fields_ = (("response_type", ctypes.c_uint8), ("error_code", ctypes.c_uint8), ("sequence", ctypes.c_uint16))
 
@@ -142,6 +134,7 @@ class _Libs:
         _bind(xcb, "xcb_intern_atom_reply", ctypes.POINTER(_InternAtomReply), p, _Cookie, p)
         _bind(xcb, "xcb_send_event_checked", _Cookie, p, u8, u32, u32, ctypes.c_char_p)
         _bind(shape, "xcb_shape_rectangles_checked", _Cookie, p, u8, u8, u8, u32, i16, i16, u32, p)
+        _bind(shape, "xcb_shape_mask_checked", _Cookie, p, u8, u8, u32, i16, i16, u32)
         _bind(keysyms, "xcb_key_symbols_alloc", p, p)
         _bind(keysyms, "xcb_key_symbols_free", None, p)
         _bind(keysyms, "xcb_key_symbols_get_keycode", ctypes.POINTER(ctypes.c_uint8), p, u32)
@@ -206,16 +199,14 @@ class XConnection:
 
     # -- input shape ---------------------------------------------------------------------------
     def set_input_passthrough(self, window: int, on: bool) -> bool:
-        """Empty the window's input shape (every click goes to what is below it), or make it the whole window
-        again. True when the server accepted it.
-
-        The whole window is set as a rectangle larger than any window, not by removing the shape: a window
-        manager that copies the client's input shape to its frame (xfwm4) keeps the empty one it copied
-        when the client's shape is removed, and the frame would go on letting every click through."""
-        rects, count = (None, 0) if on else (ctypes.byref(WHOLE_WINDOW), 1)
-        cookie = self._libs.shape.xcb_shape_rectangles_checked(
-            self.conn, SHAPE_SO_SET, SHAPE_SK_INPUT, 0, window, 0, 0, count, rects
-        )
+        """Empty the window's input shape (every click goes to what is below it), or remove the shape (the
+        whole window takes input again, whatever size it takes later). True when the server accepted it."""
+        if on:
+            cookie = self._libs.shape.xcb_shape_rectangles_checked(
+                self.conn, SHAPE_SO_SET, SHAPE_SK_INPUT, 0, window, 0, 0, 0, None
+            )
+        else:
+            cookie = self._libs.shape.xcb_shape_mask_checked(self.conn, SHAPE_SO_SET, SHAPE_SK_INPUT, window, 0, 0, 0)
         return self._check(cookie) == 0
 
     # -- window manager hints -----------------------------------------------------------------
