@@ -2,9 +2,10 @@
 
 Qt does not expose what the overlay needs on X11, so this module talks to the X server itself, over its own
 connection (the libraries are those Qt's xcb platform plugin already loads: ``libxcb``, ``libxcb-shape``,
-``libxcb-keysyms``). It owns two things: the window's *input shape* (empty for click-through, the default
+``libxcb-keysyms``). It owns three things: the window's *input shape* (empty for click-through, the default
 whole window otherwise — set after the window manager has framed the window, so that the manager copies it
-to its frame), and passive key grabs on the root window with the events they produce. Every request that can
+to its frame), ``_NET_WM_STATE`` requests to the window manager, and passive key grabs on the root window
+with the events they produce. Every request that can
 fail is checked on its own, so nothing here installs a process-wide error handler.
 """
 
