@@ -212,8 +212,13 @@ class OverlayPainter:
     def paint_message(self, p: QPainter, text: str, width: int, height: int, *, error: bool) -> None:
         """``text`` whole and word-wrapped in the caption area (there are no captions to show)."""
         p.setFont(self.message_font(text, width, height))
+        box = self._message_rect(width, height)
+        if self.appearance.outline:
+            p.setPen(QColor(0, 0, 0, 200))
+            for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                p.drawText(box.translated(dx, dy), _WRAP, text)
         p.setPen(QColor("#ff8a80") if error else QColor(255, 255, 255, 235))
-        p.drawText(self._message_rect(width, height), _WRAP, text)
+        p.drawText(box, _WRAP, text)
 
     def paint_captions(self, p: QPainter, rows: list[Row], width: int, height: int) -> None:
         """The caption rows, bottom-aligned and left-aligned in a centred column."""
