@@ -190,7 +190,7 @@ def x_display(width: int = 1280, height: int = 720, wm: str = "openbox") -> Iter
             ["openbox", "--sm-disable"], env=d.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         procs.append(wm)
-        if not wait_for(lambda: "window id" in d.run("xprop", "-root", "_NET_SUPPORTING_WM_CHECK", check=False)):
+        if not wait_for(lambda: "window id" in d.run("xprop", "-root", "_NET_SUPPORTING_WM_CHECK", check=False), 30):
             raise RuntimeError("openbox did not start")
         comp = subprocess.Popen(["xcompmgr"], env=d.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(comp)
