@@ -179,6 +179,7 @@ class DesktopApp:
             self.settings_dialog = SettingsDialog(self.settings, level_monitor=self.controller.level_monitor())
             self.overlay.keep_above(self.settings_dialog)
             self.settings_dialog.overlay_page.set_shortcut_status(self.shortcut.status())
+            self.settings_dialog.overlay_page.recording_shortcut.connect(self.shortcut.pause)
             self.settings_dialog.addActions(self.tray.actions())
             self.settings_dialog.settings_changed.connect(self.on_settings_changed)
             self.settings_dialog.appearance_changed.connect(self._preview_appearance)

@@ -29,6 +29,8 @@ class Backend(Protocol):
     """A window system's way of registering one global key combination."""
 
     name: str
+    pausable: bool
+    """Unregistering and registering again is cheap and silent (not so for a portal, which may ask the user)."""
 
     def register(
         self, keys: QKeyCombination, on_activated: Callable[[], None], on_refused: Callable[[str], None]
@@ -112,6 +114,7 @@ class GlobalShortcut(QObject):
         self._backend = backend
         self._why_none = why_none
         self._status = ShortcutStatus(sequence="", everywhere=False, message="No shortcut is set.")
+        self._paused = False
 
     @classmethod
     def for_platform(cls, parent: QObject | None = None) -> GlobalShortcut:
@@ -123,6 +126,7 @@ class GlobalShortcut(QObject):
 
     def set_sequence(self, text: str) -> ShortcutStatus:
         """Register ``text`` (portable key sequence) in place of the previous one; ``""`` for none."""
+        self._paused = False
         if self._backend is not None:
             self._backend.unregister()
         try:
@@ -164,6 +168,17 @@ class GlobalShortcut(QObject):
             self._status = status
             self.status_changed.emit(status)
         return status
+
+    def pause(self, paused: bool) -> None:
+        """Let the keys through to Captioner's own windows for a while (the settings panel is recording a new
+        shortcut: a global grab would take the very keys being typed), then take them again."""
+        if self._backend is None or not self._backend.pausable or paused == self._paused:
+            return
+        self._paused = paused
+        if paused:
+            self._backend.unregister()
+        elif self._status.everywhere:
+            self.set_sequence(self._status.sequence)
 
     def close(self) -> None:
         if self._backend is not None:

@@ -105,6 +105,7 @@ class PortalBackend:
     """Global shortcut through the XDG GlobalShortcuts portal."""
 
     name = "XDG GlobalShortcuts portal"
+    pausable = False
     _tokens = itertools.count(1)
 
     def __init__(self) -> None:

@@ -90,6 +90,7 @@ class WindowsBackend:
     """Global shortcut by ``RegisterHotKey``."""
 
     name = "Windows RegisterHotKey"
+    pausable = True
     _registered: bool
     _filter: _HotkeyFilter
     _callback: Callable[[], None] | None

@@ -82,6 +82,7 @@ class X11Backend:
     """Global shortcut by ``XGrabKey`` on the root window."""
 
     name = "X11 key grab"
+    pausable = True
 
     def __init__(self, display: str | None = None) -> None:
         self._x = XConnection(display)

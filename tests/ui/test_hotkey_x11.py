@@ -138,3 +138,25 @@ def test_the_app_shortcut_unlocks_click_through_while_another_app_has_the_focus(
         )
         assert app.stop() == 0
     assert app.settings().overlay.click_through is False  # saved like a change from the tray
+
+
+def test_paused_while_the_panel_records_a_shortcut(
+    xvfb_wm: XDisplay, focused: ClickRecorder, shortcut: Any, qtbot: Any
+) -> None:
+    g, fired = shortcut
+    g.set_sequence("Ctrl+Shift+L")
+    g.pause(True)  # the shortcut field has the focus: the keys must reach it
+    other = XConnection(xvfb_wm.name)
+    try:
+        assert other.grab_key(other.keycodes(ord("l"))[0], CONTROL | SHIFT) == 0  # nothing holds them now
+        other.ungrab_key(other.keycodes(ord("l"))[0], CONTROL | SHIFT)
+        other.flush()
+    finally:
+        other.close()
+    xvfb_wm.xdotool("key", "--clearmodifiers", "ctrl+shift+l")
+    qtbot.wait(300)
+    assert fired == []
+    g.pause(False)
+    assert g.status().everywhere
+    xvfb_wm.xdotool("key", "--clearmodifiers", "ctrl+shift+l")
+    qtbot.waitUntil(lambda: fired == [1], timeout=3000)

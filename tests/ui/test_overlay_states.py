@@ -272,3 +272,20 @@ def test_default_captions_read_over_a_busy_white_window(overlay: Any) -> None:
     worst_box = luminance(box).max()
     text = luminance(np.array([235.0, 235.0, 235.0]))
     assert (text + 0.05) / (worst_box + 0.05) >= 7.0
+
+
+def test_the_shortcut_field_pauses_the_global_shortcut(qtbot: Any, qloop: Any, run: Any) -> None:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QFocusEvent
+
+    app = DesktopApp(Settings(autostart_captions=False, offer_last_transcript=False), persist=False)
+    app.start()
+    paused: list[bool] = []
+    app.shortcut.pause = paused.append  # type: ignore[method-assign]  (offscreen there is no grab to pause)
+    try:
+        field = app.open_settings().overlay_page.shortcut
+        QGuiApplication.sendEvent(field, QFocusEvent(QEvent.Type.FocusIn))  # recording keys: the grab lets go
+        QGuiApplication.sendEvent(field, QFocusEvent(QEvent.Type.FocusOut))
+        assert paused == [True, False]
+    finally:
+        run(app.shutdown())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,6 +43,8 @@ def wayland_session() -> bool:
 
 class OverlayPage(Page):
     title = "&Overlay"
+    recording_shortcut = Signal(bool)
+    """The shortcut field took (True) or lost (False) the keyboard focus: it is recording keys."""
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -60,6 +63,7 @@ class OverlayPage(Page):
         self.shortcut.setClearButtonEnabled(True)
         self.shortcut.setAccessibleName("Shortcut that turns click-through on and off")
         self.shortcut.editingFinished.connect(self._shortcut_edited)
+        self.shortcut.installEventFilter(self)
         self.shortcut.keySequenceChanged.connect(self._shortcut_changed)
         self.shortcut_note = note_label(name="shortcut_note")
         self.visible = QCheckBox("Show the o&verlay")
@@ -113,6 +117,11 @@ class OverlayPage(Page):
         """What the shortcut does on this desktop, in the app's words."""
         self.shortcut_note.setStyleSheet("")
         self.shortcut_note.setText(status.message)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.shortcut and event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            self.recording_shortcut.emit(event.type() == QEvent.Type.FocusIn)
+        return super().eventFilter(watched, event)
 
     def _shortcut_changed(self, seq: QKeySequence) -> None:
         if seq.isEmpty():  # the clear button: no shortcut (editingFinished does not come)
