@@ -42,7 +42,7 @@ class Appearance:
     text_color: str = "#ffffff"
     interim_color: str = "#c8c8c8"
     background_color: str = "#000000"
-    background_opacity: float = 0.6  # 0 = fully transparent … 1 = opaque
+    background_opacity: float = 0.9  # 0 = fully transparent … 1 = opaque; 0.9 keeps busy windows below quiet
     outline: bool = True  # a dark outline/shadow behind the text for legibility
     lines: int = 2  # number of caption lines shown (1–5)
     max_line_chars: int = 60  # maximum line width, in characters
@@ -69,6 +69,7 @@ class OverlaySettings:
     visible: bool = True
     geometry: dict[str, Geometry] = field(default_factory=dict)
     force_xwayland: bool = False  # restart under QT_QPA_PLATFORM=xcb on Wayland
+    click_through_shortcut: str = "Ctrl+Shift+L"  # global shortcut that turns click-through on and off ("" = none)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeySequence
 
 from captioner import paths
 from captioner import settings as settings_store
@@ -23,6 +23,7 @@ from captioner.captions.transcript import load_autosave
 from captioner.settings import Settings
 from captioner.ui.controller import CaptionController
 from captioner.ui.feed_host import FeedHost
+from captioner.ui.hotkey import GlobalShortcut, ShortcutStatus
 from captioner.ui.overlay import CaptionOverlay
 from captioner.ui.platform import describe
 from captioner.ui.tray import ControlWindow, Tray
@@ -63,6 +64,7 @@ class DesktopApp:
         self.controller = CaptionController(settings, source=source, realtime=realtime, engines=engines, opener=opener)
         self.feed = FeedHost(self.controller, settings)
         self.overlay = CaptionOverlay(settings.appearance, settings.overlay)
+        self.shortcut = GlobalShortcut.for_platform()  # the way back from click-through, from any app
         self.tray = Tray()
         self.control_window: ControlWindow | None = None if self.tray.available else ControlWindow(self.tray)
         self.settings_dialog: SettingsDialog | None = None
@@ -105,10 +107,13 @@ class DesktopApp:
         tray.message_clicked.connect(self._message_clicked)
         tray.set_click_through(ov.click_through)
         tray.set_overlay_visible(self.settings.overlay.visible)
+        self.shortcut.activated.connect(ov.toggle_click_through)
+        self.shortcut.status_changed.connect(self._on_shortcut_status)
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
         """Show the overlay and tray, offer the last transcript, start captioning if the settings say so."""
+        self._on_shortcut_status(self.shortcut.set_sequence(self.settings.overlay.click_through_shortcut))
         self.overlay.place()
         self.tray.show()
         if self.settings.overlay.visible and not self.minimized:
@@ -155,6 +160,7 @@ class DesktopApp:
         for w in (self.settings_dialog, self.transcript_window, self.control_window):
             if w is not None:
                 w.close()
+        self.shortcut.close()
         self.overlay.close()
         self.tray.hide()
 
@@ -175,6 +181,9 @@ class DesktopApp:
 
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.settings, level_monitor=self.controller.level_monitor())
+            self.overlay.keep_above(self.settings_dialog)
+            self.settings_dialog.overlay_page.set_shortcut_status(self.shortcut.status())
+            self.settings_dialog.overlay_page.recording_shortcut.connect(self.shortcut.pause)
             self.settings_dialog.addActions(self.tray.actions())
             self.settings_dialog.settings_changed.connect(self.on_settings_changed)
             self.settings_dialog.appearance_changed.connect(self._preview_appearance)
@@ -229,6 +238,8 @@ class DesktopApp:
             self.set_overlay_visible(ov_new.visible)
         if ov_new.position != ov_old.position and ov_new.position in ("top", "bottom"):
             self.overlay.apply_position(ov_new.position)
+        if ov_new.click_through_shortcut != ov_old.click_through_shortcut:
+            self.shortcut.set_sequence(ov_new.click_through_shortcut)
         if ov_new.force_xwayland != ov_old.force_xwayland:
             self.overlay.show_notice("The XWayland setting takes effect the next time Captioner starts.")
         if self.transcript_window is not None:
@@ -280,6 +291,15 @@ class DesktopApp:
         except (OSError, ValueError) as exc:
             log.warning("cannot save settings: %s", exc)
             self.overlay.show_notice(f"Settings could not be saved: {exc}")
+
+    def _on_shortcut_status(self, status: ShortcutStatus) -> None:
+        """The click-through shortcut changed or was refused: the menu item, the overlay and the panel follow."""
+        self.tray.click_through_action.setShortcut(QKeySequence.fromString(status.sequence))  # in-app fallback
+        way = "the tray menu" if self.tray.available else "the Captioner window"
+        shown = QKeySequence.fromString(status.sequence).toString(QKeySequence.SequenceFormat.NativeText)
+        self.overlay.set_unlock_hint(f"{shown} or {way} to unlock" if status.everywhere else f"{way} to unlock")
+        if self.settings_dialog is not None:
+            self.settings_dialog.overlay_page.set_shortcut_status(status)
 
     # -- controller events ---------------------------------------------------------------------
     def _on_state(self, state: str, message: str) -> None:

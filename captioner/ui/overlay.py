@@ -1,13 +1,15 @@
 """The caption overlay window: frameless, translucent, always on top, and never takes focus.
 
-This module owns how the window behaves: its flags, click-through, drag to move and edges to resize (the
-left/right edges set the width, the top/bottom edges the number of caption lines), the
-top/bottom presets and the saved geometry per screen, and the state it shows. Captions are fed in as
-transcript changes and laid out by :mod:`captioner.ui.overlay_layout` (committed words never move while
-the interim text after them changes); rows roll up one at a time and clear after an idle time, but never
-while a line is still being spoken. The status row shows the engine state (or an error and what to do),
-the audio level and, when captions fall behind the audio, by how much. What all of it looks like — fonts,
-metrics, painting — is :mod:`captioner.ui.overlay_paint`.
+This module owns how the window behaves: its flags, click-through (:mod:`captioner.ui.overlay_input`), drag
+to move and edges to resize (the left/right edges set the width, the top/bottom edges the number of caption
+lines), the top/bottom presets and the saved place per screen (:mod:`captioner.ui.overlay_geometry`), and the
+state it shows. Captions are fed in as transcript changes and laid out by :mod:`captioner.ui.overlay_layout`
+(committed words never move while the interim text after them changes); rows roll up one at a time and clear
+after an idle time, but never while a line is still being spoken. The status row shows the engine state (or
+an error and what to do), the audio level and, when captions fall behind the audio, by how much; with no
+captions, a message too long for that row is shown whole in the caption area. While not captioning the
+window shrinks to its status row. What all of it looks like — fonts, metrics, painting — is
+:mod:`captioner.ui.overlay_paint`.
 """
 
 from __future__ import annotations
@@ -15,46 +17,37 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QContextMenuEvent, QGuiApplication, QMouseEvent, QPainter, QPaintEvent, QScreen
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QGuiApplication,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import QMenu, QWidget
 
 from captioner.captions.transcript import Change
-from captioner.settings import Appearance, Geometry, OverlaySettings
+from captioner.settings import Appearance, OverlaySettings
+from captioner.ui.overlay_drag import EdgeDrag
+from captioner.ui.overlay_geometry import (
+    clamp_rect,
+    pick_saved,
+    screen_key,
+)
+from captioner.ui.overlay_input import ClickThrough
 from captioner.ui.overlay_layout import RollUp, Row, row_is_final, row_text
 from captioner.ui.overlay_paint import OverlayPainter
+from captioner.ui.overlay_place import MIN_WIDTH, Placement
 
-EDGE = 8  # px from the border where a press resizes instead of moving
-MIN_WIDTH = 240
+__all__ = ["CaptionOverlay", "clamp_rect", "pick_saved", "screen_key"]
+
 MIN_LINES, MAX_LINES = 1, 5
-QWIDGETSIZE_MAX = (1 << 24) - 1
-VERTICAL = Qt.Edge.TopEdge | Qt.Edge.BottomEdge
+RESTING = ("idle", "stopped")  # not captioning: the window shrinks to its status row
 
 
-def screen_key(screen: QScreen) -> str:
-    """Key of a screen in ``OverlaySettings.geometry``: its name and logical size."""
-    size = screen.size()
-    return f"{screen.name() or 'screen'} {size.width()}x{size.height()}"
-
-
-def pick_saved(geometry: dict[str, Geometry], keys: list[str]) -> str | None:
-    """The most recently saved key among connected screens (``geometry`` keeps save order)."""
-    for key in reversed(list(geometry)):
-        if key in keys:
-            return key
-    return None
-
-
-def clamp_rect(rect: QRect, area: QRect) -> QRect:
-    """Keep ``rect`` inside ``area`` (shrinking it if it is larger)."""
-    w = min(rect.width(), area.width())
-    h = min(rect.height(), area.height())
-    x = min(max(rect.x(), area.left()), area.left() + area.width() - w)
-    y = min(max(rect.y(), area.top()), area.top() + area.height() - h)
-    return QRect(x, y, w, h)
-
-
-class CaptionOverlay(QWidget):
+class CaptionOverlay(Placement, QWidget):
     """The caption window. Feed it :class:`~captioner.captions.transcript.Change` s through :meth:`on_change`."""
 
     click_through_changed = Signal(bool)
@@ -63,15 +56,17 @@ class CaptionOverlay(QWidget):
 
     def __init__(self, appearance: Appearance, overlay: OverlaySettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        flags = (
-            Qt.WindowType.Tool
+        # A tool window everywhere but on X11, where Qt makes a tool window a transient of the app's other
+        # windows: window managers such as xfwm4 then stack it with them, and a click on another
+        # application's window raises that window above the captions. There it is an ordinary window that
+        # keeps itself out of the taskbar and pager.
+        x11 = QGuiApplication.platformName() == "xcb"
+        self.setWindowFlags(
+            (Qt.WindowType.Window if x11 else Qt.WindowType.Tool)
             | Qt.WindowType.FramelessWindowHint
             | Qt.WindowType.WindowStaysOnTopHint
             | Qt.WindowType.WindowDoesNotAcceptFocus
         )
-        if overlay.click_through:
-            flags |= Qt.WindowType.WindowTransparentForInput
-        self.setWindowFlags(flags)
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -81,14 +76,19 @@ class CaptionOverlay(QWidget):
 
         self.overlay = overlay
         self.painter = OverlayPainter(appearance)
+        skip = ("_NET_WM_STATE_SKIP_TASKBAR", "_NET_WM_STATE_SKIP_PAGER") if x11 else ()
+        self._input = ClickThrough(self, overlay.click_through, x11_states=skip)
+        self._unlock_hint = "the tray menu to unlock"
         self._state = "idle"
         self._status = "Not captioning"
         self._notice = ""
         self._level = -120.0
         self._lag = 0.0
+        self._compact = False
         self._menu: QMenu | None = None
-        self._press: tuple[QPoint, QRect, Qt.Edge | None] | None = None
+        self._drag = EdgeDrag(self)
         self._interacting = False
+        """The user has moved or resized the window since it was last placed: its moves are saved."""
         self.paint_hook: Callable[[], None] | None = None
         """Called at the end of every paint (benchmarks)."""
 
@@ -105,6 +105,7 @@ class CaptionOverlay(QWidget):
         self._save_timer.timeout.connect(self._save_geometry)
         self.resize(self.painter.preferred_width(), self.painter.needed_height())
         self.setFixedHeight(self.painter.needed_height())
+        self._update_compact()
 
     @property
     def appearance(self) -> Appearance:
@@ -122,6 +123,7 @@ class CaptionOverlay(QWidget):
         elif change.kind == "drop":
             self.layout_.drop(line.line_id)
         self._restart_idle()
+        self._update_compact()
         self.update(self._captions_rect())
 
     def visible_lines(self) -> list[tuple[str, bool]]:
@@ -138,6 +140,7 @@ class CaptionOverlay(QWidget):
 
     def clear_captions(self) -> None:
         self.layout_.reset()
+        self._update_compact()
         self.update()
 
     def _restart_idle(self) -> None:
@@ -149,6 +152,7 @@ class CaptionOverlay(QWidget):
             self._restart_idle()  # never clear in the middle of a sentence
             return
         self.layout_.clear()
+        self._update_compact()
         self.update()
 
     # -- status --------------------------------------------------------------------------------
@@ -157,7 +161,8 @@ class CaptionOverlay(QWidget):
         self._state = state
         self._status = message
         self.setToolTip(message)  # the status row may be elided; hovering shows it whole
-        self.update(self._status_rect())
+        self._update_compact()
+        self.update()
 
     def status(self) -> tuple[str, str]:
         return self._state, self._status
@@ -182,13 +187,40 @@ class CaptionOverlay(QWidget):
         """How far captions are behind the audio."""
         if abs(seconds - self._lag) >= 0.1:
             self._lag = seconds
-            self.update(self._status_rect())
+            self._update_compact()
+            self.update()
+
+    def message_shown(self) -> str:
+        """The status text shown whole in the caption area ("" when captions or nothing are shown there)."""
+        if self._compact or self.visible_rows() or not self._status:
+            return ""
+        line = self.painter.status_line(self._state, self._status, self._click_hint())
+        if self._state != "error" and self.painter.status_fits(self.width(), line, lag=self._lag):
+            return ""
+        return self._status
+
+    @property
+    def compact(self) -> bool:
+        """Not captioning and nothing to show: the window is only its status row."""
+        return self._compact
+
+    def _update_compact(self) -> None:
+        line = self.painter.status_line(self._state, self._status, self._click_hint())
+        compact = (
+            self._state in RESTING
+            and self.layout_.empty
+            and self.painter.status_fits(self.width(), line, lag=self._lag)
+        )
+        if compact != self._compact:
+            self._compact = compact
+            self._apply_height()
 
     # -- appearance ----------------------------------------------------------------------------
     def apply_appearance(self, appearance: Appearance) -> None:
         self.painter.set_appearance(appearance)
-        self.setFixedHeight(self.painter.needed_height())
         self._reflow()
+        self._apply_height()
+        self._update_compact()
         self.update()
 
     def set_lines(self, lines: int, *, keep_bottom: bool = False) -> None:
@@ -198,17 +230,7 @@ class CaptionOverlay(QWidget):
         if lines == self.appearance.lines:
             return
         self.painter.set_appearance(dataclasses.replace(self.appearance, lines=lines))
-        h = self.painter.needed_height()
-        r = self.geometry()
-        if keep_bottom:
-            r.setTop(r.bottom() + 1 - h)
-        else:
-            r.setHeight(h)
-        # One geometry change, not a resize and then a move: lift the fixed height, set, fix it again.
-        self.setMinimumHeight(0)
-        self.setMaximumHeight(QWIDGETSIZE_MAX)
-        self.setGeometry(r)
-        self.setFixedHeight(h)
+        self._apply_height(keep_bottom=keep_bottom, clamp=False)
         self.update()
         self.lines_changed.emit(lines)
 
@@ -222,7 +244,7 @@ class CaptionOverlay(QWidget):
         self.layout_.set_max_width(self.painter.max_text_width(self.width()), self.painter.measure)
 
     def sizeHint(self) -> QSize:
-        return QSize(self.painter.preferred_width(), self.painter.needed_height())
+        return QSize(self.painter.preferred_width(), self._height())
 
     def _status_rect(self) -> QRect:
         return self.painter.status_rect(self.width())
@@ -233,79 +255,47 @@ class CaptionOverlay(QWidget):
     # -- click-through -------------------------------------------------------------------------
     @property
     def click_through(self) -> bool:
-        return bool(self.windowFlags() & Qt.WindowType.WindowTransparentForInput)
+        return self._input.on
 
     def set_click_through(self, on: bool) -> None:
-        """Let the mouse pass through to the window below (``WindowTransparentForInput``), or stop it."""
+        """Let the mouse pass through to the window below, or stop it (the window is not re-created)."""
         if on == self.click_through:
             return
-        visible = self.isVisible()
-        self.setWindowFlag(Qt.WindowType.WindowTransparentForInput, on)
-        if visible:
-            self.show()  # changing window flags hides the window
+        self._input.set(on)
         self._set_overlay(click_through=on)
         self.click_through_changed.emit(on)
+        self._update_compact()
         self.update()
 
-    # -- geometry ------------------------------------------------------------------------------
-    def place(self) -> None:
-        """Put the overlay where the settings say: the saved place, or a preset, on the right screen."""
-        screens = QGuiApplication.screens()
-        if not screens:
-            return
-        by_key = {screen_key(s): s for s in screens}
-        key = pick_saved(self.overlay.geometry, list(by_key))
-        screen = by_key[key] if key else (QGuiApplication.primaryScreen() or screens[0])
-        if self.overlay.position == "custom" and key is not None:
-            g = self.overlay.geometry[key]
-            origin = screen.geometry().topLeft()
-            rect = QRect(origin.x() + g.x, origin.y() + g.y, max(g.width, MIN_WIDTH), self.painter.needed_height())
-            self._set_rect(clamp_rect(rect, screen.availableGeometry()))
-        else:
-            self._set_rect(self._preset_rect(self.overlay.position, screen))
+    def toggle_click_through(self) -> None:
+        self.set_click_through(not self.click_through)
 
-    def apply_position(self, position: str, screen: QScreen | None = None) -> None:
-        """Position preset ("top" / "bottom", centred) on ``screen`` (default: the overlay's screen)."""
-        screen = screen or self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
-            return
-        self._set_rect(self._preset_rect(position, screen))
-        self._set_overlay(position=position)
-        self._remember(screen)
+    def set_unlock_hint(self, hint: str) -> None:
+        """How to turn click-through off again, as the status row says it (e.g. "Ctrl+Shift+L or the tray")."""
+        self._unlock_hint = hint
+        self.update(self._status_rect())
 
-    def _preset_rect(self, position: str, screen: QScreen) -> QRect:
-        area = screen.availableGeometry()
-        w = min(self.painter.preferred_width(), int(area.width() * 0.9))
-        h = self.painter.needed_height()
-        margin = max(16, area.height() // 20)
-        x = area.left() + (area.width() - w) // 2
-        y = area.top() + margin if position == "top" else area.top() + area.height() - h - margin
-        return clamp_rect(QRect(x, y, w, h), area)
+    def _click_hint(self) -> str:
+        return self._unlock_hint if self.click_through else ""
 
-    def _set_rect(self, rect: QRect) -> None:
-        self.setGeometry(rect)
-        self._reflow()
+    def keep_above(self, window: QWidget) -> None:
+        """Keep ``window`` (a dialog of the app) above the overlay: it becomes a transient of the overlay, which
+        window managers and compositors stack above it, in the overlay's always-on-top layer."""
+        self.winId()
+        window.winId()
+        handle = window.windowHandle()
+        if handle is not None:
+            handle.setTransientParent(self.windowHandle())
 
-    def _remember(self, screen: QScreen) -> None:
-        """Save the current geometry for ``screen``, as the most recent entry."""
-        origin = screen.geometry().topLeft()
-        r = self.geometry()
-        key = screen_key(screen)
-        geometry = {k: v for k, v in self.overlay.geometry.items() if k != key}
-        geometry[key] = Geometry(r.x() - origin.x(), r.y() - origin.y(), r.width(), r.height())
-        self._set_overlay(geometry=geometry)
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._input.attach()
 
-    def _save_geometry(self) -> None:
-        self._interacting = False
-        screen = QGuiApplication.screenAt(self.geometry().center()) or self.screen()
-        if screen is not None:
-            self._set_overlay(position="custom")
-            self._remember(screen)
+    def closeEvent(self, event) -> None:
+        self._input.close()
+        super().closeEvent(event)
 
-    def _set_overlay(self, **changes: object) -> None:
-        self.overlay = dataclasses.replace(self.overlay, **changes)  # type: ignore[arg-type]
-        self.overlay_settings_changed.emit(self.overlay)
-
+    # -- geometry: placement, presets, saving (overlay_place) --------------------------------
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._reflow()
@@ -314,10 +304,12 @@ class CaptionOverlay(QWidget):
 
     def moveEvent(self, event) -> None:
         super().moveEvent(event)
+        # A move by the window manager (the compositor's own drag) may come long after the press, and
+        # in one piece: every move since the user took hold is saved, once they settle.
         if self._interacting:
             self._save_timer.start()
 
-    # -- mouse: drag to move, edges to resize, right-click menu ---------------------------------
+    # -- mouse: drag to move, edges to resize (overlay_drag), right-click menu ------------------
     def set_menu(self, menu: QMenu | None) -> None:
         self._menu = menu
 
@@ -325,72 +317,20 @@ class CaptionOverlay(QWidget):
         if self._menu is not None:
             self._menu.popup(event.globalPos())
 
-    def _edges_at(self, pos: QPoint) -> Qt.Edge | None:
-        edges = Qt.Edge(0)
-        if pos.x() < EDGE:
-            edges |= Qt.Edge.LeftEdge
-        elif pos.x() >= self.width() - EDGE:
-            edges |= Qt.Edge.RightEdge
-        if pos.y() < EDGE:
-            edges |= Qt.Edge.TopEdge
-        elif pos.y() >= self.height() - EDGE:
-            edges |= Qt.Edge.BottomEdge
-        return edges if edges != Qt.Edge(0) else None
-
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return
-        pos = event.position().toPoint()
-        edges = self._edges_at(pos)
-        self._interacting = True
-        handle = self.windowHandle()
-        # The compositor's own move/resize works everywhere, Wayland included; fall back to doing it by hand.
-        # The height is a whole number of caption lines, which the compositor cannot snap to: the top and
-        # bottom edges (and the corners) are always resized by hand, the drag choosing the line count.
-        by_hand = edges is not None and bool(edges & VERTICAL)
-        if (
-            handle is not None
-            and not by_hand
-            and (handle.startSystemResize(edges) if edges else handle.startSystemMove())
-        ):
-            self._press = None
-            self._save_timer.start()
-            return
-        self._press = (event.globalPosition().toPoint(), self.geometry(), edges)
+        self._drag.press(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self._press is None:
-            edges = self._edges_at(event.position().toPoint())
-            self.setCursor(_cursor_for(edges))
-            return
-        start, rect, edges = self._press
-        delta = event.globalPosition().toPoint() - start
-        if edges is None:
-            self.move(rect.topLeft() + delta)
-            return
-        r = QRect(rect)
-        if edges & Qt.Edge.LeftEdge:
-            r.setLeft(min(r.left() + delta.x(), r.right() - MIN_WIDTH))
-        if edges & Qt.Edge.RightEdge:
-            r.setRight(max(r.right() + delta.x(), r.left() + MIN_WIDTH))
-        r.moveTop(self.y())  # the height is the line count's, set below: keep it as it is now
-        r.setHeight(self.height())
-        self.setGeometry(r)
-        if edges & VERTICAL:
-            # The line count nearest to the height the edge was dragged to; the window takes that count's
-            # height, keeping the opposite edge where it was.
-            dy = delta.y() if edges & Qt.Edge.BottomEdge else -delta.y()
-            self.set_lines(self.lines_for_height(rect.height() + dy), keep_bottom=bool(edges & Qt.Edge.TopEdge))
+        self._drag.move(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if self._press is not None:
-            self._press = None
-            self._save_geometry()
+        self._drag.release(event)
 
     # -- painting ------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         self.painter.paint_background(p, event.rect(), self.rect())
+        message = self.message_shown()
         if event.rect().intersects(self._status_rect()):
             self.painter.paint_status(
                 p,
@@ -400,22 +340,14 @@ class CaptionOverlay(QWidget):
                 notice=self._notice,
                 level=self._level,
                 lag=self._lag,
-                click_through=self.click_through,
+                click_through=self._click_hint(),
+                message_below=bool(message),
             )
-        if event.rect().intersects(self._captions_rect()):
-            self.painter.paint_captions(p, self.visible_rows(), self.width(), self.height())
+        if not self._compact and event.rect().intersects(self._captions_rect()):
+            if message:
+                self.painter.paint_message(p, message, self.width(), self.height(), error=self._state == "error")
+            else:
+                self.painter.paint_captions(p, self.visible_rows(), self.width(), self.height())
         p.end()
         if self.paint_hook is not None:
             self.paint_hook()
-
-
-def _cursor_for(edges: Qt.Edge | None) -> Qt.CursorShape:
-    if edges is None:
-        return Qt.CursorShape.SizeAllCursor
-    vertical = bool(edges & VERTICAL)
-    if not edges & (Qt.Edge.LeftEdge | Qt.Edge.RightEdge):
-        return Qt.CursorShape.SizeVerCursor
-    if not vertical:
-        return Qt.CursorShape.SizeHorCursor
-    falling = edges in (Qt.Edge.TopEdge | Qt.Edge.LeftEdge, Qt.Edge.BottomEdge | Qt.Edge.RightEdge)
-    return Qt.CursorShape.SizeFDiagCursor if falling else Qt.CursorShape.SizeBDiagCursor

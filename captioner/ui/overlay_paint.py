@@ -4,8 +4,9 @@
 the sizes that follow from them, and draws with a ``QPainter`` it is handed: the rounded background, the
 status row (state dot, status text or a notice, how far captions lag, the level bar) and the caption rows
 (committed words upright, interim words italic and dimmer, the tentative tail dimmer still, with an
-optional outline). The window itself — flags, click-through, moving, resizing, where it sits on which
-screen — is :class:`captioner.ui.overlay.CaptionOverlay`.
+optional outline). With no captions to show, a status or error message too long for the status row is
+drawn whole, word-wrapped, in the caption area, in the largest font that fits. The window itself — flags,
+click-through, moving, resizing, where it sits on which screen — is :class:`captioner.ui.overlay.CaptionOverlay`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ STATE_COLORS = {
     "stopped": "#8a93a6",
     "idle": "#8a93a6",
 }
+STATE_LABELS = {
+    "listening": "Listening",
+    "connecting": "Connecting",
+    "reconnecting": "Reconnecting",
+    "degraded": "Captioning",
+    "error": "Captions stopped",
+    "stopped": "Stopped",
+    "idle": "Not captioning",
+}
+MESSAGE_MIN_PX = 11
 
 
 def effective_appearance(a: Appearance) -> Appearance:
@@ -86,6 +97,10 @@ class OverlayPainter:
     def needed_height(self) -> int:
         return int(2 * PADDING + self.status_height() + self.appearance.lines * self.row_height() + 0.999)
 
+    def compact_height(self) -> int:
+        """The height of the status row alone (the overlay while not captioning)."""
+        return int(2 * PADDING + self.status_height() + 0.999)
+
     def preferred_width(self) -> int:
         return int(self.appearance.max_line_chars * self._fm.averageCharWidth() + 2 * PADDING + 0.999)
 
@@ -121,9 +136,13 @@ class OverlayPainter:
         notice: str,
         level: float,
         lag: float,
-        click_through: bool,
+        click_through: str,
+        message_below: bool = False,
     ) -> None:
-        """The status row: state dot, the notice or else the status text, the lag, the level bar."""
+        """The status row: state dot, the notice or else the status text, the lag, the level bar.
+
+        ``click_through`` is the way back from click-through ("" when it is off); with ``message_below`` the
+        status text is in the caption area, and the row names only the state."""
         fm = self._fm_status
         h = self.status_height()
         y = PADDING
@@ -148,14 +167,58 @@ class OverlayPainter:
             p.setPen(QColor("#e0a526"))
             p.drawText(QRectF(right - lw, y, lw, h), Qt.AlignmentFlag.AlignVCenter, lag_text)
             right -= lw + 10
-        text = notice or status
-        if click_through and not notice:
-            text = f"{text} · click-through (Ctrl+Shift+L or tray menu to unlock)"
-        color = QColor("#ff8a80") if state == "error" and not notice else QColor(255, 255, 255, 200)
-        p.setPen(color)
+        text = notice or self.status_line(state, status, click_through, message_below=message_below)
+        color = QColor("#ff8a80") if state == "error" and not notice else QColor(255, 255, 255, 235)
         left = PADDING + 14
         text = fm.elidedText(text, Qt.TextElideMode.ElideRight, max(10.0, right - left))
-        p.drawText(QRectF(left, y, right - left, h), Qt.AlignmentFlag.AlignVCenter, text)
+        box = QRectF(left, y, right - left, h)
+        if self.appearance.outline:  # a thin dark outline: the small text stays clear over a busy window too
+            p.setPen(QColor(0, 0, 0, 200))
+            for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                p.drawText(box.translated(dx, dy), Qt.AlignmentFlag.AlignVCenter, text)
+        p.setPen(color)
+        p.drawText(box, Qt.AlignmentFlag.AlignVCenter, text)
+
+    @staticmethod
+    def status_line(state: str, status: str, click_through: str, *, message_below: bool = False) -> str:
+        """The status row's text: the status (or only the state's name, when the status is shown below) and
+        the way back from click-through."""
+        text = STATE_LABELS.get(state, state.capitalize()) if message_below else status
+        return f"{text} · click-through ({click_through})" if click_through else text
+
+    def status_fits(self, width: int, text: str, *, lag: float = 0.0) -> bool:
+        """Whether ``text`` fits whole in the status row of a window ``width`` wide."""
+        room = float(width - 2 * PADDING - 14 - 68)  # the state dot, the level meter
+        if lag >= 1.0:
+            room -= self._fm_status.horizontalAdvance(f"{lag:.1f} s behind") + 10
+        return self._fm_status.horizontalAdvance(text) <= room
+
+    def message_font(self, text: str, width: int, height: int) -> QFont:
+        """The largest font (caption size down to ``MESSAGE_MIN_PX``) in which ``text`` fits the caption area."""
+        rect = self._message_rect(width, height).toRect()
+        font = QFont(self.status_font)
+        size: int = max(MESSAGE_MIN_PX, self.appearance.font_size)
+        while True:
+            font.setPixelSize(size)
+            fits = QFontMetricsF(font).boundingRect(QRectF(rect), _WRAP, text).height() <= rect.height()
+            if fits or size <= MESSAGE_MIN_PX:
+                return font
+            size = max(MESSAGE_MIN_PX, int(size * 0.9))
+
+    def _message_rect(self, width: int, height: int) -> QRectF:
+        top = PADDING + self.status_height() + 2
+        return QRectF(PADDING + 14, top, max(10.0, width - 2 * PADDING - 14), max(10.0, height - PADDING - top))
+
+    def paint_message(self, p: QPainter, text: str, width: int, height: int, *, error: bool) -> None:
+        """``text`` whole and word-wrapped in the caption area (there are no captions to show)."""
+        p.setFont(self.message_font(text, width, height))
+        box = self._message_rect(width, height)
+        if self.appearance.outline:
+            p.setPen(QColor(0, 0, 0, 200))
+            for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+                p.drawText(box.translated(dx, dy), _WRAP, text)
+        p.setPen(QColor("#ff8a80") if error else QColor(255, 255, 255, 235))
+        p.drawText(box, _WRAP, text)
 
     def paint_captions(self, p: QPainter, rows: list[Row], width: int, height: int) -> None:
         """The caption rows, bottom-aligned and left-aligned in a centred column."""
@@ -190,6 +253,9 @@ class OverlayPainter:
                 p.setPen(colors[kind])
                 p.drawText(QPointF(x, baseline), text)
                 x += fm.horizontalAdvance(text + " ")
+
+
+_WRAP = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap)
 
 
 def _runs(row: Row) -> list[tuple[Kind, str]]:

@@ -22,6 +22,7 @@ from pytestqt.qtbot import QtBot
 from captioner.engines.base import Engine
 from tests.support.qt_loop import run_async, running_qt_loop
 from tests.support.scripted_engine import FakeEngine, RestartingEngine, ui_script
+from tests.support.xdisplay import any_wm, xvfb_wm  # noqa: F401  (fixtures: Xvfb + window manager + xcompmgr)
 
 SCREENS = {
     "synchronousWindowSystemEvents": True,

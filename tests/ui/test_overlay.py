@@ -43,6 +43,7 @@ def make_overlay(qtbot: Any) -> Any:
     def make(appearance: Appearance | None = None, overlay: OverlaySettings | None = None) -> CaptionOverlay:
         ov = CaptionOverlay(appearance or Appearance(clear_after_s=0), overlay or OverlaySettings())
         qtbot.addWidget(ov)
+        ov.set_status("listening", "Listening")  # captioning: all its lines (not the resting status row alone)
         ov.place()
         ov.show()
         qtbot.waitExposed(ov)

@@ -72,6 +72,7 @@ def overlay(qtbot: Any) -> Any:
     def make(lines: int = 2) -> CaptionOverlay:
         ov = CaptionOverlay(Appearance(lines=lines, clear_after_s=0), OverlaySettings())
         qtbot.addWidget(ov)
+        ov.set_status("listening", "Listening")  # captioning: all its lines (not the resting status row alone)
         ov.place()
         ov.show()
         qtbot.waitExposed(ov)
@@ -191,6 +192,7 @@ def desktop(qtbot: Any, qloop: Any, fake_engines: Any, run: Any) -> Any:
         apps.append(app)
         app.start()
         qtbot.waitExposed(app.overlay)
+        app.overlay.set_status("listening", "Listening")  # as while captioning: every line shown, edges to resize
         return app
 
     yield make

@@ -1,17 +1,23 @@
-"""A live preview of the caption appearance: sample final and interim lines painted with an :class:`Appearance`.
+"""A live preview of the caption appearance: sample captions painted as the overlay paints them.
 
-It paints over a checkerboard so that the background opacity is visible, and
-draws text the way the overlay does: committed lines in the text colour, the
-interim line in the interim colour and italic, with an outline when enabled.
+It paints over a checkerboard so that the background opacity is visible, and lays out and draws sample
+captions with the overlay's own painter (:class:`~captioner.ui.overlay_paint.OverlayPainter`) and roll-up
+layout: the status row, committed words in the text colour, the line still being spoken italic in the
+interim colour, the outline when enabled, whole words wrapped at the line width — never cut with "…".
+Big fonts are scaled down so the preview stays a sensible size; it grows to show every line.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
+import dataclasses
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QBrush, QColor, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from captioner.settings import Appearance
+from captioner.ui.overlay_layout import RollUp, row_is_final, row_text
+from captioner.ui.overlay_paint import OverlayPainter
 
 SAMPLE_FINALS = (
     "It was the best of times, it was the worst of times,",
@@ -20,6 +26,8 @@ SAMPLE_FINALS = (
     "it was the season of Light, it was the season of Darkness,",
 )
 SAMPLE_INTERIM = "it was the spring of hope"
+SAMPLE_TAIL = "of hope"
+SAMPLE_STATUS = "Listening · Local (offline)"
 PREVIEW_MAX_FONT = 40  # the preview scales big fonts down so it stays a sensible size
 
 
@@ -27,14 +35,21 @@ class AppearancePreview(QWidget):
     def __init__(self, appearance: Appearance | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._appearance = appearance or Appearance()
+        self._painter = OverlayPainter(self._shown(self._appearance))
         self._checker: QBrush | None = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(110)
         self.setAccessibleName("Caption preview")
         self._update_description()
 
+    @staticmethod
+    def _shown(a: Appearance) -> Appearance:
+        return dataclasses.replace(a, font_size=min(a.font_size, PREVIEW_MAX_FONT))
+
     def sizeHint(self) -> QSize:
-        return QSize(480, 150)
+        return QSize(480, max(150, self._painter.needed_height()))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, self._painter.needed_height())
 
     def appearance(self) -> Appearance:
         return self._appearance
@@ -42,7 +57,9 @@ class AppearancePreview(QWidget):
     def set_appearance(self, appearance: Appearance) -> None:
         if appearance != self._appearance:
             self._appearance = appearance
+            self._painter = OverlayPainter(self._shown(appearance))
             self._update_description()
+            self.updateGeometry()
             self.update()
 
     def _update_description(self) -> None:
@@ -52,41 +69,31 @@ class AppearancePreview(QWidget):
             f"at {round(a.background_opacity * 100)} % opacity, {a.lines} line(s)" + (", outlined" if a.outline else "")
         )
 
-    def sample_lines(self) -> list[tuple[str, bool]]:
-        """The lines shown: (text, is_final), the last one interim, ``lines`` in all."""
-        n = self._appearance.lines
-        finals = [(t, True) for t in SAMPLE_FINALS[: max(0, n - 1)]]
-        return [*finals, (SAMPLE_INTERIM, False)]
+    def _layout(self) -> RollUp:
+        layout = RollUp(self._painter.measure, self._painter.max_text_width(self.width()))
+        for i, text in enumerate(SAMPLE_FINALS):
+            layout.commit(f"final-{i}", text)
+        layout.interim("interim", SAMPLE_INTERIM, SAMPLE_TAIL)
+        return layout
 
-    def _font(self) -> QFont:
-        a = self._appearance
-        font = QFont(a.font_family)
-        font.setPointSizeF(float(min(a.font_size, PREVIEW_MAX_FONT)))
-        return font
+    def sample_lines(self) -> list[tuple[str, bool]]:
+        """The rows shown: (text, all words final), the last one holding the interim words, ``lines`` in all."""
+        return [(row_text(r), row_is_final(r)) for r in self._layout().rows(self._painter.appearance.lines)]
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        a = self._appearance
+        a = self._painter.appearance
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._paint_checkerboard(p)
         bg = QColor(a.background_color)
         bg.setAlphaF(a.background_opacity)
         p.fillRect(self.rect(), bg)
-
-        font = self._font()
-        lines = self.sample_lines()
-        metrics = QFontMetricsF(font)
-        step = metrics.lineSpacing()
-        margin = 8.0
-        max_w = self.width() - 2 * margin
-        y = self.height() - margin - step * len(lines) + metrics.ascent()
-        for text, final in lines:
-            f = QFont(font)
-            f.setItalic(not final)
-            shown = QFontMetricsF(f).elidedText(text[: a.max_line_chars], Qt.TextElideMode.ElideLeft, max_w)
-            color = QColor(a.text_color if final else a.interim_color)
-            self._draw_text(p, f, QPointF(margin, y), shown, color, a.outline)
-            y += step
+        height = self._painter.needed_height()
+        p.translate(0, self.height() - height)  # the captions sit at the bottom, as in the overlay
+        self._painter.paint_status(
+            p, self.width(), state="listening", status=SAMPLE_STATUS, notice="", level=-20.0, lag=0.0, click_through=""
+        )
+        self._painter.paint_captions(p, self._layout().rows(a.lines), self.width(), height)
         p.end()
 
     def _paint_checkerboard(self, p: QPainter) -> None:
@@ -100,17 +107,3 @@ class AppearancePreview(QWidget):
             tp.end()
             self._checker = QBrush(tile)
         p.fillRect(self.rect(), self._checker)
-
-    @staticmethod
-    def _draw_text(p: QPainter, font: QFont, at: QPointF, text: str, color: QColor, outline: bool) -> None:
-        if outline:
-            path = QPainterPath()
-            path.addText(at, font, text)
-            pen = QPen(QColor(0, 0, 0, 220), max(2.0, font.pointSizeF() / 8))
-            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
-            p.strokePath(path, pen)
-            p.fillPath(path, color)
-        else:
-            p.setFont(font)
-            p.setPen(color)
-            p.drawText(at, text)

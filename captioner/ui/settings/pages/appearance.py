@@ -1,4 +1,5 @@
-"""Appearance page: font, colours, opacity, outline, lines, width, clear-after; high-contrast preset; live preview."""
+"""Appearance page: font, colours, opacity (with its number), outline, lines, width, clear-after; high-contrast
+preset; a live preview painted as the overlay paints."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QFontComboBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -98,6 +100,9 @@ class AppearancePage(Page):
         self.opacity.setSingleStep(5)
         self.opacity.setPageStep(10)
         self.opacity.setAccessibleName("Background opacity in percent")
+        self.opacity_value = QLabel()
+        self.opacity_value.setObjectName("opacity_value")
+        self.opacity_value.setMinimumWidth(self.opacity_value.fontMetrics().horizontalAdvance("100 %") + 4)
         self.outline = QCheckBox("Outline the text (legible on any background)")
         self.outline.setAccessibleName("Outline the text")
         self.lines = QSpinBox()
@@ -130,7 +135,12 @@ class AppearancePage(Page):
         form.addRow("Te&xt colour:", self.text_color)
         form.addRow("&Interim text colour:", self.interim_color)
         form.addRow("&Background colour:", self.background_color)
-        form.addRow("Background &opacity:", self.opacity)
+        opacity_row = QHBoxLayout()
+        opacity_row.addWidget(self.opacity, 1)
+        opacity_row.addWidget(self.opacity_value)
+        opacity_label = QLabel("Background &opacity:")
+        opacity_label.setBuddy(self.opacity)
+        form.addRow(opacity_label, opacity_row)
         form.addRow("", self.outline)
         form.addRow("&Lines shown:", self.lines)
         form.addRow("&Maximum line width:", self.max_chars)
@@ -212,6 +222,7 @@ class AppearancePage(Page):
     def _changed(self, emit: bool) -> None:
         a = self._current()
         self.opacity.setAccessibleDescription(f"{self.opacity.value()} %")
+        self.opacity_value.setText(f"{self.opacity.value()} %")
         self.preview.set_appearance(a)
         if emit:
             self.appearance_changed.emit(a)

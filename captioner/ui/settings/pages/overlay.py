@@ -1,15 +1,33 @@
-"""Overlay and start-up page: position preset, click-through, XWayland fallback, start-up behaviour."""
+"""Overlay and start-up page: position preset, click-through and its shortcut, XWayland fallback, start-up.
+
+The click-through shortcut is one key combination (Qt's portable text in the settings); one without Ctrl,
+Alt or Super is refused with a message, and the previous one stays. Whether it works while other
+applications have the focus is the app's to say (:meth:`OverlayPage.set_shortcut_status`). The XWayland
+choice is offered only in a Wayland session, where it means something.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QKeySequenceEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from captioner.settings import Settings
+from captioner.ui.hotkey import ShortcutStatus, parse_shortcut
 from captioner.ui.settings.pages.common import FAST_MS, Page, note_label
+
+ERROR_STYLE = "color: #b3261e;"
 
 POSITIONS = (("bottom", "Bottom, centred"), ("top", "Top, centred"), ("custom", "Where I drag it"))
 
@@ -25,6 +43,8 @@ def wayland_session() -> bool:
 
 class OverlayPage(Page):
     title = "&Overlay"
+    recording_shortcut = Signal(bool)
+    """The shortcut field took (True) or lost (False) the keyboard focus: it is recording keys."""
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,7 +56,16 @@ class OverlayPage(Page):
         self.position.setCurrentIndex(max(0, self.position.findData(o.position)))
         self.click_through = QCheckBox("Clic&k-through: mouse clicks pass to the window below")
         self.click_through.setChecked(o.click_through)
-        self.click_through.setToolTip("Turn it off again from the tray menu, or with Ctrl+Shift+L in the app")
+        self.click_through.setToolTip("Turn it off again with the shortcut below, or from the tray menu")
+        self._shortcut = o.click_through_shortcut
+        self.shortcut = QKeySequenceEdit(QKeySequence.fromString(o.click_through_shortcut))
+        self.shortcut.setMaximumSequenceLength(1)
+        self.shortcut.setClearButtonEnabled(True)
+        self.shortcut.setAccessibleName("Shortcut that turns click-through on and off")
+        self.shortcut.editingFinished.connect(self._shortcut_edited)
+        self.shortcut.installEventFilter(self)
+        self.shortcut.keySequenceChanged.connect(self._shortcut_changed)
+        self.shortcut_note = note_label(name="shortcut_note")
         self.visible = QCheckBox("Show the o&verlay")
         self.visible.setChecked(o.visible)
         self.xwayland = QCheckBox("Use &XWayland (restart needed)")
@@ -61,8 +90,12 @@ class OverlayPage(Page):
         form.addRow("Po&sition:", self.position)
         form.addRow(self.visible)
         form.addRow(self.click_through)
+        form.addRow("Click-through s&hortcut:", self.shortcut)
+        form.addRow(self.shortcut_note)
         form.addRow(self.xwayland)
         form.addRow(self.xwayland_note)
+        for widget in (self.xwayland, self.xwayland_note):
+            form.setRowVisible(widget, wayland_session())  # on X11, Windows and macOS it means nothing
         start_box = QGroupBox("Start-up")
         start_layout = QVBoxLayout(start_box)
         start_layout.addWidget(self.autostart)
@@ -76,6 +109,36 @@ class OverlayPage(Page):
         for box in (self.click_through, self.visible, self.xwayland, self.autostart, self.offer_last):
             box.toggled.connect(lambda _on: self.edited.emit(FAST_MS))
 
+    def shortcut_text(self) -> str:
+        """The shortcut in effect (portable text; "" for none)."""
+        return self._shortcut
+
+    def set_shortcut_status(self, status: ShortcutStatus) -> None:
+        """What the shortcut does on this desktop, in the app's words."""
+        self.shortcut_note.setStyleSheet("")
+        self.shortcut_note.setText(status.message)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.shortcut and event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            self.recording_shortcut.emit(event.type() == QEvent.Type.FocusIn)
+        return super().eventFilter(watched, event)
+
+    def _shortcut_changed(self, seq: QKeySequence) -> None:
+        if seq.isEmpty():  # the clear button: no shortcut (editingFinished does not come)
+            self._shortcut_edited()
+
+    def _shortcut_edited(self) -> None:
+        text = self.shortcut.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
+        try:
+            parse_shortcut(text)
+        except ValueError as exc:
+            self.shortcut_note.setStyleSheet(ERROR_STYLE)
+            self.shortcut_note.setText(f"Not applied: {exc}. The previous shortcut stays in effect.")
+            return
+        if text != self._shortcut:
+            self._shortcut = text
+            self.edited.emit(FAST_MS)
+
     def apply(self, settings: Settings) -> Settings:
         overlay = dataclasses.replace(
             settings.overlay,
@@ -83,6 +146,7 @@ class OverlayPage(Page):
             click_through=self.click_through.isChecked(),
             visible=self.visible.isChecked(),
             force_xwayland=self.xwayland.isChecked(),
+            click_through_shortcut=self._shortcut,
         )
         return settings.with_changes(
             overlay=overlay,
