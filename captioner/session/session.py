@@ -284,6 +284,7 @@ class Session:
         attempt = 0
         start_seq = 0
         prepared: Engine | None = None
+        run: asyncio.Task[None] | None = None
         try:
             while True:
                 self._generation += 1
@@ -379,6 +380,12 @@ class Session:
                     return
                 start_seq = self._backlog.seq_after(self._committed_until)
                 start_seq = max(start_seq, self._backlog.first_seq)
+        except asyncio.CancelledError:
+            # Cancelled (a quit that cannot wait): no engine session may live on and write to the transcript.
+            for task in (run, *self._finishing):
+                if task is not None:
+                    task.cancel()
+            raise
         finally:
             if self._finishing:
                 await asyncio.gather(*self._finishing, return_exceptions=True)

@@ -83,3 +83,21 @@ async def test_lag_of_a_session_whose_clock_does_not_start_at_zero(script: Scrip
     await run
     lags = [e.lag for e in events if isinstance(e, AudioLevel)]
     assert lags and max(lags) < 0.6, max(lags)  # at most the 10 chunks queued before the engine read them
+
+
+async def test_a_cancelled_session_leaves_no_engine_running(script: Script) -> None:
+    script.pace = 1.0  # an engine that takes its time (like one waiting for a server)
+    src = PushSource()
+    session = Session(src, ScriptedEngine, EngineOptions())
+    run = asyncio.create_task(session.run())
+    src.push(40)
+    await wait_for(lambda: bool(script.instances) and bool(script.instances[0].received))
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    engines = [t for t in asyncio.all_tasks() if t.get_name().startswith("captioner-engine-")]
+    await asyncio.sleep(0)
+    assert all(t.done() for t in engines)
+    heard = len(script.instances[0].received)
+    await asyncio.sleep(0.2)
+    assert len(script.instances[0].received) == heard  # nothing reads audio any more
