@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
@@ -84,6 +85,7 @@ class DesktopApp:
         c.level.connect(ov.set_level)
         c.lag.connect(ov.set_lag)
         c.error.connect(self._on_error)
+        c.trouble.connect(self._on_trouble)
         c.notice.connect(lambda msg: ov.show_notice(msg))
         c.running_changed.connect(self._on_running)
         ov.overlay_settings_changed.connect(self._on_overlay_settings)
@@ -93,6 +95,7 @@ class DesktopApp:
         ov.addActions(tray.actions())  # their shortcuts work while any Captioner window has focus
 
         tray.start_action.triggered.connect(c.toggle)
+        tray.source_chosen.connect(self.choose_source)
         tray.overlay_action.triggered.connect(self.set_overlay_visible)
         tray.click_through_action.triggered.connect(ov.set_click_through)
         tray.top_action.triggered.connect(lambda: ov.apply_position("top"))
@@ -104,6 +107,7 @@ class DesktopApp:
         tray.message_clicked.connect(self._message_clicked)
         tray.set_click_through(ov.click_through)
         tray.set_overlay_visible(self.settings.overlay.visible)
+        self._show_source()
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -165,6 +169,18 @@ class DesktopApp:
         self.overlay.setVisible(visible)
         self.tray.set_overlay_visible(visible)
         self._update_settings(overlay=dataclasses.replace(self.settings.overlay, visible=visible))
+
+    def choose_source(self, source: str) -> None:
+        """Caption the microphone or system audio (from the tray or overlay menu): the default device of it."""
+        if source != self.settings.source:
+            self._update_settings(source=source, device="")
+            self.controller.apply_settings(self.settings)
+            self._sync_dialog()
+        self._show_source()
+
+    def _show_source(self) -> None:
+        override = self.controller.source_override
+        self.tray.set_source(self.settings.source, Path(override).name if override else "")
 
     def activate(self) -> None:
         """Another launch asked us to show ourselves: show the captions and make them clickable again."""
@@ -233,6 +249,8 @@ class DesktopApp:
         if ov_new.force_xwayland != ov_old.force_xwayland:
             self.overlay.show_notice("The XWayland setting takes effect the next time Captioner starts.")
         self.controller.apply_settings(merged)
+        if merged.source != old.source:
+            self._show_source()
         self._schedule_save()
 
     def _preview_appearance(self, appearance: Appearance) -> None:
@@ -296,8 +314,12 @@ class DesktopApp:
             self.tray.notify("Captioner: captions stopped", message, error=True)
         self._last_error = message
 
+    def _on_trouble(self, message: str) -> None:
+        """Captions are interrupted (a cloud engine cannot connect) but Captioner keeps trying: say why, whole."""
+        self.tray.notify("Captioner: captions interrupted", message, warning=True)
+
     def _message_clicked(self) -> None:
-        if self.controller.state[0] == "error":
+        if self.controller.state[0] in ("error", "reconnecting"):
             self.open_settings()
         elif self.previous_lines:
             self.open_previous_transcript()

@@ -97,7 +97,8 @@ class SettingsDialog(QDialog):
 
     def set_settings(self, settings: Settings) -> None:
         """Take changes made elsewhere: overlay geometry, click-through toggled from the tray, the number of
-        lines changed by resizing the overlay. Other edits waiting in the panel are kept."""
+        lines changed by resizing the overlay, the source picked in the tray menu. Other edits waiting in the
+        panel are kept."""
         look = self.appearance_page
         if look.appearance().lines != settings.appearance.lines:
             look.set_appearance(dataclasses.replace(look.appearance(), lines=settings.appearance.lines), emit=False)
@@ -109,6 +110,8 @@ class SettingsDialog(QDialog):
             box.blockSignals(True)
             box.setChecked(value)
             box.blockSignals(False)
+        if settings.source != self.audio_page.source():
+            self.audio_page.set_source(settings.source, settings.device)
         self._base = dataclasses.replace(self._base, overlay=settings.overlay)
         self._last_emitted = self.settings()
 
