@@ -24,9 +24,11 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
         monkeypatch.setenv(var, str(base / sub))
     for var in ("ASSEMBLYAI_API_KEY", "UHLIVE_CLIENT_ID", "UHLIVE_CLIENT_SECRET", "UHLIVE_TOKEN"):
         monkeypatch.delenv(var, raising=False)
+    from captioner import secrets
     from tests.support.memory_keyring import MemoryKeyring
 
     MemoryKeyring.store.clear()
+    secrets.forget_session()
     yield base
 
 

@@ -196,6 +196,7 @@ class DesktopApp:
             self.settings_dialog.addActions(self.tray.actions())
             self.settings_dialog.settings_changed.connect(self.on_settings_changed)
             self.settings_dialog.appearance_changed.connect(self._preview_appearance)
+            self.settings_dialog.credentials_changed.connect(self._credentials_changed)
             self._dialog_base = self.settings
         else:
             self._sync_dialog()
@@ -317,6 +318,12 @@ class DesktopApp:
     def _on_trouble(self, message: str) -> None:
         """Captions are interrupted (a cloud engine cannot connect) but Captioner keeps trying: say why, whole."""
         self.tray.notify("Captioner: captions interrupted", message, warning=True)
+
+    def _credentials_changed(self, engine_id: str) -> None:
+        """A key was entered: if captions stopped for want of one, start again."""
+        c = self.controller
+        if engine_id == self.settings.engine and not c.running and c.state[0] == "error":
+            c.start()
 
     def _message_clicked(self) -> None:
         if self.controller.state[0] in ("error", "reconnecting"):

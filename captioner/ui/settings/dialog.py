@@ -30,6 +30,8 @@ class SettingsDialog(QDialog):
     """A new :class:`Settings`, emitted live as the user edits."""
     appearance_changed = Signal(object)
     """The :class:`Appearance` as edited, at once (no debounce), for a live overlay preview."""
+    credentials_changed = Signal(str)
+    """An engine's credentials were saved, kept for the session or forgotten (the engine id; never a secret)."""
 
     def __init__(
         self, settings: Settings, parent: QWidget | None = None, *, level_monitor: LevelMonitor | None = None
@@ -66,6 +68,7 @@ class SettingsDialog(QDialog):
         self.engine_page.engine_selected.connect(self.captions_page.set_engine)
         self.engine_page.engine_selected.connect(self.advanced_page.set_engine)
         self.appearance_page.appearance_changed.connect(self.appearance_changed)
+        self.engine_page.credentials_changed.connect(self.credentials_changed)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
