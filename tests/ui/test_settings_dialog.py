@@ -184,13 +184,13 @@ def test_assemblyai_limits_warn_over_100_terms_and_50_chars(dialog, qtbot) -> No
     wb = d.captions_page.word_boost
     long_term = "x" * 51
     wb.paste_text("\n".join([*(f"word{i}" for i in range(101)), long_term]))
-    assert wb.count_label.text() == "102 / 100 terms"
-    warning = wb.warning_label.text()
-    assert "over 50 characters" in warning and long_term in warning
-    assert "limited to 100 terms; ignored 1: word100" in warning
-    assert not wb.warning_label.isHidden()
-    # The list itself keeps everything (another engine may accept it).
-    assert len(d.settings().word_boost) == 102
+    assert wb.count_label.text() == "100 / 100 terms"  # never more than the engine takes
+    assert wb.message_label.text() == (
+        "Added 100 terms; left out 2: 1 longer than 50 characters "
+        "and 1 beyond AssemblyAI Universal-Streaming's limit of 100 terms."
+    )
+    assert wb.warning_label.isHidden()  # everything in the list is used
+    assert len(d.settings().word_boost) == 100 and long_term not in d.settings().word_boost
 
 
 def test_uhlive_says_word_boost_and_silence_are_not_supported(dialog, qtbot) -> None:

@@ -65,7 +65,7 @@ class CredentialField(QWidget):
         if field in SECRET_FIELDS:
             self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.edit.editingFinished.connect(self.commit)
-        self.session_button = QPushButton("Use for this &session only")
+        self.session_button = QPushButton("Use &for this session only")
         self.session_button.setAutoDefault(False)
         self.session_button.setToolTip("Kept in memory until Captioner quits; never written to disk")
         self.session_button.setAccessibleName(f"Use the {self.label} for this session only")
