@@ -70,7 +70,8 @@ def test_an_import_never_goes_past_the_limit_and_says_how_many_were_left_out(qtb
         assert wb.import_file(f) == 495
     assert len(sig.args[0].word_boost) == 500 and wb.count_label.text() == "500 / 500 terms"
     assert wb.message_label.text() == (
-        "Added 495 terms; left out 106: 1 longer than 100 characters and 105 beyond Local (offline)'s limit of 500 terms."
+        "Added 495 terms; left out 106: 1 longer than 100 characters "
+        "and 105 beyond Local (offline)'s limit of 500 terms."
     )
     assert wb.warning_label.isHidden()  # no red wall of names
     assert wb.import_file(f) == 0 and wb.count_label.text() == "500 / 500 terms"
