@@ -90,36 +90,31 @@ def list_sources() -> list[PulseSourceInfo]:
     return parse_sources(pactl("list", "sources"))
 
 
-def default_sink() -> str:
-    """Name of the default sink ('' when the server has none)."""
+def _server_default(kind: str) -> str:
+    """Name of the server's default ``sink`` or ``source`` ('' when it has none)."""
     try:
-        name = pactl("get-default-sink").strip()  # PulseAudio >= 15, PipeWire
+        name = pactl(f"get-default-{kind}").strip()  # PulseAudio >= 15, PipeWire
         if name:
             return name
     except PulseUnavailable:
         raise
     except AudioError:
-        pass  # an older pactl without get-default-sink
+        pass  # an older pactl without get-default-sink / get-default-source
+    label = f"Default {kind.capitalize()}:"
     for line in pactl("info").splitlines():
-        if line.startswith("Default Sink:"):
+        if line.startswith(label):
             return line.partition(":")[2].strip()
     return ""
+
+
+def default_sink() -> str:
+    """Name of the default sink ('' when the server has none)."""
+    return _server_default("sink")
 
 
 def default_source() -> str:
     """Name of the default source, what "the microphone" records through the ``pulse`` device ('' if none)."""
-    try:
-        name = pactl("get-default-source").strip()  # PulseAudio >= 15, PipeWire
-        if name:
-            return name
-    except PulseUnavailable:
-        raise
-    except AudioError:
-        pass  # an older pactl without get-default-source
-    for line in pactl("info").splitlines():
-        if line.startswith("Default Source:"):
-            return line.partition(":")[2].strip()
-    return ""
+    return _server_default("source")
 
 
 DEFAULT_DEVICE_NAMES = frozenset({"", "default", "pulse", "sysdefault"})

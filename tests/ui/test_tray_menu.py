@@ -32,18 +32,20 @@ def paced(spec: str, rate: int, device: str | None, realtime: bool) -> WavFileSo
 
 @pytest.fixture
 def desktop(qtbot: Any, qloop: Any, fake_engines: Any, run: Any) -> Any:
+    """Started DesktopApps (the scripted engines unless ``engines`` is given), shut down after the test."""
     apps: list[DesktopApp] = []
+    default = Settings(engine="fake", autostart_captions=False)
 
-    def make(settings: Settings | None = None, **kw: Any) -> DesktopApp:
-        kw.setdefault("engines", fake_engines)
-        app = DesktopApp(settings or Settings(engine="fake", autostart_captions=False), opener=paced, **kw)
-        apps.append(app)
-        app.start()
-        return app
+    def make(settings: Settings | None = None, engines: Any = None, **kw: Any) -> DesktopApp:
+        apps.append(
+            DesktopApp(settings or default, opener=paced, engines=fake_engines if engines is None else engines, **kw)
+        )
+        apps[-1].start()
+        return apps[-1]
 
     yield make
-    for app in apps:
-        run(app.shutdown())
+    while apps:
+        run(apps.pop().shutdown())
 
 
 def test_the_menu_status_is_wrapped_never_cut(qtbot: Any) -> None:
