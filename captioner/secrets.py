@@ -55,19 +55,19 @@ def _account(engine_id: str) -> str:
 
 
 def keyring_available() -> bool:
-    """Whether a system keyring is configured here (the keyring package's "fail" backend is none).
+    """Whether a system keyring is configured here (the keyring package's "fail" and "null" backends are none).
 
     A configured one may still fail when used (no D-Bus session, a locked wallet): :func:`store` then raises.
     """
     try:
         import keyring
-        from keyring.backends import chainer, fail
+        from keyring.backends import chainer, fail, null
 
         backend = keyring.get_keyring()
     except Exception as exc:  # ImportError, or a broken backend configuration
         log.debug("no keyring: %s", exc)
         return False
-    if isinstance(backend, fail.Keyring):
+    if isinstance(backend, fail.Keyring | null.Keyring):  # null "stores" by dropping the secret
         return False
     return not (isinstance(backend, chainer.ChainerBackend) and not backend.backends)
 

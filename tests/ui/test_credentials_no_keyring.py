@@ -80,6 +80,20 @@ def test_without_a_keyring_a_key_can_be_used_for_this_session_only(
     )
 
 
+def test_a_keyring_that_drops_secrets_is_no_keyring() -> None:
+    from keyring.backends import null
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(null.Keyring())
+    try:
+        assert not secrets.keyring_available()
+        with pytest.raises(secrets.SecretStoreError):
+            secrets.store("assemblyai", "api_key", KEY)  # never "saved" into nowhere
+    finally:
+        keyring.set_keyring(previous)
+    assert secrets.keyring_available()  # the tests' in-memory keyring is one
+
+
 def test_without_a_keyring_the_missing_key_message_offers_the_session(no_keyring: None) -> None:
     message = secrets.describe_missing("assemblyai", "app")
     assert "for this session only" in message and "ASSEMBLYAI_API_KEY" in message
