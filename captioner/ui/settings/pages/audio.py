@@ -143,6 +143,7 @@ class AudioPage(Page):
                 note += " On Linux, system audio needs PulseAudio or PipeWire (a monitor source)."
             notes.append(note)
         self.device_note.setText(" ".join(notes))
+        self.device_note.setStyleSheet("color: #8a5300;" if monitor else "")
         self.device_note.setVisible(bool(notes))
 
     def set_source(self, source: str, device: str) -> None:
