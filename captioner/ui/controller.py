@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -57,6 +56,7 @@ from captioner.session.build import (
 )
 from captioner.session.session import RetryPolicy, Session
 from captioner.settings import Settings
+from captioner.ui import status_text
 
 if TYPE_CHECKING:
     from captioner.ui.settings.level_meter import LevelMonitor
@@ -67,7 +67,6 @@ STOP_TIMEOUT_S = 3.0
 """Stop or restart: how long the engine may take to finalise its last words before it is cancelled."""
 QUIT_TIMEOUT_S = 0.5
 """Quit: the same, with the whole quit kept well under a second."""
-SOURCE_LABELS = {"mic": "Microphone", "system": "System audio"}
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -121,6 +120,8 @@ class CaptionController(QObject):
         self._stop_requested = False
         self._state = ("idle", "Not captioning")
         self._dropped_seen = 0
+        self.waiting_for_key = False
+        """Captions could not start because the engine's key or credentials are missing."""
         self._reason = ""  # why the engine is reconnecting ('' while all is well)
         self._troubled = ""  # the reason last sent as ``trouble``
         self._monitor_mic = ""  # description of the monitor that the "microphone" records, if it is one
@@ -179,7 +180,7 @@ class CaptionController(QObject):
                     plan.open_source(self._opener), transcript=self.transcript, on_event=self._on_event
                 )
         except SetupError as exc:
-            self._fail(app_hint(exc))
+            self._fail(app_hint(exc), waiting_for_key=exc.problem == "credentials")
             return False
         except Exception as exc:  # never let a surprise kill the app
             log.exception("cannot start captioning")
@@ -305,13 +306,10 @@ class CaptionController(QObject):
         """The "microphone" turned out to be ``monitor`` (a monitor of the speakers): say so."""
         self._monitor_mic = monitor
         if monitor:
-            self.notice.emit(
-                f"This “microphone” is “{monitor}”, which records what the computer plays, not your voice. "
-                "Connect a microphone (then pick it in Settings), or choose System audio if that is what "
-                "you want captioned."
-            )
+            self.notice.emit(status_text.monitor_notice(monitor))
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, *, waiting_for_key: bool = False) -> None:
+        self.waiting_for_key = waiting_for_key
         self._set_state("error", message)
         self.error.emit(message)
 
@@ -333,20 +331,16 @@ class CaptionController(QObject):
                 if self._state[0] != "listening":
                     self._set_state("connecting", f"Connecting · {self._where()}")
             elif event.state is EngineState.RECONNECTING:
-                why = f"{_sentence(self._reason)} — " if self._reason else "Reconnecting · "
-                self._set_state("reconnecting", f"{why}{event.message}")
+                self._set_state("reconnecting", status_text.reconnecting(self._reason, event.message))
             elif event.state is EngineState.DEGRADED:
                 self._set_state("degraded", f"{self._engine_name()}: {event.message}")
         elif isinstance(event, EngineError):
             if event.retryable:
                 self._reason = event.message
-                self._set_state("reconnecting", f"{_sentence(event.message)} — retrying")
+                self._set_state("reconnecting", status_text.reconnecting(event.message, "retrying"))
                 if event.message != self._troubled:
                     self._troubled = event.message
-                    self.trouble.emit(
-                        f"{_sentence(event.message)}. Captions resume by themselves when it is back; "
-                        "Captioner keeps trying."
-                    )
+                    self.trouble.emit(status_text.interrupted(event.message))
         elif isinstance(event, Notice):
             self.notice.emit(event.message)
         elif isinstance(event, Interim | Final | SpeechStarted) and self._state[0] in ("connecting", "reconnecting"):
@@ -358,13 +352,7 @@ class CaptionController(QObject):
 
     def source_label(self) -> str:
         """The source in words: Microphone, System audio, or the file's name."""
-        source = self.source_override or self.settings.source
-        if source in SOURCE_LABELS:
-            label = SOURCE_LABELS[source]
-            if source == "mic" and self._monitor_mic:
-                label += f" (really “{self._monitor_mic}”: what the computer plays)"
-            return label
-        return Path(source).name
+        return status_text.source_label(self.source_override or self.settings.source, self._monitor_mic)
 
     def _where(self) -> str:
         return f"{self.source_label()} · {self._engine_name()}"
@@ -384,12 +372,6 @@ def _open_live(plan: Plan, opener: SourceOpener | None) -> tuple[AudioSource, st
     req = plan.request
     monitor = microphone_monitor(req.device) if req.source == "mic" else None
     return source, (monitor.description or monitor.name) if monitor is not None else ""
-
-
-def _sentence(text: str) -> str:
-    """``text`` with a capital first letter and no final full stop (it is followed by more)."""
-    text = text.strip().rstrip(".")
-    return text[:1].upper() + text[1:]
 
 
 def _pipeline_key(s: Settings) -> tuple[str, str, str]:

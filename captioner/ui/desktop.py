@@ -320,9 +320,9 @@ class DesktopApp:
         self.tray.notify("Captioner: captions interrupted", message, warning=True)
 
     def _credentials_changed(self, engine_id: str) -> None:
-        """A key was entered: if captions stopped for want of one, start again."""
+        """A key was entered: if captions could not start for want of one, start them now."""
         c = self.controller
-        if engine_id == self.settings.engine and not c.running and c.state[0] == "error":
+        if engine_id == self.settings.engine and not c.running and c.state[0] == "error" and c.waiting_for_key:
             c.start()
 
     def _message_clicked(self) -> None:

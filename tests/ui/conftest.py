@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import tempfile
@@ -66,6 +67,10 @@ def qloop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
         loop._after_run_forever()
         asyncio.events._set_running_loop(None)
         loop.close()
+        # Collect this test's garbage here, on the GUI thread. Left to chance, a collection may run on a worker
+        # thread (one opening a source, say) in a later test, and a Qt object (a QTimer) destroyed there leaves
+        # its timer registered with the GUI thread: the next timer event then crashes the process.
+        gc.collect()
 
 
 def run_async(qtbot: Any, loop: asyncio.AbstractEventLoop, coro: Any, timeout: float = 30.0) -> Any:

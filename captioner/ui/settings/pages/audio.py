@@ -7,6 +7,7 @@ the default "microphone" is really a monitor of the speakers, and its texts foll
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -160,7 +161,10 @@ class AudioPage(Page):
 
     def _choice(self) -> str:
         """The chosen source and device in words, e.g. 'system audio: Default (Monitor of Speakers)'."""
-        return f"{SOURCE_WORDS[self.source()]}: {self.device.currentText()}"
+        source = self.source()
+        if source not in SOURCE_WORDS:  # a WAV file (tests, demos)
+            return f"the file {Path(source).name}"
+        return f"{SOURCE_WORDS[source]}: {self.device.currentText()}"
 
     def _describe_choice(self) -> None:
         """The level line follows the choice at once (never names a source no longer chosen)."""
@@ -168,7 +172,7 @@ class AudioPage(Page):
             self.test_status.setText(f"Opening {self._choice()}…")
         else:
             self.test_status.setText(
-                f"Captions come from {self._choice()}. Press Test level and {TRY_TEXT[self.source()]}: "
+                f"Captions come from {self._choice()}. Press Test level and {TRY_TEXT.get(self.source(), 'listen')}: "
                 "the bar should move."
             )
 
