@@ -327,8 +327,11 @@ class CaptionController(QObject):
             if event.state is EngineState.LISTENING:
                 self._listening()
             elif event.state is EngineState.CONNECTING:
-                # A restart for new settings (the old engine captions on meanwhile) is not a new connection.
-                if self._state[0] != "listening":
+                # A restart for new settings (the old engine captions on meanwhile) is not a new connection;
+                # a new attempt after a failure keeps saying what failed.
+                if self._reason:
+                    self._set_state("reconnecting", status_text.reconnecting(self._reason, "trying again now"))
+                elif self._state[0] != "listening":
                     self._set_state("connecting", f"Connecting · {self._where()}")
             elif event.state is EngineState.RECONNECTING:
                 self._set_state("reconnecting", status_text.reconnecting(self._reason, event.message))

@@ -61,6 +61,9 @@ def test_a_cloud_engine_that_cannot_connect_says_why_whole(
     run(c.shutdown())
     waiting = [m for s, m in states if s == "reconnecting" and "(attempt" in m]
     assert waiting and all(m.startswith(reason) for m in waiting), waiting
+    first_failure = next(i for i, (s, _m) in enumerate(states) if s == "reconnecting")
+    later = states[first_failure:-1]  # until the shutdown's "stopped"
+    assert all(s == "reconnecting" and m.startswith(reason) for s, m in later), later  # never without the reason
     why = waiting[-1].split(" — ")[0]
     assert len(why) > len(reason) + 3 and not why.endswith("…")  # the system's own words follow, uncut
     assert waiting[-1].endswith(")") and "reconnecting in" in waiting[-1]
