@@ -1,8 +1,11 @@
-"""API keys and client credentials: the OS keyring, else environment variables.
+"""API keys and client credentials: kept for this session only, the OS keyring, else environment variables.
 
-Secrets are never written to the settings file or to logs. Only the
+Secrets are never written to the settings file, to any other file, or to logs. Only the
 composition roots (CLI, app) call this module; engines get a
 :class:`~captioner.engines.base.Credentials` object.
+
+Without a system keyring (no Secret Service, KWallet…: :func:`keyring_available` says so), a key can be
+kept in this process's memory for the session only (:func:`keep_for_session`): it is forgotten at quit.
 
 Keyring layout: service ``captioner``, one entry per secret, named
 ``<account>/<field>`` where ``account`` is ``assemblyai`` or ``uhlive`` (both
@@ -37,7 +40,50 @@ ACCOUNTS: dict[str, tuple[str, dict[str, str]]] = {
 
 
 class SecretStoreError(Exception):
-    """The keyring cannot store a secret (no backend). The message says what to do."""
+    """The keyring cannot store a secret (no backend). The message says so in plain words."""
+
+
+NO_KEYRING = "No system keyring is available on this computer, so Captioner cannot save the key"
+Where = Literal["session", "keyring", "environment", ""]
+"""Where a secret comes from ('' when it is not set anywhere)."""
+
+_session: dict[tuple[str, str], str] = {}  # (account, field) -> secret, in memory only
+
+
+def _account(engine_id: str) -> str:
+    return ACCOUNTS.get(engine_id, (engine_id, {}))[0]
+
+
+def keyring_available() -> bool:
+    """Whether a system keyring is configured here (the keyring package's "fail" and "null" backends are none).
+
+    A configured one may still fail when used (no D-Bus session, a locked wallet): :func:`store` then raises.
+    """
+    try:
+        import keyring
+        from keyring.backends import chainer, fail, null
+
+        backend = keyring.get_keyring()
+    except Exception as exc:  # ImportError, or a broken backend configuration
+        log.debug("no keyring: %s", exc)
+        return False
+    if isinstance(backend, fail.Keyring | null.Keyring):  # null "stores" by dropping the secret
+        return False
+    return not (isinstance(backend, chainer.ChainerBackend) and not backend.backends)
+
+
+def keep_for_session(engine_id: str, field: str, value: str | None) -> None:
+    """Keep one secret in memory for this session only (never written anywhere); ``None`` forgets it."""
+    key = (_account(engine_id), field)
+    if value:
+        _session[key] = value
+    else:
+        _session.pop(key, None)
+
+
+def forget_session() -> None:
+    """Forget every secret kept for the session."""
+    _session.clear()
 
 
 def fields_for(engine_id: str) -> dict[str, str]:
@@ -60,11 +106,18 @@ def _keyring_get(account: str, field: str) -> str | None:
 
 
 def store(engine_id: str, field: str, value: str | None) -> None:
-    """Save (or, with an empty value, delete) one secret in the OS keyring."""
-    account = ACCOUNTS.get(engine_id, (engine_id, {}))[0]
-    import keyring
-    from keyring.errors import KeyringError, PasswordDeleteError
+    """Save (or, with an empty value, delete) one secret in the OS keyring; :class:`SecretStoreError` without one.
 
+    Saving also drops a copy kept for the session, so that the saved one is used.
+    """
+    account = _account(engine_id)
+    if value and not keyring_available():
+        raise SecretStoreError(NO_KEYRING)
+    try:
+        import keyring
+        from keyring.errors import KeyringError, PasswordDeleteError
+    except ImportError:
+        raise SecretStoreError(NO_KEYRING + " (the keyring package is missing)") from None
     try:
         if value:
             keyring.set_password(SERVICE, f"{account}/{field}", value)
@@ -72,15 +125,27 @@ def store(engine_id: str, field: str, value: str | None) -> None:
             with contextlib.suppress(PasswordDeleteError):
                 keyring.delete_password(SERVICE, f"{account}/{field}")
     except (KeyringError, RuntimeError) as exc:
-        raise SecretStoreError(
-            f"no system keyring is available to store the key safely ({exc}); set the environment variable instead"
-        ) from exc
+        log.debug("keyring cannot store %s/%s: %s", account, field, exc)  # the backend's words, never the value
+        raise SecretStoreError(NO_KEYRING) from None
+    keep_for_session(engine_id, field, None)
 
 
 def load(engine_id: str, field: str) -> str | None:
-    """One secret from the keyring (``None`` when absent or no keyring)."""
-    account = ACCOUNTS.get(engine_id, (engine_id, {}))[0]
-    return _keyring_get(account, field)
+    """One secret: the one kept for this session, else the keyring's (``None`` when absent or no keyring)."""
+    account = _account(engine_id)
+    return _session.get((account, field)) or _keyring_get(account, field)
+
+
+def where(engine_id: str, field: str, env: dict[str, str] | None = None) -> Where:
+    """Where the secret ``field`` of ``engine_id`` comes from (the order :func:`resolve` uses)."""
+    account = _account(engine_id)
+    if (account, field) in _session:
+        return "session"
+    if _keyring_get(account, field):
+        return "keyring"
+    environ = os.environ if env is None else env
+    var = fields_for(engine_id).get(field)
+    return "environment" if var and environ.get(var) else ""
 
 
 def parse_api_key_arg(engine_id: str, value: str) -> Credentials:
@@ -94,7 +159,8 @@ def parse_api_key_arg(engine_id: str, value: str) -> Credentials:
 
 
 def resolve(engine_id: str, api_key_arg: str | None = None, env: dict[str, str] | None = None) -> Credentials:
-    """Credentials for ``engine_id``: the argument, else the keyring, else the environment."""
+    """Credentials for ``engine_id``: the argument, else kept for the session, else the keyring, else the
+    environment."""
     if api_key_arg:
         return parse_api_key_arg(engine_id, api_key_arg)
     environ = os.environ if env is None else env
@@ -120,8 +186,9 @@ def describe_missing(engine_id: str, audience: Audience = "cli") -> str:
 
         info = registry.ENGINES.get(engine_id)
         name = info.name if info else engine_id
+        kept = "kept in the system keyring" if keyring_available() else "for this session only: no keyring here"
         return (
-            f"{name} needs an API key or credentials: enter them in Settings (kept in the system keyring)"
+            f"{name} needs an API key or credentials: enter them in Settings ({kept})"
             + (f", or set {env_text}" if env_text else "")
             + "."
         )

@@ -27,9 +27,11 @@ def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("CAPTIONER_CACHE_DIR", str(cache_dir() / "moonshine-model"))
     for var in ("ASSEMBLYAI_API_KEY", "UHLIVE_CLIENT_ID", "UHLIVE_CLIENT_SECRET", "UHLIVE_TOKEN"):
         monkeypatch.delenv(var, raising=False)
+    from captioner import secrets
     from tests.support.memory_keyring import MemoryKeyring
 
     MemoryKeyring.store.clear()
+    secrets.forget_session()
     yield base
 
 

@@ -1,12 +1,16 @@
 """Listing microphones and system-audio sources, with ids that ``--device`` accepts back.
 
-* microphones: PortAudio input devices (of the default host API), minus monitors
-  and loopback devices; id = the device name (or its number when two share a name);
+* microphones: on Linux with PulseAudio/PipeWire, the server's sources that are not monitors, named by their
+  descriptions ("Built-in Audio Analog Stereo", not ALSA plugin names such as "pulse"); id = the source name.
+  Elsewhere PortAudio input devices (of the default host API), minus monitors and loopback devices;
+  id = the device name (or its number when two share a name);
 * system audio: PulseAudio/PipeWire sink monitors on Linux (id = source name),
   WASAPI loopback of each output on Windows (id = output name), loopback
   devices (BlackHole…) on macOS (id = device name).
 
 Never raises for a machine without sound hardware or libraries: it lists what exists.
+:func:`microphone_monitor` tells when the "microphone" is really a monitor of the speakers (no microphone
+connected, and the server's default source is a monitor).
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from captioner.audio.base import AudioError
+
+if TYPE_CHECKING:
+    from captioner.audio.pulse import PulseSourceInfo
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,39 @@ def _portaudio() -> tuple[list[dict[str, Any]], int]:
     return input_devices(sd), default_input_index(sd)
 
 
+def _linux_microphones() -> list[DeviceInfo]:
+    """The sound server's inputs that are not monitors; :class:`AudioError` when there is no server."""
+    from captioner.audio import pulse
+
+    sources = pulse.list_sources()
+    default = pulse.default_source()
+    return [
+        DeviceInfo(s.name, s.description or s.name, "mic", s.name == default, "sound server input")
+        for s in sources
+        if not s.is_monitor
+    ]
+
+
+def microphone_monitor(device: str | None) -> PulseSourceInfo | None:
+    """The monitor source that microphone ``device`` (``None``: the default) records, if it is one.
+
+    With no microphone connected, PulseAudio's default source may be a sink's monitor: "the microphone"
+    then captions what the computer plays. ``None`` when the device is a real input, or off Linux, or the
+    sound server cannot be asked.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    from captioner.audio import pulse
+
+    try:
+        sources = pulse.list_sources()
+        source = pulse.recorded_source(sources, device, pulse.default_source())
+    except AudioError as exc:
+        log.debug("cannot ask the sound server about the microphone: %s", exc)
+        return None
+    return source if source is not None and source.is_monitor else None
+
+
 def _linux_system() -> list[DeviceInfo]:
     from captioner.audio import pulse
 
@@ -103,13 +143,24 @@ def _macos_system(devices: Sequence[Mapping[str, Any]]) -> list[DeviceInfo]:
     ]
 
 
+def _microphones() -> tuple[list[DeviceInfo], list[dict[str, Any]]]:
+    """Microphones, and the PortAudio devices (empty when the sound server listed the microphones)."""
+    if sys.platform.startswith("linux"):
+        try:
+            return _linux_microphones(), []
+        except AudioError as exc:
+            log.info("no sound server to list microphones (%s); listing PortAudio devices", exc)
+    pa_devices, default_index = _portaudio()
+    return microphones_from(pa_devices, default_index, exclude_loopback=sys.platform == "darwin"), pa_devices
+
+
 def list_devices() -> list[DeviceInfo]:
     """Microphones, then system-audio sources; defaults marked. Lists nothing rather than fail."""
     found: list[DeviceInfo] = []
     pa_devices: list[dict[str, Any]] = []
     try:
-        pa_devices, default_index = _portaudio()
-        found += microphones_from(pa_devices, default_index, exclude_loopback=sys.platform == "darwin")
+        mics, pa_devices = _microphones()
+        found += mics
     except AudioError as exc:
         log.warning("%s", exc)
     try:

@@ -1,4 +1,5 @@
-"""System audio on Linux: the default sink's monitor source of PulseAudio or PipeWire (pipewire-pulse).
+"""System audio on Linux: the default sink's monitor source of PulseAudio or PipeWire (pipewire-pulse); and what
+the server calls its sources (descriptions people recognise) and which one a "microphone" really records.
 
 PortAudio releases have no PulseAudio host API, so the monitor is captured
 through PortAudio's ALSA ``pulse`` device (from ``libasound2-plugins``), with
@@ -89,20 +90,50 @@ def list_sources() -> list[PulseSourceInfo]:
     return parse_sources(pactl("list", "sources"))
 
 
-def default_sink() -> str:
-    """Name of the default sink ('' when the server has none)."""
+def _server_default(kind: str) -> str:
+    """Name of the server's default ``sink`` or ``source`` ('' when it has none)."""
     try:
-        name = pactl("get-default-sink").strip()  # PulseAudio >= 15, PipeWire
+        name = pactl(f"get-default-{kind}").strip()  # PulseAudio >= 15, PipeWire
         if name:
             return name
     except PulseUnavailable:
         raise
     except AudioError:
-        pass  # an older pactl without get-default-sink
+        pass  # an older pactl without get-default-sink / get-default-source
+    label = f"Default {kind.capitalize()}:"
     for line in pactl("info").splitlines():
-        if line.startswith("Default Sink:"):
+        if line.startswith(label):
             return line.partition(":")[2].strip()
     return ""
+
+
+def default_sink() -> str:
+    """Name of the default sink ('' when the server has none)."""
+    return _server_default("sink")
+
+
+def default_source() -> str:
+    """Name of the default source, what "the microphone" records through the ``pulse`` device ('' if none)."""
+    return _server_default("source")
+
+
+DEFAULT_DEVICE_NAMES = frozenset({"", "default", "pulse", "sysdefault"})
+"""PortAudio/ALSA device names that record the sound server's default source."""
+
+
+def recorded_source(sources: list[PulseSourceInfo], device: str | None, default: str) -> PulseSourceInfo | None:
+    """The source a microphone ``device`` records: the default source (``default``) for the default devices,
+    ``PULSE_SOURCE`` when set, or the source ``device`` names; ``None`` for a device the server does not own."""
+    wanted = os.environ.get("PULSE_SOURCE") or ""
+    key = (device or "").strip()
+    if not wanted and key.casefold() in DEFAULT_DEVICE_NAMES:
+        wanted = default
+    if wanted:
+        return next((s for s in sources if s.name == wanted), None)
+    try:
+        return match_source(sources, key, monitors_only=False)
+    except AudioError:
+        return None
 
 
 def pick_default_monitor(sources: list[PulseSourceInfo], sink: str) -> PulseSourceInfo:

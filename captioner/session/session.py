@@ -127,6 +127,7 @@ class Session:
         self._restart = asyncio.Event()
         self._committed_until = 0.0  # source time up to which every caption is final
         self._stopping = False
+        self._stopped = asyncio.Event()  # set by stop(): ends the wait before a reconnect at once
         self._finishing: set[asyncio.Task[None]] = set()
         self._old_cursors: list[Cursor] = []
         self.engine_name = ""
@@ -138,11 +139,19 @@ class Session:
 
     @property
     def lag(self) -> float:
-        """How far the current engine's input is behind the newest captured audio (seconds)."""
-        newest = self._backlog.newest
-        if newest is None or self._cursor is None:
+        """How far the current engine's input is behind the newest captured audio (seconds).
+
+        An engine session that has read nothing yet (just started or restarted) is behind by the audio waiting
+        from where it starts, not by everything since the clock's zero.
+        """
+        newest, cursor = self._backlog.newest, self._cursor
+        if newest is None or cursor is None:
             return 0.0
-        return max(0.0, newest.end - self._cursor.fed_until)
+        fed = cursor.fed_until
+        if fed <= 0.0:
+            first = self._backlog.get(max(cursor.seq, self._backlog.first_seq))
+            fed = first.start if first is not None else newest.end
+        return max(0.0, newest.end - fed)
 
     async def run(self) -> None:
         """Caption until the source ends (or :meth:`stop`). Raises a non-retryable :class:`EngineFailure`."""
@@ -161,8 +170,13 @@ class Session:
             self._emit(Status(engine=self.engine_name, state=EngineState.STOPPED, message="stopped"))
 
     async def stop(self) -> None:
-        """Stop capturing; the engine finalises what it heard and :meth:`run` returns."""
+        """Stop capturing; the engine finalises what it heard and :meth:`run` returns.
+
+        While the session waits to reconnect it does not reconnect just to be stopped: :meth:`run` returns at
+        once, with every caption committed so far kept.
+        """
         self._stopping = True
+        self._stopped.set()
         await self.source.close()
 
     async def update_options(self, options: EngineOptions) -> None:
@@ -300,6 +314,7 @@ class Session:
         attempt = 0
         start_seq = 0
         prepared: Engine | None = None
+        run: asyncio.Task[None] | None = None
         try:
             while True:
                 self._generation += 1
@@ -389,9 +404,18 @@ class Session:
                         message=f"reconnecting in {delay:.1f} s (attempt {attempt})",
                     )
                 )
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), delay)
+                if self._stopping:
+                    return
                 start_seq = self._backlog.seq_after(self._committed_until)
                 start_seq = max(start_seq, self._backlog.first_seq)
+        except asyncio.CancelledError:
+            # Cancelled (a quit that cannot wait): no engine session may live on and write to the transcript.
+            for task in (run, *self._finishing):
+                if task is not None:
+                    task.cancel()
+            raise
         finally:
             if self._finishing:
                 await asyncio.gather(*self._finishing, return_exceptions=True)

@@ -9,7 +9,13 @@ happens as Qt signals. Widgets never touch audio or engines.
   (applied live when the engine can, otherwise a seamless restart: no audio lost).
 * Engine, source or device: the session is stopped (its last words flushed) and
   a new one started on the same :class:`~captioner.captions.transcript.Transcript`.
-* Every failure becomes an ``error`` signal with what to do next; the app lives on.
+* Every failure becomes an ``error`` signal with what to do next; the app lives on. While a cloud engine
+  reconnects, its reason ("cannot reach AssemblyAI at …: Name or service not known") is in the state text,
+  whole, and a ``trouble`` signal (one per distinct reason) asks for a notification.
+* The state text names the source and the engine ("Listening · Microphone · Local (offline)"), and says so
+  when the "microphone" is really a monitor of the speakers.
+* Quitting takes well under a second in every state (:data:`QUIT_TIMEOUT_S`): what the engine has not
+  finalised by then is committed as it stands, so the transcript keeps every word shown.
 * The ``change`` signal carries what views show: with ``filter_profanity`` on, profane words masked.
 """
 
@@ -24,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from captioner import paths
-from captioner.audio.base import AudioError
+from captioner.audio.base import AudioError, AudioSource
+from captioner.audio.devices import microphone_monitor
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
@@ -51,13 +58,17 @@ from captioner.session.build import (
 )
 from captioner.session.session import RetryPolicy, Session
 from captioner.settings import Settings
+from captioner.ui import status_text
 
 if TYPE_CHECKING:
     from captioner.ui.settings.level_meter import LevelMonitor
 
 log = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 3.0
+"""Stop or restart: how long the engine may take to finalise its last words before it is cancelled."""
+QUIT_TIMEOUT_S = 0.5
+"""Quit: the same, with the whole quit kept well under a second."""
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -82,6 +93,7 @@ class CaptionController(QObject):
     lag = Signal(float)  # seconds captions are behind the audio
     error = Signal(str)  # a failure the user must act on, with what to do
     notice = Signal(str)  # a passing note (word boost unsupported, dropped audio…)
+    trouble = Signal(str)  # captions are interrupted but the session keeps trying: why (once per reason)
     running_changed = Signal(bool)
 
     def __init__(
@@ -111,6 +123,11 @@ class CaptionController(QObject):
         self._stop_requested = False
         self._state = ("idle", "Not captioning")
         self._dropped_seen = 0
+        self.waiting_for_key = False
+        """Captions could not start because the engine's key or credentials are missing."""
+        self._reason = ""  # why the engine is reconnecting ('' while all is well)
+        self._troubled = ""  # the reason last sent as ``trouble``
+        self._monitor_mic = ""  # description of the monitor that the "microphone" records, if it is one
         self._pending: set[asyncio.Task[Any]] = set()
         self.transcript.subscribe(self._emit_change)
 
@@ -166,43 +183,55 @@ class CaptionController(QObject):
                     plan.open_source(self._opener), transcript=self.transcript, on_event=self._on_event
                 )
         except SetupError as exc:
-            self._fail(app_hint(exc))
+            self._fail(app_hint(exc), waiting_for_key=exc.problem == "credentials")
             return False
         except Exception as exc:  # never let a surprise kill the app
             log.exception("cannot start captioning")
             self._fail(f"cannot start captioning: {exc}")
             return False
         self._dropped_seen = 0
+        self._reason = self._troubled = self._monitor_mic = ""
         self._set_state("connecting", "Starting…")
         self._task = asyncio.ensure_future(self._run(plan))
         self.running_changed.emit(True)
         return True
 
-    async def stop(self) -> None:
-        """Stop captioning; the engine finalises the last words before this returns."""
+    async def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop captioning; the engine finalises the last words before this returns.
+
+        An engine that takes longer than ``timeout`` (connecting to a server that does not answer, say) is
+        cancelled, and the lines it had not finalised are committed as they stand.
+        """
         task, session = self._task, self._session
         if task is None or task.done():
             return
         if session is None:  # still opening the source
             self._stop_requested = True
-            await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
+        else:
+            await session.stop()
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if done:
             return
-        await session.stop()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), STOP_TIMEOUT_S)
-        except TimeoutError:
-            log.warning("the engine did not finish within %.0f s; cancelling", STOP_TIMEOUT_S)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        log.info("the engine did not finish within %.1f s; cancelling it", timeout)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        self._commit_live()
+
+    def _commit_live(self) -> None:
+        """Commit the lines still being spoken as they stand (the engine was cancelled before finalising)."""
+        for line in self.transcript.live:
+            self.transcript.apply(
+                Final(line_id=line.line_id, text=line.text, engine=line.engine, start=line.start, end=line.end)
+            )
 
     async def restart(self) -> bool:
         await self.stop()
         return self.start()
 
     async def shutdown(self) -> None:
-        """Quit: stop (flushing the last caption) and close the transcript's autosave."""
-        await self.stop()
+        """Quit: stop (flushing the last caption) and close the transcript's autosave, in under a second."""
+        await self.stop(QUIT_TIMEOUT_S)
         for t in list(self._pending):
             t.cancel()
         self.transcript.close()
@@ -239,7 +268,8 @@ class CaptionController(QObject):
         session = self._session
         try:
             if session is None:  # a live source: opened here, off the UI thread
-                source = await asyncio.to_thread(plan.open_source, self._opener)
+                source, monitor = await asyncio.to_thread(_open_live, plan, self._opener)
+                self._note_monitor(monitor)
                 session = self._session = plan.session(source, transcript=self.transcript, on_event=self._on_event)
                 options = engine_options(self.settings)  # settings edited while the source was opening
                 if options != session.options:
@@ -275,7 +305,14 @@ class CaptionController(QObject):
                 self._set_state("stopped", "Stopped")
             self.running_changed.emit(False)
 
-    def _fail(self, message: str) -> None:
+    def _note_monitor(self, monitor: str) -> None:
+        """The "microphone" turned out to be ``monitor`` (a monitor of the speakers): say so."""
+        self._monitor_mic = monitor
+        if monitor:
+            self.notice.emit(status_text.monitor_notice(monitor))
+
+    def _fail(self, message: str, *, waiting_for_key: bool = False) -> None:
+        self.waiting_for_key = waiting_for_key
         self._set_state("error", message)
         self.error.emit(message)
 
@@ -295,22 +332,43 @@ class CaptionController(QObject):
             return
         self.caption_event.emit(mask_event(event) if self.settings.filter_profanity else event)
         if isinstance(event, Status):
-            name = self._engine_name()
             if event.state is EngineState.LISTENING:
-                self._set_state("listening", f"Listening · {name}")
+                self._listening()
             elif event.state is EngineState.CONNECTING:
-                self._set_state("connecting", f"Connecting · {name}")
+                # A restart for new settings (the old engine captions on meanwhile) is not a new connection;
+                # a new attempt after a failure keeps saying what failed.
+                if event.progress is not None:  # a first-use step, e.g. preparing the speech model once
+                    self._set_state("connecting", f"{event.message[:1].upper()}{event.message[1:]} · {self._where()}")
+                elif self._reason:
+                    self._set_state("reconnecting", status_text.reconnecting(self._reason, "trying again now"))
+                elif self._state[0] != "listening":
+                    self._set_state("connecting", f"Connecting · {self._where()}")
             elif event.state is EngineState.RECONNECTING:
-                self._set_state("reconnecting", f"Reconnecting · {event.message}")
+                self._set_state("reconnecting", status_text.reconnecting(self._reason, event.message))
             elif event.state is EngineState.DEGRADED:
-                self._set_state("degraded", f"{name}: {event.message}")
+                self._set_state("degraded", f"{self._engine_name()}: {event.message}")
         elif isinstance(event, EngineError):
             if event.retryable:
-                self._set_state("reconnecting", f"{event.message} (retrying)")
+                self._reason = event.message
+                self._set_state("reconnecting", status_text.reconnecting(event.message, "retrying"))
+                if event.message != self._troubled:
+                    self._troubled = event.message
+                    self.trouble.emit(status_text.interrupted(event.message))
         elif isinstance(event, Notice):
             self.notice.emit(event.message)
         elif isinstance(event, Interim | Final | SpeechStarted) and self._state[0] in ("connecting", "reconnecting"):
-            self._set_state("listening", f"Listening · {self._engine_name()}")
+            self._listening()
+
+    def _listening(self) -> None:
+        self._reason = self._troubled = ""
+        self._set_state("listening", f"Listening · {self._where()}")
+
+    def source_label(self) -> str:
+        """The source in words: Microphone, System audio, or the file's name."""
+        return status_text.source_label(self.source_override or self.settings.source, self._monitor_mic)
+
+    def _where(self) -> str:
+        return f"{self.source_label()} · {self._engine_name()}"
 
     def _engine_name(self) -> str:
         """The engine that runs now (which may be a fallback of the one chosen), else the chosen one."""
@@ -319,6 +377,14 @@ class CaptionController(QObject):
         if engine is not None:
             return engine.name or engine.id
         return engine_name(self.settings.engine, self._engines)
+
+
+def _open_live(plan: Plan, opener: SourceOpener | None) -> tuple[AudioSource, str]:
+    """Worker thread: open the live source; and the monitor the "microphone" records, if it is one ('' if not)."""
+    source = plan.open_source(opener)
+    req = plan.request
+    monitor = microphone_monitor(req.device) if req.source == "mic" else None
+    return source, (monitor.description or monitor.name) if monitor is not None else ""
 
 
 def _pipeline_key(s: Settings) -> tuple[str, str, str]:

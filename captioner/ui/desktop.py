@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
@@ -23,7 +24,9 @@ from captioner.captions.transcript import load_autosave
 from captioner.settings import Settings
 from captioner.ui.controller import CaptionController
 from captioner.ui.feed_host import FeedHost
+from captioner.ui.gc_guard import MainThreadCollector
 from captioner.ui.hotkey import GlobalShortcut, ShortcutStatus
+from captioner.ui.lifecycle import DaemonExecutor
 from captioner.ui.overlay import CaptionOverlay
 from captioner.ui.platform import describe
 from captioner.ui.tray import ControlWindow, Tray
@@ -87,6 +90,7 @@ class DesktopApp:
         c.level.connect(ov.set_level)
         c.lag.connect(ov.set_lag)
         c.error.connect(self._on_error)
+        c.trouble.connect(self._on_trouble)
         c.notice.connect(lambda msg: ov.show_notice(msg))
         c.running_changed.connect(self._on_running)
         ov.overlay_settings_changed.connect(self._on_overlay_settings)
@@ -96,6 +100,7 @@ class DesktopApp:
         ov.addActions(tray.actions())  # their shortcuts work while any Captioner window has focus
 
         tray.start_action.triggered.connect(c.toggle)
+        tray.source_chosen.connect(self.choose_source)
         tray.overlay_action.triggered.connect(self.set_overlay_visible)
         tray.click_through_action.triggered.connect(ov.set_click_through)
         tray.top_action.triggered.connect(lambda: ov.apply_position("top"))
@@ -109,6 +114,7 @@ class DesktopApp:
         tray.set_overlay_visible(self.settings.overlay.visible)
         self.shortcut.activated.connect(ov.toggle_click_through)
         self.shortcut.status_changed.connect(self._on_shortcut_status)
+        self._show_source()
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -146,10 +152,20 @@ class DesktopApp:
         self.quit_requested.set()
 
     async def run(self) -> int:
-        """Run until Quit; then stop captioning, flushing the transcript. Returns the exit status (0)."""
-        self.start()
-        await self.quit_requested.wait()
-        await self.shutdown()
+        """Run until Quit; then stop captioning, flushing the transcript. Returns the exit status (0).
+
+        Blocking work goes to daemon threads, so that closing the loop never waits for a sound server or a name
+        server that does not answer: quitting takes well under a second in every state.
+        """
+        asyncio.get_running_loop().set_default_executor(DaemonExecutor())
+        collector = MainThreadCollector()  # worker threads never destroy Qt objects (see gc_guard)
+        collector.start()
+        try:
+            self.start()
+            await self.quit_requested.wait()
+            await self.shutdown()
+        finally:
+            collector.stop()
         return 0
 
     async def shutdown(self) -> None:
@@ -170,6 +186,18 @@ class DesktopApp:
         self.tray.set_overlay_visible(visible)
         self._update_settings(overlay=dataclasses.replace(self.settings.overlay, visible=visible))
 
+    def choose_source(self, source: str) -> None:
+        """Caption the microphone or system audio (from the tray or overlay menu): the default device of it."""
+        if source != self.settings.source:
+            self._update_settings(source=source, device="")
+            self.controller.apply_settings(self.settings)
+            self._sync_dialog()
+        self._show_source()
+
+    def _show_source(self) -> None:
+        override = self.controller.source_override
+        self.tray.set_source(self.settings.source, Path(override).name if override else "")
+
     def activate(self) -> None:
         """Another launch asked us to show ourselves: show the captions and make them clickable again."""
         self.set_overlay_visible(True)
@@ -189,6 +217,7 @@ class DesktopApp:
             self.settings_dialog.appearance_changed.connect(self._preview_appearance)
             self.settings_dialog.feed_page.set_state(self.feed.state)
             self.feed.state_changed.connect(self.settings_dialog.feed_page.set_state)
+            self.settings_dialog.credentials_changed.connect(self._credentials_changed)
             self._dialog_base = self.settings
         else:
             self._sync_dialog()
@@ -246,6 +275,8 @@ class DesktopApp:
             self.transcript_window.set_filter_profanity(merged.filter_profanity)
         self.controller.apply_settings(merged)
         self.feed.apply(merged)
+        if merged.source != old.source:
+            self._show_source()
         self._schedule_save()
 
     def _preview_appearance(self, appearance: Appearance) -> None:
@@ -319,8 +350,18 @@ class DesktopApp:
             self.tray.notify("Captioner: captions stopped", message, error=True)
         self._last_error = message
 
+    def _on_trouble(self, message: str) -> None:
+        """Captions are interrupted (a cloud engine cannot connect) but Captioner keeps trying: say why, whole."""
+        self.tray.notify("Captioner: captions interrupted", message, warning=True)
+
+    def _credentials_changed(self, engine_id: str) -> None:
+        """A key was entered: if captions could not start for want of one, start them now."""
+        c = self.controller
+        if engine_id == self.settings.engine and not c.running and c.state[0] == "error" and c.waiting_for_key:
+            c.start()
+
     def _message_clicked(self) -> None:
-        if self.controller.state[0] == "error":
+        if self.controller.state[0] in ("error", "reconnecting"):
             self.open_settings()
         elif self.previous_lines:
             self.open_previous_transcript()

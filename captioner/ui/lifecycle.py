@@ -1,17 +1,21 @@
-"""How the desktop app's process starts and ends: one running app per user, and a clean quit on Ctrl-C/SIGTERM.
+"""How the desktop app's process starts and ends: one running app per user, and a quick, clean quit.
 
 :class:`SingleInstance` makes a second launch hand over to the running app (which shows its captions)
 instead of opening a second overlay. :class:`QuitSignals` turns SIGINT/SIGTERM into a normal Quit.
+:class:`DaemonExecutor` runs the loop's blocking work (opening a sound device, resolving a host name) on
+threads that a quit does not wait for.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import signal
 import socket
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QSocketNotifier
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -109,3 +113,35 @@ class QuitSignals:
             self._notifier.setEnabled(False)
         self._rsock.close()
         self._wsock.close()
+
+
+T = TypeVar("T")
+
+
+class DaemonExecutor(concurrent.futures.Executor):
+    """Each job on its own daemon thread; ``shutdown`` never waits.
+
+    The event loop's default executor runs ``asyncio.to_thread`` and host-name look-ups. The default one is
+    joined when the loop closes, so a sound server or a name server that does not answer would hold the quit
+    for as long as it takes to time out. Nothing that runs here owns data that must be saved: the transcript
+    is flushed on the loop's own thread.
+    """
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        threading.Thread(target=work, name="captioner-worker", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to wait for (the threads are daemons)."""

@@ -1,21 +1,30 @@
 """The tray icon and its menu, and a small control window for desktops without a tray.
 
-The menu's actions are the app's commands (start/stop, show/hide captions,
-click-through, settings, transcript, quit); the app connects them. The
-click-through action also has a keyboard shortcut (Ctrl+Shift+L) that works
-whenever any Captioner window has focus, so there is always a way back from
+The menu's actions are the app's commands (start/stop, the source — microphone or system audio —,
+show/hide captions, click-through, settings, transcript, quit); the app connects them, and adds them to its
+windows (the overlay's context menu is this menu). The click-through action also has a keyboard shortcut
+(Ctrl+Shift+L) that works whenever any Captioner window has focus, so there is always a way back from
 click-through even when the captions cannot be clicked.
+
+The status at the top of the menu is never cut off: a long message is wrapped over as many lines as it
+needs (menus cannot wrap text themselves), and the icon's tooltip, the notifications and the control
+window carry it whole.
 """
 
 from __future__ import annotations
 
+import textwrap
+
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QSizePolicy, QSystemTrayIcon, QToolButton, QVBoxLayout, QWidget
 
 from captioner.ui import icons
 
 CLICK_THROUGH_SHORTCUT = "Ctrl+Shift+L"
+STATUS_LINE_CHARS = 60
+"""Characters per line of the status in the menu: a long message takes several lines, never "…"."""
+SOURCE_TEXTS = {"mic": "Caption the &microphone", "system": "Caption s&ystem audio (what the computer plays)"}
 
 _TRAY_STATE = {
     "listening": "listening",
@@ -30,6 +39,10 @@ class Tray(QObject):
     """Tray icon + menu. Falls back gracefully (``available`` False) when the desktop has no tray."""
 
     message_clicked = Signal()
+    source_chosen = Signal(str)
+    """"mic" or "system", picked in the menu."""
+    status_changed = Signal(str, str)
+    """(state, the whole message)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -47,8 +60,19 @@ class Tray(QObject):
 
         self.status_action = action("Not captioning")
         self.status_action.setEnabled(False)
-        self.menu.addSeparator()
+        self._status_more: list[QAction] = []  # the status's further lines
+        self._status_end = self.menu.addSeparator()
         self.start_action = action("Start captions", "Ctrl+Shift+S")
+        self.source_group = QActionGroup(self.menu)
+        self.source_group.setExclusive(True)
+        self.source_actions: dict[str, QAction] = {}
+        for source, text in SOURCE_TEXTS.items():
+            a = action(text, checkable=True)
+            a.setActionGroup(self.source_group)
+            a.triggered.connect(lambda _checked=False, s=source: self.source_chosen.emit(s))
+            self.source_actions[source] = a
+        self.mic_action, self.system_action = self.source_actions["mic"], self.source_actions["system"]
+        self.menu.addSeparator()
         self.overlay_action = action("Show captions", "Ctrl+Shift+H", checkable=True)
         self.click_through_action = action(
             "Click-through (mouse passes through captions)", CLICK_THROUGH_SHORTCUT, True
@@ -79,6 +103,8 @@ class Tray(QObject):
         """Every command, for adding to windows so their shortcuts work there."""
         return [
             self.start_action,
+            self.mic_action,
+            self.system_action,
             self.overlay_action,
             self.click_through_action,
             self.settings_action,
@@ -101,11 +127,35 @@ class Tray(QObject):
     # -- state ---------------------------------------------------------------------------------
     def set_state(self, state: str, message: str) -> None:
         self.state = _TRAY_STATE.get(state, "idle")
-        self.status_action.setText(_shorten(message or state.capitalize()))
-        self.status_action.setToolTip(message or state.capitalize())  # the whole message, never cut
+        whole = message or state.capitalize()
+        lines = status_lines(whole)
+        while len(self._status_more) < len(lines) - 1:
+            extra = QAction(self.menu)
+            extra.setEnabled(False)
+            self.menu.insertAction(self._status_end, extra)
+            self._status_more.append(extra)
+        while len(self._status_more) > len(lines) - 1:
+            extra = self._status_more.pop()
+            self.menu.removeAction(extra)
+            extra.deleteLater()
+        for a, text in zip([self.status_action, *self._status_more], lines, strict=True):
+            a.setText(text.replace("&", "&&"))
+            a.setToolTip(whole)
         if self.icon is not None:
             self.icon.setIcon(icons.icon(self.state))
-            self.icon.setToolTip(f"Captioner — {message or state}")
+            self.icon.setToolTip(f"Captioner — {whole}")
+        self.status_changed.emit(state, whole)
+
+    def status_text(self) -> str:
+        """The status as the menu shows it, its lines joined."""
+        return " ".join(a.text().replace("&&", "&") for a in [self.status_action, *self._status_more])
+
+    def set_source(self, source: str, file_name: str = "") -> None:
+        """Check the source being captioned; while a file is captioned (``file_name``) neither can be picked."""
+        for key, a in self.source_actions.items():
+            a.setChecked(key == source and not file_name)
+            a.setEnabled(not file_name)
+            a.setToolTip(f"Captioning the file {file_name}" if file_name else "")
 
     def set_running(self, running: bool) -> None:
         self.start_action.setText("Stop captions" if running else "Start captions")
@@ -120,17 +170,19 @@ class Tray(QObject):
         self.last_transcript_action.setText(f"Last session's transcript ({lines} lines)…")
         self.last_transcript_action.setVisible(lines > 0)
 
-    def notify(self, title: str, message: str, error: bool = False) -> bool:
-        """A desktop notification; False when there is no tray to show it."""
+    def notify(self, title: str, message: str, error: bool = False, *, warning: bool = False) -> bool:
+        """A desktop notification with the whole message; False when there is no tray to show it."""
         if self.icon is None or not QSystemTrayIcon.supportsMessages():
             return False
-        kind = QSystemTrayIcon.MessageIcon.Critical if error else QSystemTrayIcon.MessageIcon.Information
+        icon = QSystemTrayIcon.MessageIcon
+        kind = icon.Critical if error else icon.Warning if warning else icon.Information
         self.icon.showMessage(title, message, kind, 10000)
         return True
 
 
-def _shorten(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def status_lines(text: str, width: int = STATUS_LINE_CHARS) -> list[str]:
+    """``text`` wrapped at word boundaries into lines of at most ``width`` characters (a longer word is split)."""
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [text]
 
 
 class ControlWindow(QWidget):
@@ -143,11 +195,15 @@ class ControlWindow(QWidget):
         box = QVBoxLayout(self)
         self.status = QLabel(tray.status_action.toolTip() or tray.status_action.text())
         self.status.setWordWrap(True)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setAccessibleName("Captioner status")
         box.addWidget(self.status)
-        tray.status_action.changed.connect(lambda: self._show_status(tray.status_action))
+        tray.status_changed.connect(self._show_status)
         self.buttons: list[QToolButton] = []
-        for a in [*tray.actions()[:3], tray.top_action, tray.bottom_action, *tray.actions()[3:]]:
+        commands = tray.actions()
+        split = commands.index(tray.click_through_action) + 1
+        for a in [*commands[:split], tray.top_action, tray.bottom_action, *commands[split:]]:
             b = QToolButton(self)
             b.setDefaultAction(a)
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -156,7 +212,7 @@ class ControlWindow(QWidget):
             self.buttons.append(b)
         self.addActions(tray.actions())
 
-    def _show_status(self, action: QAction) -> None:
-        # The full message (the tray menu shows it shortened), and room for it.
-        self.status.setText(action.toolTip() or action.text())
+    def _show_status(self, _state: str, message: str) -> None:
+        # The whole message, wrapped, and room for it.
+        self.status.setText(message)
         self.adjustSize()

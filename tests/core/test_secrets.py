@@ -45,7 +45,7 @@ def test_no_keyring_backend_gives_a_clear_error(monkeypatch: pytest.MonkeyPatch)
     keyring.set_keyring(FailKeyring())
     try:
         assert secrets.load("assemblyai", "api_key") is None  # reading degrades to "absent"
-        with pytest.raises(secrets.SecretStoreError, match="no system keyring"):
+        with pytest.raises(secrets.SecretStoreError, match="No system keyring is available on this computer"):
             secrets.store("assemblyai", "api_key", "k")
     finally:
         from tests.support.memory_keyring import MemoryKeyring

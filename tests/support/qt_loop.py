@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
 import qasync
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer
 from pytestqt.qtbot import QtBot
+
+from captioner.ui.gc_guard import MainThreadCollector
 
 T = TypeVar("T")
 
@@ -32,6 +35,8 @@ def running_qt_loop(qapp: QCoreApplication, cancel_timeout_ms: int = 5000) -> It
     """A qasync loop marked as running on ``qapp``; on exit, its pending tasks are cancelled (Qt processes
     events for up to ``cancel_timeout_ms`` while they finish) and the loop is closed."""
     loop = qasync.QEventLoop(qapp, already_running=True)
+    collector = MainThreadCollector()  # as the app does: cycles collected on the GUI thread only
+    collector.start()
     try:
         yield loop
     finally:
@@ -42,6 +47,8 @@ def running_qt_loop(qapp: QCoreApplication, cancel_timeout_ms: int = 5000) -> It
         while any(not t.done() for t in pending) and not deadline.hasExpired():
             QCoreApplication.processEvents()
         _close(qapp, loop)
+        collector.stop()
+        gc.collect()  # this test's garbage, here on the GUI thread
 
 
 def _close(qapp: QCoreApplication, loop: Any) -> None:

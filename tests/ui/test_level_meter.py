@@ -102,7 +102,7 @@ def test_dialog_level_test_runs_and_stops_when_the_dialog_closes(qtbot, qloop, t
     qtbot.mouseClick(page.test_button, Qt.MouseButton.LeftButton)
     assert page.test_button.isChecked()
     qtbot.waitUntil(lambda: page.meter.level > -12, timeout=5000)
-    assert "Listening to file long.wav" in page.test_status.text()
+    assert "Listening to the file long.wav" in page.test_status.text()
     with qtbot.waitSignal(page.monitor.stopped, timeout=3000):
         d.close()
     assert not page.monitor.running

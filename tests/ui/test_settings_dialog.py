@@ -42,13 +42,17 @@ def test_engine_picker_lists_every_engine_with_its_availability(dialog) -> None:
     picker = d.engine_page.picker
     assert [picker.itemData(i) for i in range(picker.count())] == list(registry.ENGINES)
     assert picker.currentData() == "uhlive"
+    texts = {picker.itemData(i): picker.itemText(i) for i in range(picker.count())}
+    assert texts["local"] == "Local (offline)"
+    assert texts["assemblyai"] == "AssemblyAI Universal-Streaming (needs a key)"
+    panels = d.engine_page.panels
+    assert panels["local"].availability.text() == "Ready to use."
+    assert panels["assemblyai"].availability.text() == (
+        "Needs an API key before it can caption: enter it below, or set ASSEMBLYAI_API_KEY."
+    )
+    assert panels["uhlive"].availability.text().startswith("Needs client credentials")
     for i in range(picker.count()):
-        info = registry.ENGINES[picker.itemData(i)]
-        ok, why = info.availability()
-        assert picker.itemData(i, Qt.ItemDataRole.ToolTipRole) == why
-        assert picker.itemText(i) == (info.name if ok else f"{info.name} (not available)")
-        shown = d.engine_page.panels[info.id].availability.text()
-        assert shown == ("Available: " if ok else "Not available: ") + why
+        assert picker.itemData(i, Qt.ItemDataRole.ToolTipRole) == panels[picker.itemData(i)].availability.text()
 
 
 def test_picking_an_engine_emits_and_switches_its_fields(dialog, qtbot) -> None:
@@ -134,9 +138,10 @@ def test_no_keyring_backend_shows_a_clear_message(dialog, qtbot) -> None:
     finally:
         keyring.set_keyring(previous)
     message = panel.secret_status.text()
-    assert message.startswith("Not saved: no system keyring is available")
-    assert message.endswith("set the environment variable instead: ASSEMBLYAI_API_KEY.")
-    assert panel.credentials["api_key"].edit.text() == "aai-key"  # kept so the user can copy it elsewhere
+    assert message.startswith("No system keyring is available on this computer, so Captioner cannot save the key.")
+    assert "for this session only" in message and "ASSEMBLYAI_API_KEY" in message
+    assert "backend" not in message and "keyrings.alt" not in message  # never the library's own words
+    assert panel.credentials["api_key"].edit.text() == "aai-key"  # kept for "Use for this session only"
     assert not MemoryKeyring.store
 
 
@@ -179,13 +184,13 @@ def test_assemblyai_limits_warn_over_100_terms_and_50_chars(dialog, qtbot) -> No
     wb = d.captions_page.word_boost
     long_term = "x" * 51
     wb.paste_text("\n".join([*(f"word{i}" for i in range(101)), long_term]))
-    assert wb.count_label.text() == "102 / 100 terms"
-    warning = wb.warning_label.text()
-    assert "over 50 characters" in warning and long_term in warning
-    assert "limited to 100 terms; ignored 1: word100" in warning
-    assert not wb.warning_label.isHidden()
-    # The list itself keeps everything (another engine may accept it).
-    assert len(d.settings().word_boost) == 102
+    assert wb.count_label.text() == "100 / 100 terms"  # never more than the engine takes
+    assert wb.message_label.text() == (
+        "Added 100 terms; left out 2: 1 longer than 50 characters "
+        "and 1 beyond AssemblyAI Universal-Streaming's limit of 100 terms."
+    )
+    assert wb.warning_label.isHidden()  # everything in the list is used
+    assert len(d.settings().word_boost) == 100 and long_term not in d.settings().word_boost
 
 
 def test_uhlive_says_word_boost_and_silence_are_not_supported(dialog, qtbot) -> None:

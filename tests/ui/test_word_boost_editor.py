@@ -92,8 +92,8 @@ def test_import_file_and_unreadable_file(qtbot, tmp_path: Path) -> None:
     assert w.import_file(f) == 3
     assert w.terms() == ("alpha", "beta", "gamma delta")
     assert w.import_file(tmp_path / "missing.txt") == 0
-    assert "Cannot import missing.txt" in w.warning_label.text()
-    assert not w.warning_label.isHidden()
+    assert "Cannot import missing.txt" in w.message_label.text()
+    assert not w.message_label.isHidden()
 
 
 def test_import_button_uses_the_file_dialog(qtbot, tmp_path: Path, monkeypatch) -> None:
@@ -108,13 +108,14 @@ def test_import_button_uses_the_file_dialog(qtbot, tmp_path: Path, monkeypatch) 
     assert w.terms() == ("Ada", "Grace")
 
 
-def test_limits_mark_terms_that_will_be_ignored(qtbot) -> None:
-    w = make(qtbot, ["short", "much-too-long-term", "b", "c", "d"])
+def test_limits_mark_saved_terms_this_engine_will_not_use(qtbot) -> None:
+    w = make(qtbot, ["short", "much-too-long-term", "b", "c", "d"])  # saved while another engine was chosen
     w.set_capabilities(LIMITED, "Test engine")
     assert w.count_label.text() == "5 / 3 terms"
     warning = w.warning_label.text()
-    assert "too long (over 10 characters)" in warning and "much-too-long-term" in warning
-    assert "limited to 3 terms; ignored 1: d" in warning
+    assert warning == (
+        "Test engine will not use 2 terms (in red): 1 longer than 10 characters and 1 beyond its limit of 3 terms."
+    )
     assert not w.warning_label.isHidden()
     flagged = [w.list.item(i).text() for i in range(w.list.count()) if w.list.item(i).toolTip()]
     assert flagged == ["much-too-long-term", "d"]

@@ -31,6 +31,8 @@ class SettingsDialog(QDialog):
     """A new :class:`Settings`, emitted live as the user edits."""
     appearance_changed = Signal(object)
     """The :class:`Appearance` as edited, at once (no debounce), for a live overlay preview."""
+    credentials_changed = Signal(str)
+    """An engine's credentials were saved, kept for the session or forgotten (the engine id; never a secret)."""
 
     def __init__(
         self, settings: Settings, parent: QWidget | None = None, *, level_monitor: LevelMonitor | None = None
@@ -69,6 +71,7 @@ class SettingsDialog(QDialog):
         self.engine_page.engine_selected.connect(self.captions_page.set_engine)
         self.engine_page.engine_selected.connect(self.advanced_page.set_engine)
         self.appearance_page.appearance_changed.connect(self.appearance_changed)
+        self.engine_page.credentials_changed.connect(self.credentials_changed)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -100,7 +103,8 @@ class SettingsDialog(QDialog):
 
     def set_settings(self, settings: Settings) -> None:
         """Take changes made elsewhere: overlay geometry, click-through toggled from the tray, the number of
-        lines changed by resizing the overlay. Other edits waiting in the panel are kept."""
+        lines changed by resizing the overlay, the source picked in the tray menu. Other edits waiting in the
+        panel are kept."""
         look = self.appearance_page
         if look.appearance().lines != settings.appearance.lines:
             look.set_appearance(dataclasses.replace(look.appearance(), lines=settings.appearance.lines), emit=False)
@@ -112,6 +116,8 @@ class SettingsDialog(QDialog):
             box.blockSignals(True)
             box.setChecked(value)
             box.blockSignals(False)
+        if settings.source != self.audio_page.source():
+            self.audio_page.set_source(settings.source, settings.device)
         self._base = dataclasses.replace(self._base, overlay=settings.overlay)
         self._last_emitted = self.settings()
 

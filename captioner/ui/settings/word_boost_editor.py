@@ -1,4 +1,10 @@
-"""An editable list of word boost terms, validated against the selected engine's limits."""
+"""An editable list of word boost terms, validated against the selected engine's limits.
+
+What the engine cannot take is never added: a term too long, or one beyond the number of terms it takes, is
+left out with one short line saying so (a long term is shortened in it, and every message wraps, so the
+dialog never widens). Terms saved for another engine that this one cannot use stay in the list, marked.
+"Clear all" can be undone.
+"""
 
 from __future__ import annotations
 
@@ -14,27 +20,38 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from captioner.engines.base import Capabilities, check_word_boost
+from captioner.ui.settings.word_boost_terms import (
+    Limits,
+    admit,
+    admitted_message,
+    plural,
+    shown,
+    split_terms,
+    unused_message,
+)
+
+__all__ = ["WordBoostEditor", "split_terms"]
 
 MAX_IMPORT_BYTES = 1_000_000
 WARN_BRUSH = QBrush(QColor("#b3261e"))
+PREVIOUS = Qt.ItemDataRole.UserRole  # an item's last accepted text (an edit the engine cannot take reverts to it)
 
 
-def split_terms(text: str) -> list[str]:
-    """Terms from pasted or imported text: one per line (commas and tabs also separate).
-
-    Blank lines and ``#`` comments are dropped; runs of spaces are collapsed.
-    """
-    out: list[str] = []
-    for raw in text.replace("\t", "\n").replace(",", "\n").splitlines():
-        t = " ".join(raw.split())
-        if t and not t.startswith("#"):
-            out.append(t)
-    return out
+def wrapping_label(name: str) -> QLabel:
+    """A plain-text label that wraps and never asks for more width than it is given."""
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setMinimumWidth(1)
+    return label
 
 
 class WordBoostEditor(QWidget):
@@ -74,22 +91,25 @@ class WordBoostEditor(QWidget):
         self.import_button.clicked.connect(self._choose_file)
         self.clear_button = QPushButton("Clear a&ll")
         self.clear_button.setAccessibleName("Remove all terms")
-        self.clear_button.clicked.connect(lambda: self.set_terms(()))
+        self.clear_button.clicked.connect(self.clear_all)
+        self.undo_button = QPushButton("&Undo")
+        self.undo_button.setAccessibleName("Undo clear all")
+        self.undo_button.clicked.connect(self.undo_clear)
+        self.undo_button.hide()
+        self._cleared: tuple[str, ...] = ()
 
         self.count_label = QLabel()
         self.count_label.setObjectName("word_boost_count")
-        self.note_label = QLabel()
-        self.note_label.setObjectName("word_boost_note")
-        self.note_label.setWordWrap(True)
-        self.note_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.warning_label = QLabel()
-        self.warning_label.setObjectName("word_boost_warning")
-        self.warning_label.setWordWrap(True)
-        self.warning_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.note_label = wrapping_label("word_boost_note")
+        self.message_label = wrapping_label("word_boost_message")
+        self.message_label.setAccessibleName("Word boost: what the last change did")
+        self.message_label.hide()
+        self.warning_label = wrapping_label("word_boost_warning")
         self.warning_label.setStyleSheet("color: #b3261e;")
         self.warning_label.setAccessibleName("Word boost problems")
 
-        for b in (self.add_button, self.remove_button, self.paste_button, self.import_button, self.clear_button):
+        buttons_ = (self.add_button, self.remove_button, self.paste_button, self.import_button, self.clear_button)
+        for b in (*buttons_, self.undo_button):
             b.setAutoDefault(False)
 
         top = QHBoxLayout()
@@ -106,6 +126,10 @@ class WordBoostEditor(QWidget):
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.note_label)
+        message_row = QHBoxLayout()
+        message_row.addWidget(self.message_label, 1)
+        message_row.addWidget(self.undo_button)
+        layout.addLayout(message_row)
         layout.addWidget(self.warning_label)
         self.setTabOrder(self.entry, self.add_button)
         self.setTabOrder(self.add_button, self.list)
@@ -146,24 +170,62 @@ class WordBoostEditor(QWidget):
     def _append_item(self, text: str) -> None:
         item = QListWidgetItem(text)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        item.setData(PREVIOUS, text)
         self.list.addItem(item)
 
+    def _limits(self) -> Limits:
+        """What the engine takes (no limits when it does not boost, or is not installed here)."""
+        caps, name = self._caps, self._engine_name or "This engine"
+        if caps is None or not caps.word_boost:
+            return Limits(engine=name)
+        limits = caps.word_boost_limits
+        return Limits(max_terms=limits.max_terms, max_chars=limits.max_term_chars, engine=name)
+
     def add_terms(self, terms: list[str]) -> int:
-        """Append terms not already in the list; return how many were added."""
-        present = set(self.terms())
-        added = 0
+        """Append the terms the engine can take and that are not in the list yet; return how many were added.
+
+        One line says what was left out and why.
+        """
+        limits = self._limits()
+        present = self.terms()
+        result = admit(terms, set(present), len(self._usable(present)), limits)
         self.list.blockSignals(True)
-        for t in terms:
-            t = " ".join(t.split())
-            if t and t not in present:
-                self._append_item(t)
-                present.add(t)
-                added += 1
+        for t in result.added:
+            self._append_item(t)
         self.list.blockSignals(False)
-        if added:
+        text, refused = admitted_message(result, limits, single=len(terms) == 1)
+        self._say(text, error=refused)
+        if result.added:
             self.list.scrollToBottom()
             self._changed(True)
-        return added
+        return len(result.added)
+
+    def _usable(self, terms: tuple[str, ...]) -> tuple[str, ...]:
+        caps = self._caps
+        if caps is None or not caps.word_boost:
+            return terms
+        return check_word_boost(caps, terms)[0]
+
+    def _say(self, text: str, *, error: bool = True, undo: bool = False) -> None:
+        """One line about the last change (red for what was refused); ``undo`` offers to undo Clear all."""
+        self.message_label.setText(text)
+        self.message_label.setStyleSheet("color: #b3261e;" if error else "")
+        self.message_label.setVisible(bool(text))
+        self.undo_button.setVisible(undo)
+
+    def clear_all(self) -> None:
+        """Remove every term; the message line offers to undo it."""
+        terms = self.terms()
+        if not terms:
+            return
+        self._cleared = terms
+        self.set_terms(())
+        self._say(f"Removed all {plural(len(terms), 'term')}.", error=False, undo=True)
+
+    def undo_clear(self) -> None:
+        terms, self._cleared = self._cleared, ()
+        self.set_terms(terms)
+        self._say(f"Put back {plural(len(terms), 'term')}.", error=False)
 
     def add_from_entry(self) -> None:
         terms = split_terms(self.entry.text())
@@ -182,6 +244,7 @@ class WordBoostEditor(QWidget):
         for r in rows:
             self.list.takeItem(r)
         self.list.blockSignals(False)
+        self._say("")
         self._changed(True)
 
     def paste_text(self, text: str) -> int:
@@ -199,8 +262,7 @@ class WordBoostEditor(QWidget):
             text = p.read_text(encoding="utf-8-sig")
         except (OSError, ValueError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            self.warning_label.setText(f"Cannot import {p.name}: {reason}")
-            self.warning_label.setVisible(True)
+            self._say(f"Cannot import {p.name}: {reason}")
             return 0
         return self.paste_text(text)
 
@@ -212,10 +274,23 @@ class WordBoostEditor(QWidget):
             self.import_file(path)
 
     def _item_edited(self, item: QListWidgetItem) -> None:
-        if not item.text().strip():
-            self.list.blockSignals(True)
+        text = " ".join(item.text().split())
+        limits = self._limits()
+        max_chars = limits.max_chars
+        self.list.blockSignals(True)
+        if not text:
             self.list.takeItem(self.list.row(item))
+        elif max_chars is not None and len(text) > max_chars:
+            item.setText(str(item.data(PREVIOUS)))  # the engine could not take it: keep what was there
             self.list.blockSignals(False)
+            self._say(
+                f"Not changed: {shown(text)} is longer than {max_chars} characters, the most {limits.engine} takes."
+            )
+            return
+        else:
+            item.setData(PREVIOUS, text)
+        self.list.blockSignals(False)
+        self._say("")
         self._changed(True)
 
     # -- validation ------------------------------------------------------------------------
@@ -257,9 +332,10 @@ class WordBoostEditor(QWidget):
         self.note_label.setText(note)
 
         boosting = caps is not None and caps.word_boost
-        kept, warnings = check_word_boost(caps, terms) if caps is not None and boosting else ((), [])
-        self.warning_label.setText("\n".join(warnings))
-        self.warning_label.setVisible(bool(warnings))
+        kept = self._usable(terms) if boosting else ()
+        warning = unused_message(terms, kept, self._limits()) if boosting else ""
+        self.warning_label.setText(warning)
+        self.warning_label.setVisible(bool(warning))
 
         self.list.blockSignals(True)
         for i in range(self.list.count()):

@@ -1,8 +1,13 @@
-"""Audio page: microphone or system audio, the device, and a live level meter to test the choice."""
+"""Audio page: microphone or system audio, the device, and a live level meter to test the choice.
+
+Devices are named as the sound server names them (see :mod:`captioner.audio.devices`); the page says so when
+the default "microphone" is really a monitor of the speakers, and its texts follow the choice at once.
+"""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -23,6 +28,20 @@ from captioner.ui.settings.pages.common import FAST_MS, Page, note_label
 log = logging.getLogger(__name__)
 
 KIND_TEXT = {"mic": "microphones", "system": "system-audio sources"}
+SOURCE_WORDS = {"mic": "the microphone", "system": "system audio"}
+TRY_TEXT = {"mic": "speak", "system": "play something"}
+
+
+def default_monitor_name() -> str:
+    """The monitor that the default "microphone" records ('' when it is a real input, or nobody can tell)."""
+    try:
+        from captioner.audio.devices import microphone_monitor
+
+        found = microphone_monitor(None)
+    except Exception as exc:  # no sound system at all must not break the panel
+        log.debug("cannot tell what the default microphone records: %s", exc)
+        return ""
+    return (found.description or found.name) if found is not None else ""
 
 
 def list_devices() -> tuple[list[Any], str]:
@@ -69,11 +88,12 @@ class AudioPage(Page):
         self.test_button.setCheckable(True)
         self.test_button.setAccessibleName("Test the audio level of the chosen source")
         self.test_button.toggled.connect(self._toggle_test)
-        self.test_status = note_label("Press Test level and speak: the bar should move.", name="level_status")
+        self.test_status = note_label(name="level_status")
         self.monitor = monitor if monitor is not None else LevelMonitor(self)
         self.monitor.level.connect(self.meter.set_level)
-        self.monitor.started.connect(lambda what: self.test_status.setText(f"Listening to {what}."))
+        self.monitor.started.connect(lambda _what: self.test_status.setText(f"Listening to {self._choice()}."))
         self.monitor.stopped.connect(self._monitor_stopped)
+        self._describe_choice()
 
         self.group.buttonToggled.connect(self._source_toggled)
         self.device.activated.connect(self._device_picked)
@@ -98,32 +118,63 @@ class AudioPage(Page):
 
     def _fill_devices(self) -> None:
         kind = self.source()
+        mine = [d for d in self._devices if getattr(d, "kind", "mic") == kind]
+        monitor = default_monitor_name() if kind == "mic" else ""
+        default = next((str(getattr(d, "name", d)) for d in mine if getattr(d, "default", False)), monitor)
         self.device.blockSignals(True)
         self.device.clear()
-        self.device.addItem("Default", "")
-        found = 0
-        for d in self._devices:
-            if getattr(d, "kind", "mic") != kind:
-                continue
-            found += 1
+        self.device.addItem(f"Default ({default})" if default else "Default", "")
+        for d in mine:
             name = str(getattr(d, "name", d))
-            label = f"{name} (default)" if getattr(d, "default", False) else name
-            self.device.addItem(label, str(getattr(d, "id", name)))
+            self.device.addItem(name, str(getattr(d, "id", name)))
         wanted = self._wanted_device
         if wanted and self.device.findData(wanted) < 0:
             self.device.addItem(f"{wanted} (not found now)", wanted)
         self.device.setCurrentIndex(max(0, self.device.findData(wanted)))
         self.device.blockSignals(False)
-        if self._device_problem:
-            note = self._device_problem
-        elif not found:
+        notes = [self._device_problem] if self._device_problem else []
+        if monitor:
+            notes.append(
+                f"No microphone is connected: the default input, “{monitor}”, records what the computer plays, "
+                "not your voice. Connect a microphone, or choose System audio if that is what you want captioned."
+            )
+        elif not mine and not self._device_problem:
             note = f"No {KIND_TEXT[kind]} found; the system default will be used."
             if kind == "system":
                 note += " On Linux, system audio needs PulseAudio or PipeWire (a monitor source)."
+            notes.append(note)
+        self.device_note.setText(" ".join(notes))
+        self.device_note.setStyleSheet("color: #8a5300;" if monitor else "")
+        self.device_note.setVisible(bool(notes))
+
+    def set_source(self, source: str, device: str) -> None:
+        """Show ``source`` and ``device`` chosen elsewhere (the tray menu), without emitting an edit."""
+        for button in (self.mic, self.system):
+            button.blockSignals(True)
+        (self.system if source == "system" else self.mic).setChecked(True)
+        for button in (self.mic, self.system):
+            button.blockSignals(False)
+        self._wanted_device = device
+        self._fill_devices()
+        self._restart_test()
+        self._describe_choice()
+
+    def _choice(self) -> str:
+        """The chosen source and device in words, e.g. 'system audio: Default (Monitor of Speakers)'."""
+        source = self.source()
+        if source not in SOURCE_WORDS:  # a WAV file (tests, demos)
+            return f"the file {Path(source).name}"
+        return f"{SOURCE_WORDS[source]}: {self.device.currentText()}"
+
+    def _describe_choice(self) -> None:
+        """The level line follows the choice at once (never names a source no longer chosen)."""
+        if self.test_button.isChecked():
+            self.test_status.setText(f"Opening {self._choice()}…")
         else:
-            note = ""
-        self.device_note.setText(note)
-        self.device_note.setVisible(bool(note))
+            self.test_status.setText(
+                f"Captions come from {self._choice()}. Press Test level and {TRY_TEXT.get(self.source(), 'listen')}: "
+                "the bar should move."
+            )
 
     def device_id(self) -> str:
         return str(self.device.currentData() or "")
@@ -134,23 +185,26 @@ class AudioPage(Page):
         self._wanted_device = ""
         self._fill_devices()
         self._restart_test()
+        self._describe_choice()
         self.edited.emit(FAST_MS)
 
     def _device_picked(self, _index: int) -> None:
         self._wanted_device = self.device_id()
         self._restart_test()
+        self._describe_choice()
         self.edited.emit(FAST_MS)
 
     # -- level test ------------------------------------------------------------------------
     def _toggle_test(self, on: bool) -> None:
         if on:
             self.test_button.setText("S&top test")
-            self.test_status.setText("Opening the source…")
+            self._describe_choice()
             self.monitor.start(self.source(), self.device_id())
         else:
             self.test_button.setText("&Test level")
             self.monitor.stop()
             self.meter.reset()
+            self._describe_choice()
 
     def _restart_test(self) -> None:
         if self.test_button.isChecked():

@@ -7,6 +7,7 @@ import logging
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
+from captioner import secrets
 from captioner.engines import registry
 from captioner.engines.base import Capabilities
 from captioner.settings import Settings
@@ -39,6 +40,35 @@ def engine_availability(engine_id: str) -> tuple[bool, str]:
         return info.availability()
     except Exception as exc:
         return False, f"cannot check this engine: {exc}"
+
+
+def availability_sentence(engine_id: str) -> tuple[bool, str]:
+    """``(ready, one plain sentence)``: whether the engine can caption here now, and what it needs if not.
+
+    For an engine with credentials it says where they come from, or that they are missing, rather than the
+    engine's own "ready" (which only means its code loads).
+    """
+    ok, why = engine_availability(engine_id)
+    if not ok:
+        return False, f"Not usable here: {why.rstrip('.')}."
+    caps = engine_capabilities(engine_id)
+    fields = secrets.fields_for(engine_id)
+    if caps is None or not caps.needs_credentials or not fields:
+        return True, "Ready to use."
+    what = "an API key" if "api_key" in fields else "client credentials (a client ID and secret, or a token)"
+    it = "the API key" if "api_key" in fields else "the credentials"
+    where = {f: secrets.where(engine_id, f) for f in fields}
+    if secrets.has_credentials(secrets.resolve(engine_id)):
+        found = {w for w in where.values() if w}
+        if found == {"environment"}:
+            env = " and ".join(fields[f] for f, w in where.items() if w == "environment")
+            return True, f"Ready: uses {it} from {env}."
+        if "session" in found:
+            return True, f"Ready: uses {it} kept for this session only."
+        return True, f"Ready: uses {it} saved in the system keyring."
+    env = " and ".join(v for f, v in fields.items() if f != "token")
+    below = "enter it below" if secrets.keyring_available() else "enter it below for this session only"
+    return False, f"Needs {what} before it can caption: {below}, or set {env}."
 
 
 def engine_name(engine_id: str) -> str:

@@ -1,8 +1,10 @@
 """Engine page: the engine picker (every registered engine, with availability) and per-engine fields.
 
 Credentials go to the OS keyring through :func:`captioner.secrets.store`, never
-into :class:`~captioner.settings.Settings`; the fields never show a stored
-secret, only whether one is saved.
+into :class:`~captioner.settings.Settings` or any file; the fields never show a stored
+secret, only where one comes from. Without a system keyring the page says so in plain
+words and offers "Use for this session only" (kept in memory, never written) next to
+the environment variable.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from captioner.ui.settings.pages.common import (
     FAST_MS,
     TEXT_MS,
     Page,
+    availability_sentence,
     engine_availability,
     engine_capabilities,
     note_label,
@@ -45,7 +48,8 @@ SECRET_FIELDS = {"api_key", "client_secret", "token"}
 
 
 class CredentialField(QWidget):
-    """One secret: typed in, stored in the keyring when editing finishes; the stored value is never shown."""
+    """One secret: typed in, stored in the keyring when editing finishes (or kept for this session only when
+    there is no keyring and the user asks for it); the stored value is never shown."""
 
     stored = Signal()
 
@@ -53,64 +57,109 @@ class CredentialField(QWidget):
         super().__init__(parent)
         self.engine_id, self.field, self.env_var = engine_id, field, env_var
         self._status = status
+        self.no_keyring = not secrets.keyring_available()
+        self.label = FIELD_LABELS.get(field, field).replace("&", "").rstrip(":").replace(" (optional)", "")
         self.edit = QLineEdit()
         self.edit.setObjectName(f"{engine_id}_{field}")
-        label = FIELD_LABELS.get(field, field).replace("&", "").rstrip(":")
-        self.edit.setAccessibleName(f"{label} ({engine_id})")
+        self.edit.setAccessibleName(f"{self.label} ({engine_id})")
         if field in SECRET_FIELDS:
             self.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.edit.editingFinished.connect(self.commit)
+        self.session_button = QPushButton("Use &for this session only")
+        self.session_button.setAutoDefault(False)
+        self.session_button.setToolTip("Kept in memory until Captioner quits; never written to disk")
+        self.session_button.setAccessibleName(f"Use the {self.label} for this session only")
+        self.session_button.setEnabled(False)
+        self.session_button.clicked.connect(self.use_for_session)
+        self.edit.textChanged.connect(lambda text: self.session_button.setEnabled(bool(text.strip())))
         self.clear_button = QPushButton("Forget")
         self.clear_button.setAutoDefault(False)
-        self.clear_button.setAccessibleName(f"Forget the saved {label}")
+        self.clear_button.setAccessibleName(f"Forget the {self.label}")
         self.clear_button.clicked.connect(self.forget)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.edit, 1)
+        row.addWidget(self.session_button)
         row.addWidget(self.clear_button)
         self.setFocusProxy(self.edit)
         self._refresh()
 
     def _refresh(self) -> None:
-        saved = bool(secrets.load(self.engine_id, self.field))
+        where = secrets.where(self.engine_id, self.field)
+        placeholders = {
+            "session": "kept for this session only; type to replace",
+            "keyring": "saved in the system keyring; type to replace",
+            "environment": f"taken from {self.env_var}; type to use another",
+        }
         self.edit.setPlaceholderText(
-            "saved in the system keyring; type to replace"
-            if saved
-            else f"not set (or set {self.env_var})"
-            if self.env_var
-            else "not set"
+            placeholders.get(where) or (f"not set (or set {self.env_var})" if self.env_var else "not set")
         )
-        self.clear_button.setEnabled(saved)
+        self.clear_button.setEnabled(where in ("session", "keyring"))
+        self.session_button.setVisible(self.no_keyring)
 
     def commit(self) -> bool:
-        """Store what was typed (if anything) in the keyring; clear the field either way."""
+        """Store what was typed (if anything) in the keyring; clear the field if it was stored.
+
+        Without a keyring nothing is stored: the text stays for "Use for this session only".
+        """
         value = self.edit.text().strip()
         if not value:
+            return False
+        if self.no_keyring:
+            self._say_no_keyring()
             return False
         ok = self._store(value)
         if ok:
             self.edit.clear()
         return ok
 
+    def use_for_session(self) -> None:
+        """Keep what was typed in memory for this session only (never written anywhere)."""
+        value = self.edit.text().strip()
+        if not value:
+            return
+        secrets.keep_for_session(self.engine_id, self.field, value)
+        self.edit.clear()
+        self._status.setProperty("error", False)
+        self._status.setStyleSheet("")
+        self._status.setText(
+            f"{self.label} kept for this session only: in memory, never written to disk, forgotten when "
+            "Captioner quits."
+        )
+        self._refresh()
+        self.stored.emit()
+
     def forget(self) -> None:
+        had_session = secrets.where(self.engine_id, self.field) == "session"
+        secrets.keep_for_session(self.engine_id, self.field, None)
+        if self.no_keyring:
+            self._status.setText(f"{self.label} forgotten." if had_session else "")
+            self._refresh()
+            self.stored.emit()
+            return
         self._store(None)
 
+    def _say_no_keyring(self) -> None:
+        env = f" or set {self.env_var} before starting Captioner" if self.env_var else ""
+        self._status.setText(
+            f"{secrets.NO_KEYRING}. Use it for this session only (kept in memory, never written to disk){env}."
+        )
+        self._status.setProperty("error", True)
+        self._status.setStyleSheet("color: #b3261e;")
+
     def _store(self, value: str | None) -> bool:
-        label = FIELD_LABELS.get(self.field, self.field).replace("&", "").rstrip(":").replace(" (optional)", "")
         try:
             secrets.store(self.engine_id, self.field, value)
-        except secrets.SecretStoreError as exc:
-            self._status.setText(f"Not saved: {exc}" + (f": {self.env_var}." if self.env_var else "."))
-            self._status.setProperty("error", True)
-            return False
-        except ImportError:
-            self._status.setText(
-                f"Not saved: the keyring package is missing; set {self.env_var or 'the environment variable'} instead."
-            )
-            self._status.setProperty("error", True)
+        except secrets.SecretStoreError:
+            self.no_keyring = True  # a keyring that is configured but does not work (no D-Bus session…)
+            self._refresh()
+            self._say_no_keyring()
             return False
         self._status.setProperty("error", False)
-        self._status.setText(f"{label} saved in the system keyring." if value else f"{label} removed from the keyring.")
+        self._status.setStyleSheet("")
+        self._status.setText(
+            f"{self.label} saved in the system keyring." if value else f"{self.label} removed from the keyring."
+        )
         self._refresh()
         self.stored.emit()
         return True
@@ -168,7 +217,11 @@ class EnginePanel(QWidget):
         self.credentials: dict[str, CredentialField] = {}
         fields = secrets.fields_for(engine_id)
         if fields:
-            box = QGroupBox("Credentials (kept in the system keyring, never in the settings file)")
+            box = QGroupBox(
+                "Credentials (kept in the system keyring, never in the settings file)"
+                if secrets.keyring_available()
+                else "Credentials (never written to the settings file or any other file)"
+            )
             creds_form = QFormLayout(box)
             for field, env in fields.items():
                 cf = CredentialField(engine_id, field, env, self.secret_status)
@@ -176,6 +229,12 @@ class EnginePanel(QWidget):
                 self.credentials[field] = cf
                 creds_form.addRow(FIELD_LABELS.get(field, field), cf)
             creds_form.addRow(self.secret_status)
+            if any(cf.no_keyring for cf in self.credentials.values()):
+                env = " and ".join(v for f, v in fields.items() if f != "token")
+                self.secret_status.setText(
+                    f"{secrets.NO_KEYRING}. Type it and press “Use for this session only” (kept in memory, "
+                    f"never written to disk), or set {env} before starting Captioner."
+                )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.description)
@@ -189,10 +248,10 @@ class EnginePanel(QWidget):
         self.refresh_availability()
 
     def refresh_availability(self) -> tuple[bool, str]:
-        ok, why = engine_availability(self.engine_id)
-        self.availability.setText(("Available: " if ok else "Not available: ") + why)
+        ok, sentence = availability_sentence(self.engine_id)
+        self.availability.setText(sentence)
         self.availability.setStyleSheet("" if ok else "color: #b3261e;")
-        return ok, why
+        return ok, sentence
 
     def engine_settings(self) -> EngineSettings:
         if self.language.isEditable():
@@ -216,6 +275,8 @@ class EnginePanel(QWidget):
 class EnginePage(Page):
     title = "E&ngine"
     engine_selected = Signal(str)
+    credentials_changed = Signal(str)
+    """An engine's credentials were saved, kept for the session or forgotten (the engine id)."""
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -247,17 +308,19 @@ class EnginePage(Page):
     def _refresh_picker_labels(self) -> None:
         for i in range(self.picker.count()):
             engine_id = self.picker.itemData(i)
-            ok, why = engine_availability(engine_id)
+            ok, sentence = availability_sentence(engine_id)
             name = registry.ENGINES[engine_id].name
-            self.picker.setItemText(i, name if ok else f"{name} (not available)")
-            self.picker.setItemData(i, why, Qt.ItemDataRole.ToolTipRole)
+            usable, _why = engine_availability(engine_id)
+            suffix = "" if ok else " (needs a key)" if usable else " (not available)"
+            self.picker.setItemText(i, name + suffix)
+            self.picker.setItemData(i, sentence, Qt.ItemDataRole.ToolTipRole)
 
     def _credentials_stored(self, engine_id: str) -> None:
         for panel in self.panels.values():
             panel.refresh_credentials()
         self.panels[engine_id].refresh_availability()
         self._refresh_picker_labels()
-        self.edited.emit(FAST_MS)  # the controller may now be able to start the engine
+        self.credentials_changed.emit(engine_id)  # the app may now be able to start the engine
 
     def _picked(self, _index: int) -> None:
         panel = self.panels[self.engine_id()]
