@@ -28,9 +28,10 @@ def test_garbage_made_anywhere_is_collected_on_the_gui_thread(qtbot: Any) -> Non
         assert not gc.isenabled()
         Holder(destroyed_in)  # now only reachable through its own cycle
 
-        def churn() -> None:  # a worker thread allocating enough to cross every collection threshold
-            for _ in range(200_000):
-                [object()]
+        def churn() -> None:  # a worker thread making enough cyclic garbage to cross the collection thresholds
+            for _ in range(50_000):
+                cycle: list[object] = []
+                cycle.append(cycle)
 
         worker = threading.Thread(target=churn)
         worker.start()
