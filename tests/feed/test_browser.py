@@ -116,7 +116,8 @@ async def test_the_caption_page_takes_the_app_style_the_url_and_shows_speakers_o
             await expect(page.locator(".line.final")).to_have_count(1)
             assert await page.locator(".speaker").count() == 0  # one speaker so far: no label
         assert await style_of(plain, ".line.final", "color", "fontSize") == ["rgb(0, 255, 0)", "30px"]
-        assert await style_of(plain, "#box", "backgroundColor") == ["rgba(17, 34, 51, 0.6)"]
+        opacity = Appearance().background_opacity  # the default, as the app would send it
+        assert await style_of(plain, "#box", "backgroundColor") == [f"rgba(17, 34, 51, {opacity:g})"]
         assert await style_of(custom, ".line.final", "color", "fontSize", "textShadow") == [
             "rgb(255, 255, 0)",
             "48px",
