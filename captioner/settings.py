@@ -271,6 +271,11 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     data = dict(data)
     if data.get("engine", "local") == "local":
         data["engine"] = "moonshine"
+    # Likewise the caption box's old default opacity (0.6), which let a white window's text run through the
+    # captions: files that kept it get the new, legible default.
+    appearance = data.get("appearance")
+    if isinstance(appearance, dict) and appearance.get("background_opacity") == 0.6:
+        data["appearance"] = {k: v for k, v in appearance.items() if k != "background_opacity"}
     data["version"] = 3
     return data
 

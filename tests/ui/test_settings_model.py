@@ -107,3 +107,13 @@ def test_local_chosen_from_version_3_on_is_kept(tmp_path: Path) -> None:
     p = tmp_path / "settings.json"
     p.write_text(json.dumps({"version": 3, "engine": "local"}))
     assert S.load(p).engine == "local"
+
+
+def test_a_version_2_file_with_the_old_default_opacity_gets_the_legible_one(tmp_path: Path) -> None:
+    p = tmp_path / "settings.json"
+    p.write_text(json.dumps({"version": 2, "appearance": {"background_opacity": 0.6, "font_size": 30}}))
+    s = S.load(p)
+    assert s.appearance.background_opacity == S.Appearance().background_opacity > 0.6
+    assert s.appearance.font_size == 30
+    p.write_text(json.dumps({"version": 2, "appearance": {"background_opacity": 0.4}}))
+    assert S.load(p).appearance.background_opacity == pytest.approx(0.4)  # the user's own choice: kept
