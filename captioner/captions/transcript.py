@@ -41,6 +41,8 @@ class Line:
     """``time.time()`` when the line was first seen (for transcript timestamps)."""
     speaker: str | None = None
     """Who spoke (:attr:`~captioner.captions.events.Final.speaker`)."""
+    language: str | None = None
+    """The language the engine detected (:attr:`~captioner.captions.events.Final.language`)."""
 
 
 ChangeKind = Literal["interim", "commit", "revise", "drop"]
@@ -136,6 +138,7 @@ class Transcript:
         if start is None:
             start = old.start if old else live.start if live else None
         speaker = ev.speaker if ev.speaker is not None else old.speaker if old else live.speaker if live else None
+        language = ev.language if ev.language is not None else old.language if old else None
         line = Line(
             line_id=ev.line_id,
             text=ev.text,
@@ -145,9 +148,10 @@ class Transcript:
             end=ev.end,
             wall_time=wall,
             speaker=speaker,
+            language=language,
         )
         if old is not None:
-            if (old.text, old.start, old.end, old.speaker) == (line.text, line.start, line.end, line.speaker):
+            if _content(old) == _content(line):
                 return None
             self._final[ev.line_id] = line
             change = Change(kind="revise", line=line)
@@ -214,6 +218,8 @@ class Transcript:
         }
         if line.speaker is not None:
             record["speaker"] = line.speaker
+        if line.language is not None:
+            record["language"] = line.language
         self._autosave.append(json.dumps(record, ensure_ascii=False))
 
     def close(self) -> None:
@@ -221,6 +227,11 @@ class Transcript:
         if self._autosave is not None:
             self._autosave.close()
             self._autosave = None
+
+
+def _content(line: Line) -> tuple[object, ...]:
+    """What a revision must change for it to count (the wall time and id stay)."""
+    return (line.text, line.start, line.end, line.speaker, line.language)
 
 
 def load_autosave(path: Path) -> list[Line]:
@@ -242,6 +253,7 @@ def load_autosave(path: Path) -> list[Line]:
                 end=r.get("end"),
                 wall_time=float(r.get("time") or 0.0),
                 speaker=str(r["speaker"]) if r.get("speaker") is not None else None,
+                language=str(r["language"]) if r.get("language") is not None else None,
             )
         except (ValueError, KeyError, TypeError):
             continue

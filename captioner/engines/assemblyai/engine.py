@@ -41,9 +41,10 @@ from websockets.exceptions import ConnectionClosed
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Notice, Status
 from captioner.engines.assemblyai.audio import AudioFramer, Frame
-from captioner.engines.assemblyai.config import ADVANCED_OPTIONS, CAPABILITIES, AssemblyAIConfig, parse_config
+from captioner.engines.assemblyai.config import CAPABILITIES, AssemblyAIConfig, parse_config
 from captioner.engines.assemblyai.connection import Connection, open_connection
 from captioner.engines.assemblyai.request import redact, update_configuration_message
+from captioner.engines.assemblyai.settings import ADVANCED_OPTIONS
 from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions, check_word_boost
 
 log = logging.getLogger(__name__)
@@ -91,9 +92,8 @@ class AssemblyAIEngine(Engine):
         return [*self._boost_warnings, *self._config.warnings]
 
     def endpoint_silence(self) -> float:
-        """``max_turn_silence``: after that much silence a turn always ends (default 1.28 s, u3 1 s)."""
-        max_ms = self._config.session_fields()["max_turn_silence"]
-        return float(max_ms) / 1000.0 if isinstance(max_ms, int | float) else 1.28
+        """``max_turn_silence``, else the model family's default: after that much silence a turn always ends."""
+        return self._config.endpoint_ms() / 1000.0
 
     # -- live update ---------------------------------------------------------------------------
     async def update(self, options: EngineOptions) -> bool:
@@ -103,21 +103,24 @@ class AssemblyAIEngine(Engine):
         except ValueError as exc:
             log.warning("AssemblyAI: options not applied live (%s)", exc)
             return False
-        if new.live_key() != self._config.live_key():
-            return False  # model, language, endpoint… need a new session
+        fields = new.live_update(self._config)
+        if fields is None:
+            return False  # model, language, endpoint…, or a default only a new session restores
         conn = self._current
         if conn is None or conn.done.is_set() or conn.terminating:
             return False
         try:
-            await conn.send(update_configuration_message(new))
+            if fields:
+                await conn.send(update_configuration_message(fields))
         except Exception as exc:  # the connection died under us: let the session restart
             log.warning("AssemblyAI: live update failed (%s)", self._redact(str(exc)))
             return False
+        fresh = [w for w in new.warnings if w not in self._config.warnings]
         self._config = new
         self.options = options
         self._boost_warnings = warnings
         if self._out is not None:
-            for w in warnings:
+            for w in (*warnings, *fresh):
                 self._out.put_nowait((Notice(engine=self.id, message=w), None))
         return True
 
