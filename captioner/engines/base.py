@@ -161,6 +161,16 @@ class Engine(abc.ABC):
         self.options = options
         self.credentials = credentials or Credentials()
 
+    @classmethod
+    def requires_credentials(cls, options: EngineOptions) -> bool:
+        """Whether these options need credentials (default: ``capabilities.needs_credentials``)."""
+        return cls.capabilities.needs_credentials
+
+    def carry_over(self, previous: Engine) -> None:
+        """Called by the session before this engine replaces ``previous`` of the same class (a reconnect or a
+        seamless restart): take over what must outlive one engine object (e.g. speaker labels). Default: nothing."""
+        return None
+
     @abc.abstractmethod
     def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
         """Consume ``audio`` and yield caption events until it ends and all is flushed.

@@ -244,7 +244,8 @@ def test_mulaw_is_bit_exact_with_audioop() -> None:
     ("code", "reason", "retryable", "refused", "text"),
     [
         (1000, "", None, None, None),
-        (1008, "Unauthorized Connection: Invalid API key", False, True, "AssemblyAI rejected the API key"),
+        (1008, "Unauthorized Connection: Missing Authorization header", False, True, "AssemblyAI rejected the API key"),
+        (1008, "Unauthorized Connection: Invalid API key", True, False, "AssemblyAI refused the connection"),
         (1008, "Unauthorized connection: Too many concurrent sessions", True, False, "too many concurrent"),
         (3005, "Session Cancelled: An error occurred", True, False, "AssemblyAI server error"),
         (3006, "Invalid JSON: x", True, False, "a Captioner bug"),
@@ -253,7 +254,8 @@ def test_mulaw_is_bit_exact_with_audioop() -> None:
         (3009, "", True, False, "too many concurrent"),
         (1006, "", True, False, "connection to AssemblyAI lost"),
         (None, "", True, False, "connection to AssemblyAI lost"),
-        (1011, "", True, False, "code 1011"),
+        (1011, "", True, False, "internal error"),
+        (4444, "", True, False, "code 4444"),
     ],
 )
 def test_close_codes(

@@ -45,6 +45,7 @@ from captioner.engines.assemblyai.config import CAPABILITIES, AssemblyAIConfig, 
 from captioner.engines.assemblyai.connection import Connection, open_connection
 from captioner.engines.assemblyai.request import redact, update_configuration_message
 from captioner.engines.assemblyai.settings import ADVANCED_OPTIONS
+from captioner.engines.assemblyai.speakers import SpeakerBook
 from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions, check_word_boost
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,22 @@ class AssemblyAIEngine(Engine):
         self._next: asyncio.Task[Connection] | None = None
         self._token_used = False
         self.trace: Trace | None = None
+        self.speakers = SpeakerBook()
+        """Speaker labels across this engine's sessions (rollover), carried over to the engine of a reconnect."""
 
     @classmethod
     def check_available(cls) -> tuple[bool, str]:
         return True, "ready (needs an AssemblyAI API key)"
+
+    @classmethod
+    def requires_credentials(cls, options: EngineOptions) -> bool:
+        """No API key is needed on this machine when an organisation's key service hands out one-time keys."""
+        return not str(options.extra.get("key_service", "")).strip()
+
+    def carry_over(self, previous: Engine) -> None:
+        """A reconnect: keep the speaker labels already shown, so that new sessions never reuse a letter."""
+        if isinstance(previous, AssemblyAIEngine):
+            self.speakers = previous.speakers
 
     @property
     def config(self) -> AssemblyAIConfig:
@@ -166,7 +179,7 @@ class AssemblyAIEngine(Engine):
     async def _open(self, index: int) -> Connection:
         """Connect, wait for ``Begin`` and start the reader. Raises :class:`EngineFailure`."""
         ready: str | None = None
-        if self.credentials.token and not self.credentials.api_key:
+        if self.credentials.token and not self.credentials.api_key and not self._config.key_service:
             if self._token_used:
                 raise EngineFailure(
                     "the AssemblyAI temporary token was already used (tokens are one-time); provide an API key",
@@ -177,7 +190,12 @@ class AssemblyAIEngine(Engine):
         out = self._out
         assert out is not None
         conn = await open_connection(
-            self._config, self.credentials, index, lambda ev: out.put_nowait((ev, None)), ready_token=ready
+            self._config,
+            self.credentials,
+            index,
+            lambda ev: out.put_nowait((ev, None)),
+            ready_token=ready,
+            speakers=self.speakers,
         )
         self._connections.append(conn)
         conn.reader = asyncio.create_task(self._read_loop(conn), name=f"assemblyai-reader-{index}")
