@@ -138,13 +138,17 @@ class Credentials:
     client_id: str | None = None
     client_secret: str | None = None
     token: str | None = None
+    username: str | None = None
+    """With ``password``: an account of the OAuth password grant (Uhlive), with ``client_id``."""
+    password: str | None = None
 
     def secrets(self) -> tuple[str, ...]:
-        """The values that must never appear in a log line or a message (the client id is not secret)."""
-        return tuple(s for s in (self.api_key, self.client_secret, self.token) if s)
+        """The values that must never appear in a log line or a message (the ids and user name are not secret)."""
+        return tuple(s for s in (self.api_key, self.client_secret, self.token, self.password) if s)
 
     def __repr__(self) -> str:
-        present = [k for k in ("api_key", "client_id", "client_secret", "token") if getattr(self, k)]
+        names = ("api_key", "client_id", "client_secret", "token", "username", "password")
+        present = [k for k in names if getattr(self, k)]
         return f"Credentials(<{', '.join(present) or 'empty'}>)"
 
 
