@@ -131,8 +131,8 @@ async def open_socket(url: str, what: str, token: str, headers: Mapping[str, str
     )
 
 
-async def send_text(ws: ClientConnection, text: str, what: str) -> None:
-    """Send a command or control message; a closed connection raises the failure it means."""
+async def send_text(ws: ClientConnection, text: str | bytes, what: str) -> None:
+    """Send a command or control message (or replayed audio); a closed connection raises the failure it means."""
     try:
         await ws.send(text)
     except ConnectionClosed as exc:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -141,6 +142,7 @@ class UhliveH2BEngine(Engine):
         state = SessionState()
         sender: asyncio.Task[None] | None = None
         try:
+            opened_at = time.monotonic()
             await common.send_text(
                 ws,
                 recognizer.open(
@@ -151,6 +153,7 @@ class UhliveH2BEngine(Engine):
                 WHAT,
             )
             await self._expect(ws, recognizer, Opened)
+            state.measured(time.monotonic() - opened_at)
             await common.send_text(ws, recognizer.set_params(**self._params), WHAT)
             await self._expect(ws, recognizer, ParamsSet)
             yield Status(
@@ -191,8 +194,12 @@ class UhliveH2BEngine(Engine):
             log.debug("Uhlive H2B event while waiting for %s: %s", kind.__name__, type(event).__name__)
 
     async def _recognize(self, ws: ClientConnection, recognizer: Recognizer, state: SessionState) -> None:
-        """Start the next recognition and let audio flow into it."""
+        """Start the next recognition and let audio flow into it: first what reached the server after the last
+        result (about a round trip of audio, :meth:`SessionState.replay`), then the live audio."""
         await common.send_text(ws, recognizer.recognize(GRAMMAR, **self._override), WHAT)
+        state.recognize_at = time.monotonic()
+        for _frame, pcm in state.replay():
+            await common.send_text(ws, recognizer.send_audio_chunk(pcm), WHAT)
         state.armed.set()
 
     async def _send_audio(
@@ -222,7 +229,7 @@ class UhliveH2BEngine(Engine):
         await ws.send(recognizer.send_audio_chunk(pcm))
         state.bytes_sent += len(pcm)
         if frame is not None:
-            state.sent(frame)
+            state.sent(frame, pcm)
 
     async def _read(
         self, ws: ClientConnection, recognizer: Recognizer, state: SessionState, sender: asyncio.Task[None]
@@ -272,6 +279,7 @@ class UhliveH2BEngine(Engine):
                     continue
                 if isinstance(event, RecognitionInProgress):
                     state.in_progress = True
+                    state.measured(time.monotonic() - state.recognize_at)
                     if stop_pending:
                         stop_pending = False
                         await common.send_text(ws, recognizer.stop(), WHAT)

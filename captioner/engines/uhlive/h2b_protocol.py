@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,10 @@ SPEAKING = "…"
 """Text of the interim line shown between START-OF-INPUT and the result."""
 UNCLEAR = "(unclear)"
 """Text of a line whose speech the service heard but could not match with enough confidence (NoMatch)."""
+REPLAY_FRAMES = 20
+"""Frames kept for :meth:`SessionState.replay` (2 s of audio: more than any round trip worth replaying)."""
+REPLAY_MARGIN = 0.02
+"""Seconds replayed beyond the measured round trip (the answer's own time on the server, scheduling)."""
 MIN_UNCLEAR = 0.25
 """Seconds of speech (audio sent from START-OF-INPUT to the result, less the ending silence) below which a
 no-match is taken for a click or a fragment of a word (say, replayed after a reconnect): no line."""
@@ -89,6 +94,13 @@ class SessionState:
     """The server said RECOGNITION-IN-PROGRESS (only then may STOP be sent)."""
     speech_from: float = 0.0
     """``sent_until`` when the server said START-OF-INPUT."""
+    rtt: float = 0.0
+    """The network's round trip (s), as measured from our commands to their answers (the largest lately)."""
+    recent: deque[tuple[float, Frame, bytes]] = field(default_factory=lambda: deque(maxlen=REPLAY_FRAMES))
+    """The last frames sent, with the monotonic time each went out (for :meth:`replay`)."""
+    replayed_seconds: float = 0.0
+    recognize_at: float = 0.0
+    """When the last RECOGNIZE went out (monotonic)."""
     audio_done: asyncio.Event = field(default_factory=asyncio.Event)
     speech_open: bool = False
     audio_start: float | None = None
@@ -105,10 +117,32 @@ class SessionState:
             self.audio_start, self.wall_start = frame.start, time.time()
         self.timeline.extend(frame.segments or ((frame.start, frame.duration),))
 
-    def sent(self, frame: Frame) -> None:
+    def sent(self, frame: Frame, pcm: bytes) -> None:
         """``frame`` went out: the source time the server has audio up to."""
+        self.recent.append((time.monotonic(), frame, pcm))
         end = self.timeline.source_end
         self.sent_until = end if end is not None else frame.start + frame.duration
+
+    def measured(self, round_trip: float) -> None:
+        """A command's answer came ``round_trip`` seconds after the command went out."""
+        self.rtt = max(round_trip, self.rtt * 0.9)
+
+    def replay(self) -> list[tuple[Frame, bytes]]:
+        """The frames to send again right after the next RECOGNIZE, now that a result arrived.
+
+        The server ended the recognition half a round trip ago and starts the next one half a round trip
+        from now: what it receives meanwhile is not transcribed. That is the audio sent in the last round
+        trip (plus one frame for timing), which goes again into the next recognition; its segments are
+        added to the timeline again, since the server counts them twice.
+        """
+        cutoff = time.monotonic() - self.rtt - REPLAY_MARGIN
+        frames = [(frame, pcm) for at, frame, pcm in self.recent if at >= cutoff] if self.rtt > 0 else []
+        self.recent.clear()
+        for frame, _pcm in frames:
+            self.timeline.extend(frame.segments or ((frame.start, frame.duration),))
+            self.bytes_sent += len(_pcm)
+            self.replayed_seconds += frame.duration
+        return frames
 
     def to_source(self, epoch_ms: object, lo: float, *, end: bool = False) -> float | None:
         """Source time of a server timestamp (epoch ms of the audio stream: wall clock at 1x)."""

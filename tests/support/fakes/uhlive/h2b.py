@@ -75,6 +75,8 @@ class H2BStats(ConnStats):
     recognize_headers: list[dict[str, Any]] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     completions: list[dict[str, Any]] = field(default_factory=list)
+    heard: list[float] = field(default_factory=list)
+    """Seconds of speech each completed recognition heard."""
 
 
 class FakeH2BServer(_WsFake[H2BStats]):
@@ -147,6 +149,7 @@ class FakeH2BServer(_WsFake[H2BStats]):
                 "RECOGNITION-COMPLETE", rec["request_id"], channel, cause=cause, reason=cause.lower(), body=body
             )
             stats.completions.append(ev)
+            stats.heard.append(rec["samples"] / RATE)
             state = "idle"
             await send(ev)
 
