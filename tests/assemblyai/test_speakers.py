@@ -60,3 +60,34 @@ async def test_after_a_reconnect_the_new_sessions_speakers_get_new_letters_and_t
     notices = [e.message for e in res.events if isinstance(e, Notice)]
     assert sum("speaker labels restart" in n for n in notices) == 1
     assert all(isinstance(f, Final) for f in res.finals())
+
+
+async def test_rollover_keeps_the_speakers_letters_after_a_warm_up(tmp_path: Path) -> None:
+    # alice, bob, alice, bob; 1 s pauses. The next session opens at 2 s and hears the same audio for a
+    # warm-up of 3.5 s (bob, then alice: it calls bob "A"), then takes over in the pause after alice.
+    wav = write_noise_wav(tmp_path / "meeting.wav", 10.0)
+    script = (
+        make_turn(0.2, "good morning to you all", speaker="alice"),
+        make_turn(2.7, "thanks and good morning", speaker="bob"),
+        make_turn(5.2, "shall we start the meeting", speaker="alice"),
+        make_turn(7.7, "yes let us do that", speaker="bob"),
+    )
+    extra = {"speaker_labels": "true", "rollover_seconds": "2", "rollover_warmup": "3.5"}
+    async with FakeAssemblyAI(keys=(KEY,), script=script, reference_pcm=reference_pcm(wav)) as fake:
+        res = await run_session(wav, EngineOptions(endpoint=fake.url, extra=extra))
+    assert res.error is None and len(fake.connections) >= 2
+    first, second = fake.connections[:2]
+    # The second session heard bob first, so its letters are the other way round…
+    labels = [m.get("speaker_label") for m in second.sent if m.get("end_of_turn") and m.get("turn_is_formatted")]
+    assert labels[:3] == ["A", "B", "A"]
+    # …both heard the warm-up, and every sample went to the service in order, with no gap at the handover.
+    assert second.source_offset < 2.5 and first.audio_seconds > 6.5
+    # The lines keep one letter per person across the handover, each line once, nobody told of a restart.
+    lines = [(line.text, line.speaker) for line in res.transcript.finals]
+    assert lines == [
+        ("good morning to you all", "A"),
+        ("thanks and good morning", "B"),
+        ("shall we start the meeting", "A"),
+        ("yes let us do that", "B"),
+    ]
+    assert not [e for e in res.events if isinstance(e, Notice) and "restart" in e.message]

@@ -31,6 +31,7 @@ from captioner.engines.assemblyai.models import (
 from captioner.engines.assemblyai.settings import (
     DEFAULT_CHUNK_MS,
     DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_ROLLOVER_WARMUP,
     DEFAULT_TERMINATE_TIMEOUT,
     DEFAULT_TOKEN_EXPIRES_IN,
     OPTIONS,
@@ -96,6 +97,8 @@ class AssemblyAIConfig:
     token_expires_in: int = DEFAULT_TOKEN_EXPIRES_IN
     rollover_seconds: float | None = None
     """Open the next connection this long after a session began (default: before its expiry)."""
+    rollover_warmup: float = DEFAULT_ROLLOVER_WARMUP
+    """With speaker labels: seconds the next session hears the audio too before the handover."""
     terminate_timeout: float = DEFAULT_TERMINATE_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     warnings: tuple[str, ...] = ()
@@ -274,6 +277,7 @@ def parse_config(options: EngineOptions, keyterms: tuple[str, ...] | None = None
         key_service=key_service,
         token_expires_in=opt["token_expires_in"].integer(extra, OWNER, DEFAULT_TOKEN_EXPIRES_IN),
         rollover_seconds=opt["rollover_seconds"].number(extra, OWNER, None),
+        rollover_warmup=opt["rollover_warmup"].number(extra, OWNER, DEFAULT_ROLLOVER_WARMUP),
         terminate_timeout=opt["terminate_timeout"].number(extra, OWNER, DEFAULT_TERMINATE_TIMEOUT),
         connect_timeout=opt["connect_timeout"].number(extra, OWNER, DEFAULT_CONNECT_TIMEOUT),
         warnings=tuple(warnings),

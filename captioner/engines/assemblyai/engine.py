@@ -17,10 +17,11 @@ pacing, the socket and log redaction are the shared wire layer
 * one **reader** task per connection turns server messages into caption events;
 * on end of audio: ``ForceEndpoint``, ``Terminate``, wait (bounded) for
   ``Termination``, then return;
-* **rollover**: before a session reaches its expiry (3 h), the next connection
-  is opened in the background and the audio switches to it at a frame
-  boundary; the old one is told to finish (``ForceEndpoint`` + ``Terminate``)
-  and its last caption arrives as usual. No audio gap.
+* **rollover** (:mod:`~captioner.engines.assemblyai.rollover`): before a session
+  reaches its expiry (3 h), the next connection is opened in the background and
+  the audio switches to it at a frame boundary (with speaker labels, after a
+  warm-up that carries the speakers over); the old one is told to finish
+  (``ForceEndpoint`` + ``Terminate``) and its last caption arrives as usual. No audio gap.
 
 Failures raise :class:`~captioner.engines.base.EngineFailure`; retry and replay
 of the audio since the last committed caption are the session's job.
@@ -44,6 +45,7 @@ from captioner.engines.assemblyai.audio import AudioFramer, Frame
 from captioner.engines.assemblyai.config import CAPABILITIES, AssemblyAIConfig, parse_config
 from captioner.engines.assemblyai.connection import Connection, open_connection
 from captioner.engines.assemblyai.request import redact, update_configuration_message
+from captioner.engines.assemblyai.rollover import Rollover
 from captioner.engines.assemblyai.settings import ADVANCED_OPTIONS
 from captioner.engines.assemblyai.speakers import SpeakerBook
 from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions, check_word_boost
@@ -77,7 +79,7 @@ class AssemblyAIEngine(Engine):
         self._current: Connection | None = None
         self._connections: list[Connection] = []
         self._out: asyncio.Queue[Any] | None = None
-        self._next: asyncio.Task[Connection] | None = None
+        self._rollover: Rollover | None = None
         self._token_used = False
         self.trace: Trace | None = None
         self.speakers = SpeakerBook()
@@ -145,6 +147,14 @@ class AssemblyAIEngine(Engine):
         try:
             conn = await self._open(0)
             self._current = conn
+            self._rollover = Rollover(
+                self._open,
+                self.speakers,
+                warm_up=self._config.rollover_warmup if self._config.speaker_labels else 0.0,
+                announce=lambda text: out.put_nowait(
+                    (Status(engine=self.id, state=EngineState.LISTENING, message=text), None)
+                ),
+            )
             sender = asyncio.create_task(self._send_loop(audio), name="assemblyai-sender")
             while True:
                 item = await out.get()
@@ -161,12 +171,8 @@ class AssemblyAIEngine(Engine):
                 sender.cancel()
                 with contextlib.suppress(BaseException):
                     await sender
-            if self._next is not None:
-                self._next.cancel()
-                with contextlib.suppress(BaseException):
-                    conn_next = await self._next
-                    await conn_next.abort()
-                self._next = None
+            if self._rollover is not None:
+                await self._rollover.cancel()
             for c in self._connections:
                 if c.reader is not None and not c.reader.done():
                     c.reader.cancel()
@@ -238,9 +244,9 @@ class AssemblyAIEngine(Engine):
 
     async def _send_frame(self, frame: Frame) -> bool:
         """Send one frame on the current connection, paced at 1×; ``False`` if the connection died."""
-        await self._maybe_rollover()
         conn = self._current
-        assert conn is not None
+        assert conn is not None and self._rollover is not None
+        conn = self._current = await self._rollover.step(conn)
         if conn.done.is_set():
             return await self._lost(conn)
         if conn.first_frame:
@@ -257,6 +263,7 @@ class AssemblyAIEngine(Engine):
         except ConnectionClosed:
             return await self._lost(conn)
         conn.pacer.sent(frame.duration)
+        await self._rollover.feed(frame)
         if self.trace is not None:
             now = time.monotonic()
             self.trace.frames += 1
@@ -271,40 +278,11 @@ class AssemblyAIEngine(Engine):
             self._out.put_nowait(EngineFailure("connection to AssemblyAI lost", retryable=True, code=1006))
         return False
 
-    async def _maybe_rollover(self) -> None:
-        conn = self._current
-        assert conn is not None
-        now = time.monotonic()
-        if self._next is None and now >= conn.rollover_at and not conn.done.is_set():
-            log.info("AssemblyAI: session %d nears its time limit; opening the next one", conn.index)
-            self._next = asyncio.create_task(self._open(conn.index + 1), name="assemblyai-rollover")
-        if self._next is None or not self._next.done():
-            return
-        task, self._next = self._next, None
-        try:
-            new = task.result()
-        except EngineFailure as exc:
-            log.warning("AssemblyAI: could not open the next session (%s); trying again in 30 s", exc.message)
-            conn.rollover_at = now + 30.0
-            return
-        self._current = new
-        await conn.terminate()
-        if self._out is not None:
-            self._out.put_nowait(
-                (
-                    Status(engine=self.id, state=EngineState.LISTENING, message="switched to a new AssemblyAI session"),
-                    None,
-                )
-            )
-
     async def _finish(self) -> None:
         conn = self._current
         assert conn is not None
-        if self._next is not None:  # a rollover in progress is no longer needed
-            self._next.cancel()
-            with contextlib.suppress(BaseException):
-                await (await self._next).abort()
-            self._next = None
+        if self._rollover is not None:
+            await self._rollover.cancel()  # a rollover in progress is no longer needed
         if not conn.done.is_set():
             await conn.terminate()
         pending = [c.done.wait() for c in self._connections if not c.done.is_set()]

@@ -17,6 +17,7 @@ DEFAULT_CHUNK_MS = 50
 DEFAULT_TOKEN_EXPIRES_IN = 60
 DEFAULT_TERMINATE_TIMEOUT = 5.0
 DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_ROLLOVER_WARMUP = 30.0
 ENCODINGS = ("pcm_s16le", "pcm_mulaw")
 MODES = ("min_latency", "balanced", "max_accuracy")
 VOICE_FOCUS = ("near-field", "far-field")
@@ -136,6 +137,8 @@ EXPERT_OPTIONS = (
     OptionSpec("token", "Temporary token per connection (with the API key)", "bool", default="false"),
     OptionSpec("token_expires_in", "Temporary token lifetime (s)", "int", minimum=1, maximum=600),
     OptionSpec("rollover_seconds", "Open the next session after (s)", "float", minimum=1, maximum=3 * 3600),
+    # At most 30 s (so 90 s with the wait for a pause), within the 120 s before expiry the next session opens.
+    OptionSpec("rollover_warmup", "Speaker warm-up of the next session (s)", "float", minimum=0, maximum=30),
     OptionSpec("terminate_timeout", "Wait for Termination (s)", "float", minimum=0, maximum=60),
     OptionSpec("connect_timeout", "Connection timeout (s)", "float", minimum=0.1, maximum=120),
 )

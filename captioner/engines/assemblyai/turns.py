@@ -82,6 +82,12 @@ class TurnTracker:
         self.malformed = 0
         self.speakers = speakers if speakers is not None else SpeakerBook()
         self.speaker_session = self.speakers.new_session()
+        self.shadow = False
+        """Hearing audio another session captions (a rollover's warm-up): no caption events, only
+        :attr:`shadow_turns`."""
+        self.shadow_turns: list[tuple[str, float, float]] = []
+        """``(service label, start, end)`` of each turn heard in the shadow."""
+        self._seen: set[int] = set()
 
     @property
     def has_open_turn(self) -> bool:
@@ -119,7 +125,7 @@ class TurnTracker:
                 return self._begin(msg)
             if kind == "SpeechStarted":
                 at = self._t(msg.get("timestamp"))
-                return [SpeechStarted(engine=ENGINE_ID, at=at)]
+                return [] if self.shadow else [SpeechStarted(engine=ENGINE_ID, at=at)]
             if kind == "Termination":
                 return self._termination(msg)
             if kind == "SpeakerRevision":
@@ -193,6 +199,9 @@ class TurnTracker:
         line_id = self.line_id(order)
         start = self._t(words[0].get("start")) if words else None
         end = self._t(words[-1].get("end"), end=True) if words else None
+        if self.shadow:
+            self._shadow_turn(order, msg, transcript, start, end)
+            return []
         speaker, notices = self._speaker(msg.get("speaker_label"))
         if msg.get("end_of_turn") is True:
             return [*notices, *self._commit(order, msg, transcript, words, start, end, speaker)]
@@ -209,6 +218,34 @@ class TurnTracker:
             line_id=line_id, text=text, engine=ENGINE_ID, start=start, end=end, tail=tail, speaker=speaker
         )
         return [*notices, interim]
+
+    def _shadow_turn(
+        self, order: int, msg: dict[str, object], transcript: str, start: float | None, end: float | None
+    ) -> None:
+        self._seen.add(order)
+        if msg.get("end_of_turn") is not True:
+            if order not in self._committed:
+                self._open_turn = order
+            return
+        if self._open_turn == order:
+            self._open_turn = None
+        raw = msg.get("speaker_label")
+        speech = bool(transcript.strip()) and not non_speech(msg.get("utterance"))
+        if not (isinstance(raw, str) and speech and start is not None and end is not None):
+            return
+        if (raw, start, end) not in self.shadow_turns:  # (not again for the second, formatted message)
+            self.shadow_turns.append((raw, start, end))
+
+    def end_shadow(self) -> None:
+        """The handover: this session's captions count from now; the turns it heard in the shadow stay unshown."""
+        self.shadow = False
+        for order in self._seen:
+            if order != self._open_turn:
+                self._committed.setdefault(order, None)
+
+    def committed_finals(self) -> list[Final]:
+        """The lines this session committed, with their current text, times and speaker."""
+        return [f for f in self._committed.values() if f is not None]
 
     def _commit(
         self,
