@@ -43,8 +43,8 @@ ADVANCED_OPTIONS = (
         "Label speakers",
         "bool",
         default="false",
-        help="Each line says who spoke (A, B, …), for a meeting or an interview. The labels start again "
-        "when the connection is renewed, so A may then be someone else (you are told).",
+        help="Each line says who spoke (A, B, …), for a meeting or an interview. After a reconnect the "
+        "speakers get new letters (you are told); at the 3-hour renewal of the session they keep theirs.",
     ),
     OptionSpec(
         "max_speakers",
