@@ -25,17 +25,18 @@ log = logging.getLogger(__name__)
 
 SERVICE = "captioner"
 
+_UHLIVE = {
+    "client_id": "UHLIVE_CLIENT_ID",
+    "client_secret": "UHLIVE_CLIENT_SECRET",
+    "username": "UHLIVE_USERNAME",  # accounts with a user and a password (the password grant)
+    "password": "UHLIVE_PASSWORD",
+    "token": "UHLIVE_TOKEN",
+}
 # engine id -> (keyring account, {credential field: environment variable})
 ACCOUNTS: dict[str, tuple[str, dict[str, str]]] = {
     "assemblyai": ("assemblyai", {"api_key": "ASSEMBLYAI_API_KEY"}),
-    "uhlive": (
-        "uhlive",
-        {"client_id": "UHLIVE_CLIENT_ID", "client_secret": "UHLIVE_CLIENT_SECRET", "token": "UHLIVE_TOKEN"},
-    ),
-    "uhlive-h2b": (
-        "uhlive",
-        {"client_id": "UHLIVE_CLIENT_ID", "client_secret": "UHLIVE_CLIENT_SECRET", "token": "UHLIVE_TOKEN"},
-    ),
+    "uhlive": ("uhlive", _UHLIVE),
+    "uhlive-h2b": ("uhlive", _UHLIVE),
 }
 
 
@@ -179,7 +180,7 @@ Audience = Literal["cli", "app"]
 
 def describe_missing(engine_id: str, audience: Audience = "cli") -> str:
     """One sentence on how to provide the missing credentials of ``engine_id``, for the CLI or the app."""
-    env = [var for field, var in fields_for(engine_id).items() if field != "token"]
+    env = [var for field, var in fields_for(engine_id).items() if field in ("api_key", "client_id", "client_secret")]
     env_text = " and ".join(env)
     if audience == "app":
         from captioner.engines import registry
@@ -197,10 +198,12 @@ def describe_missing(engine_id: str, audience: Audience = "cli") -> str:
     if engine_id.startswith("uhlive"):
         return (
             "no Uhlive credentials: pass --api-key CLIENT_ID:CLIENT_SECRET (or an access token), "
-            f"set {env_text}, or save them in the settings panel"
+            f"set {env_text} (or UHLIVE_CLIENT_ID, UHLIVE_USERNAME and UHLIVE_PASSWORD for an account with "
+            "a user and a password), or save them in the settings panel"
         )
     return f"no credentials for {engine_id}" + (f": set {env_text}" if env_text else "")
 
 
 def has_credentials(creds: Credentials) -> bool:
-    return bool(creds.api_key or creds.token or (creds.client_id and creds.client_secret))
+    password_grant = creds.client_id and creds.username and creds.password
+    return bool(creds.api_key or creds.token or (creds.client_id and creds.client_secret) or password_grant)

@@ -70,6 +70,9 @@ class Final:
     """Who spoke: ``"You"`` / ``"Others"`` in meeting mode (microphone / system audio), or a diarising
     engine's label (``"A"``, ``"B"``…); ``None`` when unknown. Views show it only when a transcript has more
     than one speaker."""
+    language: str | None = None
+    """The language the engine detected for this line (ISO 639-1, e.g. ``"fr"``); ``None`` when the engine
+    does not say. Views may show it when it differs from the language the user expects."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -51,6 +51,8 @@ class Line:
     """Who spoke (:attr:`~captioner.captions.events.Final.speaker`)."""
     words: tuple[Word, ...] = field(default=(), compare=False)
     """The words with their times, when the engine gave them (:attr:`~captioner.captions.events.Final.words`)."""
+    language: str | None = None
+    """The language the engine detected (:attr:`~captioner.captions.events.Final.language`)."""
 
 
 ChangeKind = Literal["interim", "commit", "revise", "drop"]
@@ -171,6 +173,7 @@ class Transcript:
         if start is None:
             start = old.start if old else live.start if live else None
         speaker = ev.speaker if ev.speaker is not None else old.speaker if old else live.speaker if live else None
+        language = ev.language if ev.language is not None else old.language if old else None
         line = Line(
             line_id=ev.line_id,
             text=ev.text,
@@ -181,15 +184,10 @@ class Transcript:
             wall_time=wall,
             speaker=speaker,
             words=ev.words,
+            language=language,
         )
         if old is not None:
-            if (old.text, old.start, old.end, old.speaker, old.words) == (
-                line.text,
-                line.start,
-                line.end,
-                line.speaker,
-                line.words,
-            ):
+            if _content(old) == _content(line):
                 return None
             self._final[ev.line_id] = line
             change = Change(kind="revise", line=line)
@@ -269,6 +267,8 @@ def line_record(line: Line) -> dict[str, object]:
     }
     if line.speaker is not None:
         record["speaker"] = line.speaker
+    if line.language is not None:
+        record["language"] = line.language
     if line.words:
         record["words"] = [{"text": w.text, "start": w.start, "end": w.end} for w in line.words]
     return record
@@ -279,6 +279,11 @@ def _word(data: dict[str, object]) -> Word:
     if not isinstance(start, int | float) or not isinstance(end, int | float):
         raise TypeError("word times are not numbers")
     return Word(text=str(data["text"]), start=float(start), end=float(end))
+
+
+def _content(line: Line) -> tuple[object, ...]:
+    """What a revision must change for it to count (the wall time and id stay)."""
+    return (line.text, line.start, line.end, line.speaker, line.language, line.words)
 
 
 def load_autosave(path: Path) -> list[Line]:
@@ -304,6 +309,7 @@ def load_autosave(path: Path) -> list[Line]:
                     Word(text=str(w["text"]), start=float(w["start"]), end=float(w["end"]))
                     for w in r.get("words") or ()
                 ),
+                language=str(r["language"]) if r.get("language") is not None else None,
             )
         except (ValueError, KeyError, TypeError):
             continue

@@ -138,13 +138,17 @@ class Credentials:
     client_id: str | None = None
     client_secret: str | None = None
     token: str | None = None
+    username: str | None = None
+    """With ``password``: an account of the OAuth password grant (Uhlive), with ``client_id``."""
+    password: str | None = None
 
     def secrets(self) -> tuple[str, ...]:
-        """The values that must never appear in a log line or a message (the client id is not secret)."""
-        return tuple(s for s in (self.api_key, self.client_secret, self.token) if s)
+        """The values that must never appear in a log line or a message (the ids and user name are not secret)."""
+        return tuple(s for s in (self.api_key, self.client_secret, self.token, self.password) if s)
 
     def __repr__(self) -> str:
-        present = [k for k in ("api_key", "client_id", "client_secret", "token") if getattr(self, k)]
+        names = ("api_key", "client_id", "client_secret", "token", "username", "password")
+        present = [k for k in names if getattr(self, k)]
         return f"Credentials(<{', '.join(present) or 'empty'}>)"
 
 
@@ -160,6 +164,16 @@ class Engine(abc.ABC):
     def __init__(self, options: EngineOptions, credentials: Credentials | None = None) -> None:
         self.options = options
         self.credentials = credentials or Credentials()
+
+    @classmethod
+    def requires_credentials(cls, options: EngineOptions) -> bool:
+        """Whether these options need credentials (default: ``capabilities.needs_credentials``)."""
+        return cls.capabilities.needs_credentials
+
+    def carry_over(self, previous: Engine) -> None:
+        """Called by the session before this engine replaces ``previous`` of the same class (a reconnect or a
+        seamless restart): take over what must outlive one engine object (e.g. speaker labels). Default: nothing."""
+        return None
 
     @abc.abstractmethod
     def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:

@@ -56,6 +56,17 @@ class OptionSpec:
     """``text`` only: what the pattern asks for, in plain words ("an http(s) URL")."""
     aliases: tuple[tuple[str, str], ...] = ()
     """``choice`` only: other spellings accepted for a choice, as ``(alias, choice)``."""
+    only_with: tuple[str, tuple[str, ...]] | None = None
+    """``(other key, values)``: the option has an effect only while that other option has one of
+    ``values`` (``""`` = not set), e.g. a parameter only some speech models take. The settings panel
+    disables the field otherwise; the engine ignores the value there and says so."""
+
+    def applies(self, values: Mapping[str, str]) -> bool:
+        """Whether the option has an effect with the other options set as in ``values``."""
+        if self.only_with is None:
+            return True
+        key, allowed = self.only_with
+        return str(values.get(key, "")).strip() in allowed
 
     def check(self, raw: str, *, name: str | None = None) -> str:
         """``raw`` normalised (``""`` = not set), or ``ValueError`` with a plain-words message.

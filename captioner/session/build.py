@@ -209,7 +209,7 @@ def prepare(
         notices.append(f"{exc.message}; using {engine_name(info.fallback, overrides)} instead")
         request = _with_engine(request, info.fallback)
     credentials = secrets.resolve(request.engine, request.api_key)
-    if cls.capabilities.needs_credentials and not secrets.has_credentials(credentials):
+    if cls.requires_credentials(request.options) and not secrets.has_credentials(credentials):
         raise SetupError(secrets.describe_missing(request.engine, audience), problem="credentials")
     try:
         probe = cls(request.options, credentials)  # bad options fail here, before audio is opened

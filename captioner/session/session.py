@@ -321,6 +321,8 @@ class Session:
                 gen = self._generation
                 engine = prepared if prepared is not None else self._make_engine(self.options)
                 prepared = None
+                if self._engine is not None and type(self._engine) is type(engine):
+                    engine.carry_over(self._engine)
                 self.engine_name = engine.id
                 self._engine = engine
                 for warning in engine.validate():

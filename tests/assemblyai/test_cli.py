@@ -72,7 +72,7 @@ async def test_cli_bad_key_exits_3_with_one_line(tmp_path: Path) -> None:
     assert "wrong-key-XYZ" not in err and "wrong-key-XYZ" not in out
     last = err.strip().splitlines()[-1]
     assert last == "captioner: AssemblyAI rejected the API key: Unauthorized Connection: Invalid API key"
-    assert len(fake.connections) == 1
+    assert len(fake.connections) == 2  # the same refusal twice in a row: final
 
 
 async def test_cli_missing_key_and_bad_options_exit_2(wav_2s5: Path) -> None:

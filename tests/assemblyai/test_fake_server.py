@@ -18,14 +18,16 @@ from assemblyai.streaming.v3 import (
     RealTimeParameters,
     RealTimeSessionParameters,
     RealTimeTranscriberOptions,
+    SpeakerRevisionEvent,
     SpeechModel,
     SpeechStartedEvent,
+    StreamingMode,
     TerminationEvent,
     TurnEvent,
 )
 
 from tests.assemblyai.helpers import KEY, SCRIPT
-from tests.support.fakes.assemblyai import FakeAssemblyAI
+from tests.support.fakes.assemblyai import FakeAssemblyAI, ScriptTurn, make_turn
 
 CHUNK = b"\x01\x00" * 800  # 50 ms at 16 kHz
 
@@ -37,6 +39,7 @@ class Collector:
         self.speech: list[SpeechStartedEvent] = []
         self.terminations: list[TerminationEvent] = []
         self.errors: list[RealTimeError] = []
+        self.revisions: list[SpeakerRevisionEvent] = []
         client.on(RealTimeEvents.Begin, lambda _c, e: self.begin.append(e))
         client.on(RealTimeEvents.Turn, lambda _c, e: self.turns.append(e))
         client.on(RealTimeEvents.SpeechStarted, lambda _c, e: self.speech.append(e))
@@ -234,3 +237,114 @@ async def test_fake_token_endpoint_issues_one_time_tokens() -> None:
 async def _until(cond: Callable[..., bool]) -> None:
     while not cond():
         await asyncio.sleep(0.01)
+
+
+# -- the fake's newer shapes, each parsed by the SDK's own models ----------------------------------
+
+
+def paused_turn(start: float = 0.2, **kw: object) -> ScriptTurn:
+    """ "My name is — Sonny.": a pause inside one turn (the U3 family sends a partial there)."""
+    first = make_turn(start, "my name is", "My name is")
+    second = make_turn(start + 1.5, "sonny", "Sonny.")
+    return ScriptTurn(first.words + second.words, **kw)  # type: ignore[arg-type]
+
+
+async def sdk_session(fake: FakeAssemblyAI, seconds: float, **params: object) -> Collector:
+    client, got = sdk_client(fake)
+    client.on(RealTimeEvents.SpeakerRevision, lambda _c, e: got.revisions.append(e))
+    await client.connect(RealTimeParameters(sample_rate=16000, **params))  # type: ignore[arg-type]
+    await stream_paced(client, seconds)
+    await client.disconnect(terminate=True)
+    assert got.errors == []
+    return got
+
+
+@pytest.mark.parametrize("model", ["u3-rt-pro", "universal-3-5-pro", "universal-3-6-pro"])
+async def test_u3_family_partials_carry_the_whole_text_with_no_final_word(model: str) -> None:
+    async with FakeAssemblyAI(keys=(KEY,), script=(paused_turn(),)) as fake:
+        got = await sdk_session(fake, 3.0, speech_model=SpeechModel(model))
+    partials = [t for t in got.turns if not t.end_of_turn]
+    # At the pause: the whole partial, ending in an em dash, every word still tentative.
+    pause = next(t for t in partials if t.transcript.endswith("—"))
+    assert pause.transcript == "My name is—" and not any(w.word_is_final for w in pause.words)
+    assert all(not w.word_is_final for t in partials for w in t.words)
+    assert all(t.transcript for t in partials)  # never the Universal-Streaming "final words only" shape
+    [final] = [t for t in got.turns if t.end_of_turn]
+    assert (final.transcript, final.turn_is_formatted, final.end_of_turn_confidence) == ("My name is Sonny.", True, 1)
+    assert all(w.word_is_final for w in final.words)
+    assert len(got.speech) == 1  # SpeechStarted before the turn
+    [begin] = got.begin
+    assert begin.configuration is not None and begin.configuration.model == model
+    rec = fake.connections[0]
+    assert begin.configuration.mode == (None if model == "u3-rt-pro" else "balanced")  # 3.5/3.6: set by mode
+    # The turn ended on its terminal punctuation once min_turn_silence (the model's default) had passed.
+    assert (rec.params.get("min_turn_silence"), rec.params.get("max_turn_silence")) == (None, None)
+
+
+async def test_whisper_sends_silence_turns_and_tagged_non_speech() -> None:
+    script = (make_turn(0.2, "hola amigo", "Hola, amigo.", language="es"), make_turn(3.0, "musica", tag="Música"))
+    async with FakeAssemblyAI(keys=(KEY,), script=script, whisper_silence_s=1.0) as fake:
+        got = await sdk_session(fake, 4.2, speech_model=SpeechModel.whisper_rt, language_detection=True)
+    eots = [t for t in got.turns if t.end_of_turn]
+    silent = [t for t in eots if t.transcript == " silence  silence"]
+    assert silent and all(t.words[0].text == "" and t.language_code for t in silent)
+    raw = [m for m in fake.connections[0].sent if m.get("type") == "Turn" and m["end_of_turn"]]
+    assert {m["utterance"] for m in raw} >= {"[ Silence] [ Silence]", "[Música]"}
+    spoken = next(t for t in eots if "hola" in t.transcript)
+    assert spoken.language_code == "es" and spoken.language_confidence == pytest.approx(0.9)
+
+
+async def test_speaker_labels_and_the_speaker_revision_before_termination() -> None:
+    script = (
+        make_turn(0.1, "good morning to you all", speaker="alice"),
+        make_turn(2.0, "thanks and good morning", speaker="bob", live_speaker="alice"),
+    )
+    async with FakeAssemblyAI(keys=(KEY,), script=script) as fake:
+        got = await sdk_session(fake, 3.8, speaker_labels=True, max_speakers=2)
+    eots = [t for t in got.turns if t.end_of_turn]
+    assert [t.speaker_label for t in eots] == ["A", "A"]  # the second turn was labelled wrongly live
+    assert all(w.speaker == "A" for t in eots for w in t.words)
+    [revision] = got.revisions
+    assert [(r.turn_order, r.speaker_label) for r in revision.revisions] == [(1, "B")]
+    assert all(w.speaker == "B" for w in revision.revisions[0].words)
+    kinds = [m["type"] for m in fake.connections[0].sent]
+    assert kinds[-2:] == ["SpeakerRevision", "Termination"]
+
+
+async def test_late_formatted_end_of_turn_and_empty_end_of_turn() -> None:
+    async with FakeAssemblyAI(keys=(KEY,), script=SCRIPT, format_lag=0.5, empty_force_endpoint=True) as fake:
+        client, got = sdk_client(fake)
+        await client.connect(RealTimeParameters(sample_rate=16000, format_turns=True))
+        await stream_paced(client, 2.6)
+        await client.force_endpoint()
+        await client.disconnect(terminate=True)
+    assert got.errors == []
+    orders = [(t.turn_order, t.end_of_turn, t.turn_is_formatted) for t in got.turns]
+    # The formatted end of turn 0 arrives after the first partials of turn 1.
+    formatted0 = orders.index((0, True, True))
+    assert any(o == 1 and not eot for o, eot, _f in orders[:formatted0])
+    empty = [t for t in got.turns if t.end_of_turn and not t.words]
+    assert empty and empty[0].transcript == "" and empty[0].turn_order == 2
+
+
+async def test_transient_1008_then_success_and_parameters_a_model_refuses() -> None:
+    reason = "Unauthorized connection: Incorrect padding"
+    async with FakeAssemblyAI(keys=(KEY,), refusals=(reason,)) as fake:
+        first, got1 = sdk_client(fake)
+        await first.connect(RealTimeParameters(sample_rate=16000))
+        await asyncio.wait_for(_until(lambda: bool(got1.errors)), 5)
+        await first.disconnect()
+        got2 = await sdk_session(fake, 0.2)
+    assert [(e.code, str(e)) for e in got1.errors] == [(1008, reason)]
+    assert got2.begin
+    async with FakeAssemblyAI(keys=(KEY,)) as fake:
+        client, got = sdk_client(fake)
+        await client.connect(
+            RealTimeParameters(
+                sample_rate=16000, speech_model=SpeechModel.universal_streaming_english, mode=StreamingMode.balanced
+            )
+        )
+        await asyncio.wait_for(_until(lambda: bool(got.errors)), 5)
+        await client.disconnect()
+    assert [e.code for e in got.errors] == [3006]  # the SDK words 3006 itself ("Input validation error")
+    assert fake.connections[0].close_reason == "Invalid Message: mode not supported by universal-streaming-english"

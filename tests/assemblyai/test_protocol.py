@@ -144,7 +144,7 @@ def test_url_query() -> None:
             language="fr",
             word_boost=("Keanu Reeves", "AssemblyAI"),
             silence_ms=800,
-            extra={"inactivity_timeout": "30", "end_of_turn_confidence_threshold": "0.7"},
+            extra={"end_of_turn_confidence_threshold": "0.7"},
         )
     )
     url = build_url(cfg, token="tok-1")
@@ -159,26 +159,24 @@ def test_url_query() -> None:
         "min_turn_silence": "250",
         "max_turn_silence": "800",
         "end_of_turn_confidence_threshold": "0.7",
-        "inactivity_timeout": "30",
         "language_detection": "true",
         "token": "tok-1",
     }
     assert "tok-1" not in redact(url)
-    assert json.loads(update_configuration_message(cfg)) == {
-        "type": "UpdateConfiguration",
-        "keyterms_prompt": ["Keanu Reeves", "AssemblyAI"],
-        "min_turn_silence": 250,
-        "max_turn_silence": 800,
-        "end_of_turn_confidence_threshold": 0.7,
-    }
-    # Clearing the threshold and the terms restores the model's defaults live.
-    cleared = parse_config(EngineOptions())
-    assert json.loads(update_configuration_message(cleared)) == {
-        "type": "UpdateConfiguration",
+    # Live: only what changed, as UpdateConfiguration fields; clearing restores the model's defaults.
+    cleared = parse_config(EngineOptions(language="fr"))
+    assert cleared.live_update(cfg) == {
         "keyterms_prompt": [],
         "min_turn_silence": 400,
         "max_turn_silence": 1280,
+        "end_of_turn_confidence_threshold": 0.4,
     }
+    assert json.loads(update_configuration_message({"keyterms_prompt": []})) == {
+        "type": "UpdateConfiguration",
+        "keyterms_prompt": [],
+    }
+    assert cfg.live_update(cfg) == {}
+    assert parse_config(EngineOptions(language="de")).live_update(cfg) is None  # another language: a new session
     assert token_url(parse_config(EngineOptions(endpoint="ws://127.0.0.1:5"))) == (
         "http://127.0.0.1:5/v3/token?expires_in_seconds=60"
     )
@@ -246,7 +244,8 @@ def test_mulaw_is_bit_exact_with_audioop() -> None:
     ("code", "reason", "retryable", "refused", "text"),
     [
         (1000, "", None, None, None),
-        (1008, "Unauthorized Connection: Invalid API key", False, True, "AssemblyAI rejected the API key"),
+        (1008, "Unauthorized Connection: Missing Authorization header", False, True, "AssemblyAI rejected the API key"),
+        (1008, "Unauthorized Connection: Invalid API key", True, False, "AssemblyAI refused the connection"),
         (1008, "Unauthorized connection: Too many concurrent sessions", True, False, "too many concurrent"),
         (3005, "Session Cancelled: An error occurred", True, False, "AssemblyAI server error"),
         (3006, "Invalid JSON: x", True, False, "a Captioner bug"),
@@ -255,7 +254,8 @@ def test_mulaw_is_bit_exact_with_audioop() -> None:
         (3009, "", True, False, "too many concurrent"),
         (1006, "", True, False, "connection to AssemblyAI lost"),
         (None, "", True, False, "connection to AssemblyAI lost"),
-        (1011, "", True, False, "code 1011"),
+        (1011, "", True, False, "internal error"),
+        (4444, "", True, False, "code 4444"),
     ],
 )
 def test_close_codes(

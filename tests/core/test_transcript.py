@@ -148,3 +148,24 @@ def test_autosave_keeps_word_times_and_speaker(tmp_path) -> None:
     path.write_text(path.read_text() + '{"id": "b", "text": "x", "words": [{"text": "x", "start": "?", "end": 1}]}\n')
     [line] = load_autosave(path)  # the record with bad word times is skipped
     assert line.words == words and line.speaker == "You"
+
+
+def test_a_speaker_revision_relabels_a_committed_line_and_language_is_kept(tmp_path) -> None:
+    path = tmp_path / "s.jsonl"
+    t = Transcript(autosave=path)
+    kinds: list[str] = []
+    t.subscribe(lambda change: kinds.append(change.kind))
+    t.apply(Final(line_id="a", text="Bonjour.", engine=E, start=0.0, end=1.0, speaker="A", language="fr"))
+    # The same text and times with another speaker (a diarising engine's revision): the line is revised.
+    t.apply(Final(line_id="a", text="Bonjour.", engine=E, start=0.0, end=1.0, speaker="B"))
+    assert kinds == ["commit", "revise"]
+    [line] = t.finals
+    assert (line.speaker, line.language) == ("B", "fr")  # a revision that does not say keeps the language
+    # Nothing changed: no revision.
+    t.apply(Final(line_id="a", text="Bonjour.", engine=E, start=0.0, end=1.0, speaker="B", language="fr"))
+    assert kinds == ["commit", "revise"]
+    t.close()
+    records = [json.loads(raw) for raw in path.read_text().splitlines()]
+    assert [(r["speaker"], r["language"]) for r in records] == [("A", "fr"), ("B", "fr")]
+    [reloaded] = load_autosave(path)
+    assert (reloaded.speaker, reloaded.language) == ("B", "fr")

@@ -46,3 +46,29 @@ async def test_missing_credentials_refused() -> None:
     with pytest.raises(EngineFailure) as info:
         await access_token(Credentials(client_id="cid"), "http://127.0.0.1:9/token")
     assert info.value.refused and not info.value.retryable
+
+
+async def test_password_grant(token_server: FakeTokenServer) -> None:
+    token_server.users["ada"] = "pa55-word"
+    creds = Credentials(client_id="cid", username="ada", password="pa55-word")
+    token = await access_token(creds, token_server.url)
+    assert token in token_server.issued
+    # The form is the SDK's own (build_authentication_request with a user): a public client's empty secret.
+    assert token_server.requests == [
+        {"client_id": "cid", "client_secret": "", "grant_type": "password", "username": "ada", "password": "pa55-word"}
+    ]
+    with pytest.raises(EngineFailure) as info:
+        await access_token(Credentials(client_id="cid", username="ada", password="nope"), token_server.url)
+    assert info.value.refused and not info.value.retryable
+    assert "user name and password" in info.value.message and "nope" not in info.value.message
+    assert "pa55-word" not in repr(creds) and "pa55-word" in creds.secrets()
+
+
+def test_password_credentials_come_from_the_environment() -> None:
+    from captioner import secrets
+
+    env = {"UHLIVE_CLIENT_ID": "cid", "UHLIVE_USERNAME": "ada", "UHLIVE_PASSWORD": "pw"}
+    creds = secrets.resolve("uhlive-h2b", env=env)
+    assert (creds.client_id, creds.username, creds.password) == ("cid", "ada", "pw")
+    assert secrets.has_credentials(creds)
+    assert not secrets.has_credentials(Credentials(client_id="cid", username="ada"))

@@ -6,6 +6,7 @@ engine tests cannot pass by agreeing with a wrong fake.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any, TypeVar
@@ -31,7 +32,7 @@ from uhlive.stream.recognition import (
 )
 from websockets.asyncio.client import connect
 
-from tests.support.fakes.uhlive import FakeConversationServer, FakeH2BServer, FakeTokenServer, decode_push
+from tests.support.fakes.uhlive import IDLE_CLOSE, FakeConversationServer, FakeH2BServer, FakeTokenServer, decode_push
 
 # Golden frames from the protocol brief (verified output of SDK 2.1.0).
 GOLDEN_JOIN = (
@@ -206,3 +207,114 @@ async def test_h2b_fake_speaks_the_sdk_protocol(token_server: FakeTokenServer) -
                 "body",
             }
         assert set(server.connections[0].completions[0]["body"]) >= set(GOLDEN_COMPLETE["body"]) - {"alternatives"}
+
+
+# -- the fakes' newer shapes, checked with the SDK ----------------------------------------------------
+
+
+async def test_pushed_events_carry_join_ref_and_ref_as_the_sdk_sample_frames(token_server: FakeTokenServer) -> None:
+    async with FakeConversationServer(token_server.issued) as server:
+        conv = Conversation("acme", "conf", "Alice")
+        async with connect(f"{server.url}/socket/websocket?jwt={token_server.make_token()}&vsn=2.0.0") as ws:
+            await ws.send(conv.join(model="fr", country="fr", interim_results=True, origin=int(time.time() * 1000)))
+            conv.receive(await ws.recv())
+            audio = tone(0, 0.2) + tone(700, 0.8) + tone(0, 0.7)
+            for i in range(0, len(audio), 1600):
+                await ws.send(conv.send_audio_chunk(audio[i : i + 1600]))
+            await ws.send(conv.leave())
+            while not conv.left:
+                raw = await ws.recv()
+                if json.loads(raw)[2] == conv.topic:
+                    conv.receive(raw)
+    pushed = [m for m in server.connections[0].sent if m[3] not in ("phx_reply", "phx_close")]
+    assert pushed and all(m[0] == "1" and isinstance(m[1], int) for m in pushed)
+    assert [m[1] for m in pushed] == sorted(m[1] for m in pushed)
+
+
+def test_password_grant_form_of_the_sdk_is_accepted(token_server: FakeTokenServer) -> None:
+    import urllib.parse
+    import urllib.request
+
+    from uhlive.auth import build_authentication_request
+
+    token_server.users["ada"] = "pa55"
+    _url, form = build_authentication_request("cid", "", user_id="ada", user_pwd="pa55")
+    assert form["grant_type"] == "password"
+    data = urllib.parse.urlencode(form).encode()
+    with urllib.request.urlopen(urllib.request.Request(token_server.url, data=data), timeout=5) as resp:
+        assert json.loads(resp.read())["access_token"] in token_server.issued
+    _url, bad = build_authentication_request("cid", "", user_id="ada", user_pwd="wrong")
+    request = urllib.request.Request(token_server.url, data=urllib.parse.urlencode(bad).encode())
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=5)
+    assert info.value.code == 401 and json.loads(info.value.read())["error"] == "invalid_grant"
+
+
+async def test_h2b_no_match_below_the_confidence_threshold(token_server: FakeTokenServer) -> None:
+    async with FakeH2BServer(token_server.issued) as server:
+        rec = Recognizer()
+        headers = {"Authorization": f"bearer {token_server.make_token()}"}
+        async with connect(f"{server.url}/bots", additional_headers=headers) as ws:
+            await ws.send(rec.open("t", "p"))
+            assert isinstance(rec.receive(await ws.recv()), Opened)
+            results = []
+            for threshold, amplitude in ((0.5, 0.1), (0.2, 0.1), (0.5, 0.3)):
+                await ws.send(
+                    rec.recognize(
+                        "builtin:speech/transcribe", speech_complete_timeout=300, confidence_threshold=threshold
+                    )
+                )
+                assert isinstance(rec.receive(await ws.recv()), RecognitionInProgress)
+                t = np.arange(4000) / 8000
+                burst = (amplitude * np.sin(2 * np.pi * 700 * t) * 32767).astype("<i2").tobytes()
+                for chunk in (tone(0, 0.1), burst, tone(0, 0.5)):
+                    for i in range(0, len(chunk), 1600):
+                        await ws.send(rec.send_audio_chunk(chunk[i : i + 1600]))
+                event = rec.receive(await ws.recv())
+                while not isinstance(event, RecognitionComplete):
+                    assert isinstance(event, StartOfInput)
+                    event = rec.receive(await ws.recv())
+                results.append(event)
+    quiet, lowered, loud = results
+    assert quiet.completion_cause == CompletionCause.NoMatch  # a quiet voice: below the default 0.5
+    assert quiet.body is not None and quiet.body.asr is not None and quiet.body.nlu is None
+    assert quiet.body.asr.confidence < 0.5 and quiet.body.asr.transcript == "good morning everyone"
+    assert lowered.completion_cause == CompletionCause.Success  # the same voice with the threshold at 0.2
+    assert loud.completion_cause == CompletionCause.Success and loud.body and loud.body.asr
+    assert loud.body.asr.confidence > 0.5
+
+
+async def test_with_latency_in_progress_arrives_after_the_clients_next_step(token_server: FakeTokenServer) -> None:
+    from uhlive.stream.recognition import ProtocolError
+
+    async with FakeH2BServer(token_server.issued) as server:
+        server.latency = 0.16
+        rec = Recognizer()
+        headers = {"Authorization": f"bearer {token_server.make_token()}"}
+        async with connect(f"{server.url}/bots", additional_headers=headers) as ws:
+            await ws.send(rec.open("t", "p"))
+            t0 = time.monotonic()
+            assert isinstance(rec.receive(await ws.recv()), Opened)
+            assert time.monotonic() - t0 >= 0.15  # a round trip
+            await ws.send(rec.recognize("builtin:speech/transcribe"))
+            # Right after RECOGNIZE, before RECOGNITION-IN-PROGRESS is back, the SDK refuses a STOP.
+            with pytest.raises(ProtocolError):
+                rec.stop()
+            assert isinstance(rec.receive(await ws.recv()), RecognitionInProgress)
+            await ws.send(rec.stop())
+            assert isinstance(rec.receive(await ws.recv()), Stopped)
+
+
+@pytest.mark.parametrize("ping", [None, 0.2])
+async def test_idle_close_and_pings_keep_the_socket_open(token_server: FakeTokenServer, ping: float | None) -> None:
+    async with FakeConversationServer(token_server.issued) as server:
+        server.idle_timeout = 0.8  # the service: 60 s
+        url = f"{server.url}/socket/websocket?jwt={token_server.make_token()}&vsn=2.0.0"
+        async with connect(url, ping_interval=ping, ping_timeout=5) as ws:
+            await asyncio.sleep(1.6)
+            if ping is None:
+                await ws.wait_closed()
+                assert (ws.close_code, ws.close_reason) == IDLE_CLOSE
+            else:
+                assert ws.close_code is None  # still open: the pings were traffic
+    assert server.connections[0].idle_closed is (ping is None)

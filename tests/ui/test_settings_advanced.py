@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from captioner import settings as S
 from captioner.engines import registry
 from captioner.engines.assemblyai import config as aai_config
+from captioner.engines.assemblyai import models as aai_models
 from captioner.engines.base import EngineOptions, OptionSpec
 from captioner.ui.settings.dialog import SettingsDialog
 
@@ -51,7 +52,7 @@ def sample(spec: OptionSpec) -> str:
         return spec.choices[0]
     if spec.minimum is not None:
         return f"{spec.minimum:g}"
-    return {"country": "ca"}.get(spec.key, "x")
+    return {"country": "ca", "key_service": "https://tokens.example.org/assemblyai"}.get(spec.key, "x")
 
 
 # -- the declarations agree with the engines' parsers (no Qt) -------------------------------------
@@ -95,11 +96,12 @@ def test_assemblyai_options_are_known_to_its_parser_and_cover_what_a_user_sets()
     keys = {s.key for s in specs("assemblyai")}
     assert keys <= set(aai_config.KNOWN_EXTRA)
     assert {"speech_model", "format_turns", "finals_only", "end_of_turn_confidence_threshold", "encoding"} <= keys
-    assert {"chunk_ms", "inactivity_timeout"} <= keys
+    assert {"chunk_ms", "speaker_labels", "max_speakers", "mode", "voice_focus", "key_service"} <= keys
+    assert "inactivity_timeout" not in keys  # retired: it never ended a session while audio streams
     config = aai_config.parse_config(EngineOptions(extra={k: "" for k in keys}))
     assert not config.warnings  # no "unknown option" warning for any declared key
     model = next(s for s in specs("assemblyai") if s.key == "speech_model")
-    assert set(model.choices) == set(aai_config.MODEL_LANGUAGES)
+    assert model.choices == aai_models.offered_models()  # the one model table
 
 
 def test_uhlive_h2b_timeouts_reach_set_params() -> None:
@@ -191,8 +193,25 @@ def test_saved_values_show_when_the_panel_opens(dialog: Any) -> None:
     assert f["finals_only"].check.isChecked()
     assert f["format_turns"].check.isChecked()  # not set: shows the engine's default (on)
     assert f["chunk_ms"].edit.text() == "100"
-    assert f["inactivity_timeout"].edit.text() == "" and "not set" in f["inactivity_timeout"].edit.placeholderText()
+    assert f["max_speakers"].edit.text() == "" and "not set" in f["max_speakers"].edit.placeholderText()
     assert d.settings().engines["assemblyai"].extra == extra  # opening the panel changes nothing
+
+
+def test_options_a_model_does_not_take_are_disabled(dialog: Any, qtbot: Any) -> None:
+    d = dialog(S.Settings(engine="assemblyai"))
+    panel = d.advanced_page.panel("assemblyai")
+    f = panel.fields
+    enabled = {key: field.isEnabled() for key, field in f.items()}
+    # Not set (automatic: Universal-Streaming for most languages): its threshold applies, U3 options do not.
+    assert enabled["end_of_turn_confidence_threshold"] and enabled["format_turns"]
+    assert not enabled["mode"] and not enabled["voice_focus"]
+    combo = f["speech_model"].combo
+    with qtbot.waitSignal(d.settings_changed, timeout=3000):
+        combo.setCurrentIndex(combo.findData("universal-3-5-pro"))
+        combo.activated.emit(combo.currentIndex())
+    assert f["mode"].isEnabled() and f["voice_focus"].isEnabled() and f["speaker_labels"].isEnabled()
+    assert not f["end_of_turn_confidence_threshold"].isEnabled() and not f["format_turns"].isEnabled()
+    assert "no effect" in f["format_turns"].widget.accessibleDescription()
 
 
 @pytest.mark.parametrize(
@@ -251,7 +270,7 @@ def test_keyboard_only(dialog: Any, qtbot: Any) -> None:
     qtbot.waitUntil(lambda: QApplication.focusWidget() is fields["speech_model"].widget)
 
     seen: list[QWidget] = []
-    for _ in range(12):
+    for _ in range(16):
         w = QApplication.focusWidget()
         assert w is not None
         seen.append(w)
@@ -261,7 +280,8 @@ def test_keyboard_only(dialog: Any, qtbot: Any) -> None:
             qtbot.keyClick(w, Qt.Key.Key_Space)
         qtbot.keyClick(w, Qt.Key.Key_Tab)
     for f in fields.values():
-        assert f.widget in seen, f.spec.key
+        # Fields without effect with the current choices are disabled, so Tab skips them.
+        assert (f.widget in seen) is f.isEnabled(), f.spec.key
         assert f.widget.accessibleName().startswith(f.spec.label)
     assert d.advanced_page.panel().reset_button in seen
     d.flush()

@@ -61,7 +61,15 @@ def test_picking_an_engine_emits_and_switches_its_fields(dialog, qtbot) -> None:
         pick_engine(d, "uhlive")
     assert sig.args[0].engine == "uhlive"
     assert d.engine_page.stack.currentWidget() is d.engine_page.panels["uhlive"]
-    assert set(d.engine_page.panels["uhlive"].credentials) == {"client_id", "client_secret", "token"}
+    assert set(d.engine_page.panels["uhlive"].credentials) == {
+        "client_id",
+        "client_secret",
+        "username",
+        "password",
+        "token",
+    }
+    password = d.engine_page.panels["uhlive"].credentials["password"].edit
+    assert password.echoMode() == password.EchoMode.Password
     assert not d.engine_page.panels["local"].credentials
 
 

@@ -41,8 +41,11 @@ from captioner.engines.assemblyai.errors import (
     failure_for_close,
     failure_for_http,
     redact_failure,
+    refused_twice,
+    transient_refusal,
 )
 from captioner.engines.assemblyai.request import FORCE_ENDPOINT, TERMINATE, auth_headers, build_url, redact, token_url
+from captioner.engines.assemblyai.speakers import SpeakerBook
 from captioner.engines.assemblyai.turns import SessionInfo, TurnTracker
 from captioner.engines.base import Credentials, EngineFailure
 from captioner.engines.wire import connect
@@ -54,6 +57,8 @@ log = logging.getLogger(__name__)
 # The logger handed to websockets for our connections (secrets redacted).
 ws_log = websocket_logger("captioner.engines.assemblyai.engine.websocket")
 ROLLOVER_MARGIN = 120.0  # seconds before expiry at which the next session is opened
+REFUSAL_RETRY_DELAY = 0.5
+"""Seconds before the one retry of a 1008 refusal that may be transient (the SDK waits as long between attempts)."""
 
 
 class Connection:
@@ -134,29 +139,42 @@ def rollover_after(config: AssemblyAIConfig, session: SessionInfo | None) -> flo
 
 
 async def fetch_token(config: AssemblyAIConfig, credentials: Credentials) -> str:
-    """A temporary token for one connection. Raises :class:`EngineFailure`."""
+    """A one-time token for one connection: from the organisation's key service (no API key needed here),
+    else from ``GET /v3/token`` with the API key. Raises :class:`EngineFailure`."""
     url = token_url(config)
-    key = credentials.api_key or ""
+    headers = {"User-Agent": f"Captioner/{__version__}", "Accept": "application/json"}
+    where = "the key service" if config.key_service else "AssemblyAI"
+    if not config.key_service:
+        headers["Authorization"] = credentials.api_key or ""
     timeout = config.connect_timeout
 
     def get() -> str:
-        req = urllib.request.Request(url, headers={"Authorization": key, "User-Agent": f"Captioner/{__version__}"})
+        req = urllib.request.Request(url, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 body = json.loads(resp.read().decode("utf-8"))
         except urllib.error.HTTPError as exc:
-            failure = failure_for_http(exc.code, exc.read().decode("utf-8", "replace"))
+            body = exc.read().decode("utf-8", "replace")
+            if config.key_service:
+                failure = connect.http_failure(
+                    exc.code,
+                    service="the key service",
+                    rejected="the key service refused to give this machine a key",
+                    detail=connect.error_detail(body),
+                )
+            else:
+                failure = failure_for_http(exc.code, body)
             raise redact_failure(failure, credentials) from None
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise EngineFailure(
-                f"cannot reach AssemblyAI for a token: {redact(str(reason), credentials)}", retryable=True
+                f"cannot reach {where} for a token: {redact(str(reason), credentials)}", retryable=True
             ) from None
         except ValueError:
-            raise EngineFailure("AssemblyAI sent an unreadable token response", retryable=True) from None
+            raise EngineFailure(f"{where} sent an unreadable token response", retryable=True) from None
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
-            raise EngineFailure("AssemblyAI sent no token", retryable=True)
+            raise EngineFailure(f"{where} sent no token", retryable=True)
         return token
 
     return await asyncio.to_thread(get)
@@ -208,17 +226,43 @@ async def open_connection(
     emit: Callable[[EngineEvent], None],
     *,
     ready_token: str | None = None,
+    speakers: SpeakerBook | None = None,
 ) -> Connection:
     """Connection ``index`` of an engine, its session begun (events before that go to ``emit``).
 
-    In token mode a fresh token is fetched with the API key, which then never goes on the socket;
-    otherwise the key is sent in a header, or ``ready_token`` (a user's one-time token) in the URL.
+    With a key service or in token mode a fresh token is fetched for the connection, and no API key
+    goes on the socket; otherwise the key is sent in a header, or ``ready_token`` (a user's one-time
+    token) in the URL. A 1008 refusal other than the documented bad-key one is retried once, after
+    :data:`REFUSAL_RETRY_DELAY`; the same refusal twice in a row is final.
     """
+    try:
+        return await _open_once(config, credentials, index, emit, ready_token, speakers)
+    except EngineFailure as first:
+        if not transient_refusal(first) or ready_token is not None:
+            raise
+        log.warning("AssemblyAI refused the connection (%s); trying once more", first.message)
+        await asyncio.sleep(REFUSAL_RETRY_DELAY)
+        try:
+            return await _open_once(config, credentials, index, emit, None, speakers)
+        except EngineFailure as second:
+            if transient_refusal(second) and second.message == first.message:
+                raise refused_twice(second) from None
+            raise
+
+
+async def _open_once(
+    config: AssemblyAIConfig,
+    credentials: Credentials,
+    index: int,
+    emit: Callable[[EngineEvent], None],
+    ready_token: str | None,
+    speakers: SpeakerBook | None,
+) -> Connection:
     token, use_key = ready_token, True
-    if config.token_mode and credentials.api_key:
+    if config.key_service or (config.token_mode and credentials.api_key):
         token, use_key = await fetch_token(config, credentials), False
     ws = await open_websocket(config, credentials, token, use_key=use_key)
-    tracker = TurnTracker(prefix="" if index == 0 else f"s{index}-", finals_only=config.finals_only)
+    tracker = TurnTracker(prefix="" if index == 0 else f"s{index}-", finals_only=config.finals_only, speakers=speakers)
     conn = Connection(ws, tracker, index)
     try:
         # Wait for Begin so that a refused key fails here, before any audio is sent.

@@ -17,10 +17,11 @@ pacing, the socket and log redaction are the shared wire layer
 * one **reader** task per connection turns server messages into caption events;
 * on end of audio: ``ForceEndpoint``, ``Terminate``, wait (bounded) for
   ``Termination``, then return;
-* **rollover**: before a session reaches its expiry (3 h), the next connection
-  is opened in the background and the audio switches to it at a frame
-  boundary; the old one is told to finish (``ForceEndpoint`` + ``Terminate``)
-  and its last caption arrives as usual. No audio gap.
+* **rollover** (:mod:`~captioner.engines.assemblyai.rollover`): before a session
+  reaches its expiry (3 h), the next connection is opened in the background and
+  the audio switches to it at a frame boundary (with speaker labels, after a
+  warm-up that carries the speakers over); the old one is told to finish
+  (``ForceEndpoint`` + ``Terminate``) and its last caption arrives as usual. No audio gap.
 
 Failures raise :class:`~captioner.engines.base.EngineFailure`; retry and replay
 of the audio since the last committed caption are the session's job.
@@ -41,9 +42,12 @@ from websockets.exceptions import ConnectionClosed
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Notice, Status
 from captioner.engines.assemblyai.audio import AudioFramer, Frame
-from captioner.engines.assemblyai.config import ADVANCED_OPTIONS, CAPABILITIES, AssemblyAIConfig, parse_config
+from captioner.engines.assemblyai.config import CAPABILITIES, AssemblyAIConfig, parse_config
 from captioner.engines.assemblyai.connection import Connection, open_connection
 from captioner.engines.assemblyai.request import redact, update_configuration_message
+from captioner.engines.assemblyai.rollover import Rollover
+from captioner.engines.assemblyai.settings import ADVANCED_OPTIONS
+from captioner.engines.assemblyai.speakers import SpeakerBook
 from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions, check_word_boost
 
 log = logging.getLogger(__name__)
@@ -75,13 +79,25 @@ class AssemblyAIEngine(Engine):
         self._current: Connection | None = None
         self._connections: list[Connection] = []
         self._out: asyncio.Queue[Any] | None = None
-        self._next: asyncio.Task[Connection] | None = None
+        self._rollover: Rollover | None = None
         self._token_used = False
         self.trace: Trace | None = None
+        self.speakers = SpeakerBook()
+        """Speaker labels across this engine's sessions (rollover), carried over to the engine of a reconnect."""
 
     @classmethod
     def check_available(cls) -> tuple[bool, str]:
         return True, "ready (needs an AssemblyAI API key)"
+
+    @classmethod
+    def requires_credentials(cls, options: EngineOptions) -> bool:
+        """No API key is needed on this machine when an organisation's key service hands out one-time keys."""
+        return not str(options.extra.get("key_service", "")).strip()
+
+    def carry_over(self, previous: Engine) -> None:
+        """A reconnect: keep the speaker labels already shown, so that new sessions never reuse a letter."""
+        if isinstance(previous, AssemblyAIEngine):
+            self.speakers = previous.speakers
 
     @property
     def config(self) -> AssemblyAIConfig:
@@ -91,9 +107,8 @@ class AssemblyAIEngine(Engine):
         return [*self._boost_warnings, *self._config.warnings]
 
     def endpoint_silence(self) -> float:
-        """``max_turn_silence``: after that much silence a turn always ends (default 1.28 s, u3 1 s)."""
-        max_ms = self._config.session_fields()["max_turn_silence"]
-        return float(max_ms) / 1000.0 if isinstance(max_ms, int | float) else 1.28
+        """``max_turn_silence``, else the model family's default: after that much silence a turn always ends."""
+        return self._config.endpoint_ms() / 1000.0
 
     # -- live update ---------------------------------------------------------------------------
     async def update(self, options: EngineOptions) -> bool:
@@ -103,21 +118,24 @@ class AssemblyAIEngine(Engine):
         except ValueError as exc:
             log.warning("AssemblyAI: options not applied live (%s)", exc)
             return False
-        if new.live_key() != self._config.live_key():
-            return False  # model, language, endpoint… need a new session
+        fields = new.live_update(self._config)
+        if fields is None:
+            return False  # model, language, endpoint…, or a default only a new session restores
         conn = self._current
         if conn is None or conn.done.is_set() or conn.terminating:
             return False
         try:
-            await conn.send(update_configuration_message(new))
+            if fields:
+                await conn.send(update_configuration_message(fields))
         except Exception as exc:  # the connection died under us: let the session restart
             log.warning("AssemblyAI: live update failed (%s)", self._redact(str(exc)))
             return False
+        fresh = [w for w in new.warnings if w not in self._config.warnings]
         self._config = new
         self.options = options
         self._boost_warnings = warnings
         if self._out is not None:
-            for w in warnings:
+            for w in (*warnings, *fresh):
                 self._out.put_nowait((Notice(engine=self.id, message=w), None))
         return True
 
@@ -129,6 +147,14 @@ class AssemblyAIEngine(Engine):
         try:
             conn = await self._open(0)
             self._current = conn
+            self._rollover = Rollover(
+                self._open,
+                self.speakers,
+                warm_up=self._config.rollover_warmup if self._config.speaker_labels else 0.0,
+                announce=lambda text: out.put_nowait(
+                    (Status(engine=self.id, state=EngineState.LISTENING, message=text), None)
+                ),
+            )
             sender = asyncio.create_task(self._send_loop(audio), name="assemblyai-sender")
             while True:
                 item = await out.get()
@@ -145,12 +171,8 @@ class AssemblyAIEngine(Engine):
                 sender.cancel()
                 with contextlib.suppress(BaseException):
                     await sender
-            if self._next is not None:
-                self._next.cancel()
-                with contextlib.suppress(BaseException):
-                    conn_next = await self._next
-                    await conn_next.abort()
-                self._next = None
+            if self._rollover is not None:
+                await self._rollover.cancel()
             for c in self._connections:
                 if c.reader is not None and not c.reader.done():
                     c.reader.cancel()
@@ -163,7 +185,7 @@ class AssemblyAIEngine(Engine):
     async def _open(self, index: int) -> Connection:
         """Connect, wait for ``Begin`` and start the reader. Raises :class:`EngineFailure`."""
         ready: str | None = None
-        if self.credentials.token and not self.credentials.api_key:
+        if self.credentials.token and not self.credentials.api_key and not self._config.key_service:
             if self._token_used:
                 raise EngineFailure(
                     "the AssemblyAI temporary token was already used (tokens are one-time); provide an API key",
@@ -174,7 +196,12 @@ class AssemblyAIEngine(Engine):
         out = self._out
         assert out is not None
         conn = await open_connection(
-            self._config, self.credentials, index, lambda ev: out.put_nowait((ev, None)), ready_token=ready
+            self._config,
+            self.credentials,
+            index,
+            lambda ev: out.put_nowait((ev, None)),
+            ready_token=ready,
+            speakers=self.speakers,
         )
         self._connections.append(conn)
         conn.reader = asyncio.create_task(self._read_loop(conn), name=f"assemblyai-reader-{index}")
@@ -217,9 +244,9 @@ class AssemblyAIEngine(Engine):
 
     async def _send_frame(self, frame: Frame) -> bool:
         """Send one frame on the current connection, paced at 1×; ``False`` if the connection died."""
-        await self._maybe_rollover()
         conn = self._current
-        assert conn is not None
+        assert conn is not None and self._rollover is not None
+        conn = self._current = await self._rollover.step(conn)
         if conn.done.is_set():
             return await self._lost(conn)
         if conn.first_frame:
@@ -236,6 +263,7 @@ class AssemblyAIEngine(Engine):
         except ConnectionClosed:
             return await self._lost(conn)
         conn.pacer.sent(frame.duration)
+        await self._rollover.feed(frame)
         if self.trace is not None:
             now = time.monotonic()
             self.trace.frames += 1
@@ -250,40 +278,11 @@ class AssemblyAIEngine(Engine):
             self._out.put_nowait(EngineFailure("connection to AssemblyAI lost", retryable=True, code=1006))
         return False
 
-    async def _maybe_rollover(self) -> None:
-        conn = self._current
-        assert conn is not None
-        now = time.monotonic()
-        if self._next is None and now >= conn.rollover_at and not conn.done.is_set():
-            log.info("AssemblyAI: session %d nears its time limit; opening the next one", conn.index)
-            self._next = asyncio.create_task(self._open(conn.index + 1), name="assemblyai-rollover")
-        if self._next is None or not self._next.done():
-            return
-        task, self._next = self._next, None
-        try:
-            new = task.result()
-        except EngineFailure as exc:
-            log.warning("AssemblyAI: could not open the next session (%s); trying again in 30 s", exc.message)
-            conn.rollover_at = now + 30.0
-            return
-        self._current = new
-        await conn.terminate()
-        if self._out is not None:
-            self._out.put_nowait(
-                (
-                    Status(engine=self.id, state=EngineState.LISTENING, message="switched to a new AssemblyAI session"),
-                    None,
-                )
-            )
-
     async def _finish(self) -> None:
         conn = self._current
         assert conn is not None
-        if self._next is not None:  # a rollover in progress is no longer needed
-            self._next.cancel()
-            with contextlib.suppress(BaseException):
-                await (await self._next).abort()
-            self._next = None
+        if self._rollover is not None:
+            await self._rollover.cancel()  # a rollover in progress is no longer needed
         if not conn.done.is_set():
             await conn.terminate()
         pending = [c.done.wait() for c in self._connections if not c.done.is_set()]

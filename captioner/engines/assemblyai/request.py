@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from captioner.engines.assemblyai.config import ENGLISH_MODEL, LANGUAGE_CODES_MODELS, AssemblyAIConfig
+from captioner.engines.assemblyai.config import AssemblyAIConfig
+from captioner.engines.assemblyai.models import ENGLISH_MODEL
 from captioner.engines.base import Credentials
 from captioner.engines.wire import logging as wire_logging
 
@@ -25,31 +26,47 @@ API_VERSION = "2025-05-12"
 
 
 def query_params(config: AssemblyAIConfig, token: str | None = None) -> list[tuple[str, str]]:
-    """The connection's query parameters, in order (booleans as ``true``/``false``)."""
+    """The connection's query parameters, in order (booleans as ``true``/``false``).
+
+    Only what the model takes (the model table) and what is set: the service's own defaults apply
+    to the rest. ``language_detection`` is asked of every model that can report the language of a
+    turn, so that a line can carry it.
+    """
+    takes = config.takes
     q: list[tuple[str, str]] = [
         ("sample_rate", str(config.sample_rate)),
         ("encoding", config.encoding),
         ("speech_model", config.speech_model),
-        ("format_turns", "true" if config.format_turns else "false"),
     ]
+    if takes("format_turns"):
+        q.append(("format_turns", _bool(config.format_turns)))
     if config.keyterms:
         q.append(("keyterms_prompt", json.dumps(list(config.keyterms))))
-    if config.min_turn_silence is not None:
-        q.append(("min_turn_silence", str(config.min_turn_silence)))
-    if config.max_turn_silence is not None:
-        q.append(("max_turn_silence", str(config.max_turn_silence)))
-    if config.end_of_turn_confidence_threshold is not None:
-        q.append(("end_of_turn_confidence_threshold", repr(config.end_of_turn_confidence_threshold)))
-    if config.inactivity_timeout is not None:
-        q.append(("inactivity_timeout", str(config.inactivity_timeout)))
-    if config.language is not None and config.speech_model != ENGLISH_MODEL:
-        if config.speech_model in LANGUAGE_CODES_MODELS:
-            q.append(("language_codes", json.dumps([config.language])))
-        else:
-            q.append(("language_detection", "true"))
+    for key in ("min_turn_silence", "max_turn_silence", "max_speakers"):
+        value = getattr(config, key)
+        if value is not None:
+            q.append((key, str(value)))
+    for key in ("end_of_turn_confidence_threshold", "voice_focus_threshold"):
+        number = getattr(config, key)
+        if number is not None:
+            q.append((key, repr(number)))
+    if config.speaker_labels:
+        q.append(("speaker_labels", "true"))
+    for key in ("mode", "voice_focus"):
+        text = getattr(config, key)
+        if text is not None:
+            q.append((key, text))
+    if config.language is not None and takes("language_codes"):
+        q.append(("language_codes", json.dumps([config.language])))
+    if config.speech_model != ENGLISH_MODEL and takes("language_detection"):
+        q.append(("language_detection", "true"))
     if token:
         q.append(("token", token))
     return q
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def build_url(config: AssemblyAIConfig, token: str | None = None) -> str:
@@ -58,7 +75,10 @@ def build_url(config: AssemblyAIConfig, token: str | None = None) -> str:
 
 
 def token_url(config: AssemblyAIConfig) -> str:
-    """``GET /v3/token`` URL on the same host (http(s) for ws(s))."""
+    """Where a one-time token comes from: the organisation's token service, else ``GET /v3/token`` on the
+    same host as the websocket (http(s) for ws(s))."""
+    if config.key_service:
+        return config.key_service
     parts = urlsplit(config.url)
     scheme = "https" if parts.scheme == "wss" else "http"
     q = urlencode({"expires_in_seconds": config.token_expires_in})
@@ -81,8 +101,9 @@ def auth_headers(credentials: Credentials, *, use_key: bool = True) -> list[tupl
 # -- client → server messages -----------------------------------------------------------------------
 
 
-def update_configuration_message(config: AssemblyAIConfig) -> str:
-    return json.dumps({"type": "UpdateConfiguration", **config.session_fields()})
+def update_configuration_message(fields: dict[str, object]) -> str:
+    """An ``UpdateConfiguration`` carrying ``fields`` (see :meth:`AssemblyAIConfig.live_update`)."""
+    return json.dumps({"type": "UpdateConfiguration", **fields})
 
 
 FORCE_ENDPOINT = json.dumps({"type": "ForceEndpoint"})

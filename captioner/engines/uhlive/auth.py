@@ -1,9 +1,11 @@
-"""Uhlive authentication: OpenID-Connect client-credentials token exchange.
+"""Uhlive authentication: the OpenID-Connect token exchange (client credentials or a user's password).
 
 Both Uhlive engines open their websocket with a short-lived access token
 (valid about 5 minutes, and only for opening a connection). The token is
 obtained by POSTing the client id and secret to the OIDC token endpoint
-(``grant_type=client_credentials``), or given ready-made by the user.
+(``grant_type=client_credentials``), or, for accounts with a user and a
+password, the client id, user name and password (``grant_type=password``),
+or given ready-made by the user.
 
 The form fields are built by the official SDK
 (:func:`uhlive.auth.build_authentication_request`); only the URL is ours,
@@ -59,8 +61,15 @@ def _post_form(url: str, form: dict[str, str], timeout: float) -> tuple[int, byt
         return int(exc.code), exc.read()
 
 
-async def fetch_token(client_id: str, client_secret: str, endpoint: str = DEFAULT_AUTH_ENDPOINT) -> str:
-    """Exchange client credentials for an access token.
+async def fetch_token(
+    client_id: str,
+    client_secret: str,
+    endpoint: str = DEFAULT_AUTH_ENDPOINT,
+    *,
+    username: str = "",
+    password: str = "",
+) -> str:
+    """Exchange client credentials (or, with ``username``, a user's password) for an access token.
 
     Raises :class:`EngineFailure`: ``refused`` (not retryable) when the
     endpoint rejects the credentials (HTTP 400/401/403: an OAuth endpoint
@@ -68,7 +77,7 @@ async def fetch_token(client_id: str, client_secret: str, endpoint: str = DEFAUL
     the server is busy or failing, final for any other status (a wrong endpoint),
     by the rule of :func:`captioner.engines.wire.connect.http_verdict`.
     """
-    _sdk_url, form = build_authentication_request(client_id, client_secret)
+    _sdk_url, form = build_authentication_request(client_id, client_secret, user_id=username, user_pwd=password)
     try:
         status, body = await asyncio.wait_for(
             asyncio.to_thread(_post_form, endpoint, form, AUTH_TIMEOUT), AUTH_TIMEOUT + 1.0
@@ -80,9 +89,13 @@ async def fetch_token(client_id: str, client_secret: str, endpoint: str = DEFAUL
         retryable, refused = http_verdict(status, OAUTH_REFUSED)
         if refused:
             detail = error_detail(body, plain_text=False)  # the OAuth error fields only, never the rest
+            what, check = (
+                ("the user name and password", "check the client id, user name and password")
+                if username
+                else ("the client credentials", "check the client id and secret")
+            )
             raise EngineFailure(
-                f"Uhlive refused the client credentials (HTTP {status}{': ' + detail if detail else ''}); "
-                "check the client id and secret",
+                f"Uhlive refused {what} (HTTP {status}{': ' + detail if detail else ''}); {check}",
                 retryable=False,
                 refused=True,
                 code=status,
@@ -100,13 +113,16 @@ async def fetch_token(client_id: str, client_secret: str, endpoint: str = DEFAUL
 
 
 async def access_token(credentials: Credentials, endpoint: str = DEFAULT_AUTH_ENDPOINT) -> str:
-    """A token to open a socket: the ready token if given, else one fetched with the client credentials."""
-    if credentials.client_id and credentials.client_secret:
-        return await fetch_token(credentials.client_id, credentials.client_secret, endpoint)
-    if credentials.token:
-        return credentials.token
+    """A token to open a socket: fetched with a user's password or the client credentials, else the ready token."""
+    c = credentials
+    if c.client_id and c.username and c.password:
+        return await fetch_token(c.client_id, c.client_secret or "", endpoint, username=c.username, password=c.password)
+    if c.client_id and c.client_secret:
+        return await fetch_token(c.client_id, c.client_secret, endpoint)
+    if c.token:
+        return c.token
     raise EngineFailure(
-        "no Uhlive credentials: give a client id and secret, or an access token",
+        "no Uhlive credentials: give a client id and secret (or a user name and password), or an access token",
         retryable=False,
         refused=True,
     )

@@ -53,7 +53,10 @@ LANGUAGES = ("fr", "en", "es", "de")
 DEFAULT_LANGUAGE = "fr"
 DEFAULT_COUNTRY = {"fr": "fr", "en": "us", "es": "es", "de": "de"}
 
-AVAILABLE = "ready; needs Uhlive client credentials (UHLIVE_CLIENT_ID and UHLIVE_CLIENT_SECRET, or the keyring)"
+AVAILABLE = (
+    "ready; needs Uhlive credentials: a client id and secret, or a client id, user name and password "
+    "(the keyring, or UHLIVE_CLIENT_ID with UHLIVE_CLIENT_SECRET or UHLIVE_USERNAME and UHLIVE_PASSWORD)"
+)
 NO_WORD_BOOST_NOTE = "Uhlive has no vocabulary boosting: its APIs offer no word boost or custom vocabulary"
 
 # The logger handed to websockets: its DEBUG lines hold the access token (the query string for
@@ -131,8 +134,8 @@ async def open_socket(url: str, what: str, token: str, headers: Mapping[str, str
     )
 
 
-async def send_text(ws: ClientConnection, text: str, what: str) -> None:
-    """Send a command or control message; a closed connection raises the failure it means."""
+async def send_text(ws: ClientConnection, text: str | bytes, what: str) -> None:
+    """Send a command or control message (or replayed audio); a closed connection raises the failure it means."""
     try:
         await ws.send(text)
     except ConnectionClosed as exc:

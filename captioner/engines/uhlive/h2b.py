@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -63,7 +64,9 @@ from uhlive.stream.recognition import (
     MissingParam,
     Opened,
     ParamsSet,
+    ProtocolError,
     RecognitionComplete,
+    RecognitionInProgress,
     Recognizer,
     StartOfInput,
     Stopped,
@@ -139,6 +142,7 @@ class UhliveH2BEngine(Engine):
         state = SessionState()
         sender: asyncio.Task[None] | None = None
         try:
+            opened_at = time.monotonic()
             await common.send_text(
                 ws,
                 recognizer.open(
@@ -149,6 +153,7 @@ class UhliveH2BEngine(Engine):
                 WHAT,
             )
             await self._expect(ws, recognizer, Opened)
+            state.measured(time.monotonic() - opened_at)
             await common.send_text(ws, recognizer.set_params(**self._params), WHAT)
             await self._expect(ws, recognizer, ParamsSet)
             yield Status(
@@ -158,6 +163,9 @@ class UhliveH2BEngine(Engine):
             await self._recognize(ws, recognizer, state)
             async for event in self._read(ws, recognizer, state, sender):
                 yield event
+        except ProtocolError as exc:  # a command the SDK's state machine refuses: our bug, never a crash
+            log.error("Uhlive H2B: a command out of turn (%s)", exc)
+            raise EngineFailure(f"Uhlive H2B protocol error (a Captioner bug): {exc}", retryable=True) from None
         finally:
             await common.shut(ws, sender)
 
@@ -186,8 +194,12 @@ class UhliveH2BEngine(Engine):
             log.debug("Uhlive H2B event while waiting for %s: %s", kind.__name__, type(event).__name__)
 
     async def _recognize(self, ws: ClientConnection, recognizer: Recognizer, state: SessionState) -> None:
-        """Start the next recognition and let audio flow into it."""
+        """Start the next recognition and let audio flow into it: first what reached the server after the last
+        result (about a round trip of audio, :meth:`SessionState.replay`), then the live audio."""
         await common.send_text(ws, recognizer.recognize(GRAMMAR, **self._override), WHAT)
+        state.recognize_at = time.monotonic()
+        for _frame, pcm in state.replay():
+            await common.send_text(ws, recognizer.send_audio_chunk(pcm), WHAT)
         state.armed.set()
 
     async def _send_audio(
@@ -217,7 +229,7 @@ class UhliveH2BEngine(Engine):
         await ws.send(recognizer.send_audio_chunk(pcm))
         state.bytes_sent += len(pcm)
         if frame is not None:
-            state.sent(frame)
+            state.sent(frame, pcm)
 
     async def _read(
         self, ws: ClientConnection, recognizer: Recognizer, state: SessionState, sender: asyncio.Task[None]
@@ -226,6 +238,7 @@ class UhliveH2BEngine(Engine):
         done_waiter = asyncio.ensure_future(state.audio_done.wait())
         recv: asyncio.Future[str | bytes] | None = None
         finishing = False
+        stop_pending = False
         deadline: float | None = None
         recognition_from = 0.0
         shown: str | None = None  # line id of the "…" interim on screen
@@ -244,10 +257,14 @@ class UhliveH2BEngine(Engine):
                 if done_waiter in done and not finishing:
                     finishing = True
                     deadline = loop.time() + self.close_timeout
-                    if state.armed.is_set():
+                    if not state.armed.is_set():
+                        await common.send_text(ws, recognizer.close(), WHAT)
+                    elif state.in_progress:
                         await common.send_text(ws, recognizer.stop(), WHAT)
                     else:
-                        await common.send_text(ws, recognizer.close(), WHAT)
+                        # RECOGNIZE is on its way: the SDK (like the server) takes STOP only once the
+                        # recognition is in progress, so it goes when RECOGNITION-IN-PROGRESS arrives.
+                        stop_pending = True
                 if recv not in done:
                     continue
                 try:
@@ -260,14 +277,22 @@ class UhliveH2BEngine(Engine):
                 event = parse_event(recognizer, raw)
                 if event is None:
                     continue
-                if isinstance(event, StartOfInput):
+                if isinstance(event, RecognitionInProgress):
+                    state.in_progress = True
+                    state.measured(time.monotonic() - state.recognize_at)
+                    if stop_pending:
+                        stop_pending = False
+                        await common.send_text(ws, recognizer.stop(), WHAT)
+                elif isinstance(event, StartOfInput):
                     state.speech_open = True
+                    state.speech_from = state.sent_until
                     shown = str(self._utterance)
                     at = state.sent_until if state.audio_start is not None else None
                     yield SpeechStarted(engine=self.id, at=at, line_id=shown)
                     yield Interim(line_id=shown, text=SPEAKING, engine=self.id, start=at, end=None)
                 elif isinstance(event, RecognitionComplete):
                     state.armed.clear()
+                    state.in_progress = stop_pending = False
                     state.speech_open = False
                     lo = recognition_from
                     recognition_from = state.sent_until
@@ -276,7 +301,14 @@ class UhliveH2BEngine(Engine):
                     else:
                         await self._recognize(ws, recognizer, state)  # at once: no audio between the two
                     final = recognition_final(
-                        event, raw, state, lo, shown, next_id=str(self._utterance), engine_id=self.id
+                        event,
+                        raw,
+                        state,
+                        lo,
+                        shown,
+                        next_id=str(self._utterance),
+                        engine_id=self.id,
+                        silence=self.endpoint_silence(),
                     )
                     shown = None
                     if final is not None:
@@ -284,6 +316,7 @@ class UhliveH2BEngine(Engine):
                         yield final
                 elif isinstance(event, Stopped):
                     state.armed.clear()
+                    state.in_progress = False
                     state.speech_open = False
                     await common.send_text(ws, recognizer.close(), WHAT)
                 elif isinstance(event, Closed):

@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,15 @@ GRAMMAR = "builtin:speech/transcribe"
 DEFAULT_SILENCE_MS = 800
 SPEAKING = "…"
 """Text of the interim line shown between START-OF-INPUT and the result."""
+UNCLEAR = "(unclear)"
+"""Text of a line whose speech the service heard but could not match with enough confidence (NoMatch)."""
+REPLAY_FRAMES = 20
+"""Frames kept for :meth:`SessionState.replay` (2 s of audio: more than any round trip worth replaying)."""
+REPLAY_MARGIN = 0.02
+"""Seconds replayed beyond the measured round trip (the answer's own time on the server, scheduling)."""
+MIN_UNCLEAR = 0.25
+"""Seconds of speech (audio sent from START-OF-INPUT to the result, less the ending silence) below which a
+no-match is taken for a click or a fragment of a word (say, replayed after a reconnect): no line."""
 
 NO_INPUT_TIMEOUT = OptionSpec(
     "no_input_timeout",
@@ -56,10 +66,20 @@ RECOGNITION_TIMEOUT = OptionSpec(
     help="The longest one caption line may last: after this the server ends the line even if the "
     "speaker has not paused.",
 )
-H2B_OPTIONS = (NO_INPUT_TIMEOUT, RECOGNITION_TIMEOUT)
+CONFIDENCE_THRESHOLD = OptionSpec(
+    "confidence_threshold",
+    "Confidence needed",
+    "float",
+    minimum=0.0,
+    maximum=1.0,
+    help="How sure the service must be of what was said (0–1; its default is 0.5). Below it a line shows "
+    '"(unclear)". Lower shows more guesses; the vendor suggests 0.35–0.4 for short answers.',
+)
+H2B_OPTIONS = (NO_INPUT_TIMEOUT, RECOGNITION_TIMEOUT, CONFIDENCE_THRESHOLD)
 """The H2B advanced options (the settings panel's fields and what ``SET-PARAMS`` gets), limits written once."""
 
 _QUIET = {CompletionCause.NoInputTimeout, CompletionCause.NoMatch, CompletionCause.NoMatchMaxtime}
+_NO_MATCH = {CompletionCause.NoMatch, CompletionCause.NoMatchMaxtime}
 _REFUSED = {CompletionCause.LanguageUnsupported}
 _BROKEN = {CompletionCause.GramDefinitionFailure, CompletionCause.GramLoadFailure}
 
@@ -70,6 +90,17 @@ class SessionState:
 
     armed: asyncio.Event = field(default_factory=asyncio.Event)
     """Set while a RECOGNIZE has been written and its recognition has not completed."""
+    in_progress: bool = False
+    """The server said RECOGNITION-IN-PROGRESS (only then may STOP be sent)."""
+    speech_from: float = 0.0
+    """``sent_until`` when the server said START-OF-INPUT."""
+    rtt: float = 0.0
+    """The network's round trip (s), as measured from our commands to their answers (the largest lately)."""
+    recent: deque[tuple[float, Frame, bytes]] = field(default_factory=lambda: deque(maxlen=REPLAY_FRAMES))
+    """The last frames sent, with the monotonic time each went out (for :meth:`replay`)."""
+    replayed_seconds: float = 0.0
+    recognize_at: float = 0.0
+    """When the last RECOGNIZE went out (monotonic)."""
     audio_done: asyncio.Event = field(default_factory=asyncio.Event)
     speech_open: bool = False
     audio_start: float | None = None
@@ -86,10 +117,32 @@ class SessionState:
             self.audio_start, self.wall_start = frame.start, time.time()
         self.timeline.extend(frame.segments or ((frame.start, frame.duration),))
 
-    def sent(self, frame: Frame) -> None:
+    def sent(self, frame: Frame, pcm: bytes) -> None:
         """``frame`` went out: the source time the server has audio up to."""
+        self.recent.append((time.monotonic(), frame, pcm))
         end = self.timeline.source_end
         self.sent_until = end if end is not None else frame.start + frame.duration
+
+    def measured(self, round_trip: float) -> None:
+        """A command's answer came ``round_trip`` seconds after the command went out."""
+        self.rtt = max(round_trip, self.rtt * 0.9)
+
+    def replay(self) -> list[tuple[Frame, bytes]]:
+        """The frames to send again right after the next RECOGNIZE, now that a result arrived.
+
+        The server ended the recognition half a round trip ago and starts the next one half a round trip
+        from now: what it receives meanwhile is not transcribed. That is the audio sent in the last round
+        trip (plus one frame for timing), which goes again into the next recognition; its segments are
+        added to the timeline again, since the server counts them twice.
+        """
+        cutoff = time.monotonic() - self.rtt - REPLAY_MARGIN
+        frames = [(frame, pcm) for at, frame, pcm in self.recent if at >= cutoff] if self.rtt > 0 else []
+        self.recent.clear()
+        for frame, _pcm in frames:
+            self.timeline.extend(frame.segments or ((frame.start, frame.duration),))
+            self.bytes_sent += len(_pcm)
+            self.replayed_seconds += frame.duration
+        return frames
 
     def to_source(self, epoch_ms: object, lo: float, *, end: bool = False) -> float | None:
         """Source time of a server timestamp (epoch ms of the audio stream: wall clock at 1x)."""
@@ -110,11 +163,15 @@ def session_params(options: EngineOptions) -> dict[str, Any]:
     if not 100 <= silence <= 20_000:
         raise ValueError("the Uhlive H2B silence threshold must be between 100 and 20000 ms")
     language = extra.get("speech_language") or (f"{lang}-{region.upper()}" if region else lang)
-    return {
+    params: dict[str, Any] = {
         "speech_language": language,
         "speech_complete_timeout": silence,
-        **{spec.key: spec.integer(extra, OWNER, int(spec.default)) for spec in H2B_OPTIONS},
+        **{spec.key: spec.integer(extra, OWNER, int(spec.default)) for spec in (NO_INPUT_TIMEOUT, RECOGNITION_TIMEOUT)},
     }
+    threshold = CONFIDENCE_THRESHOLD.number(extra, OWNER, None)
+    if threshold is not None:
+        params["confidence_threshold"] = threshold  # not set: the service's own (0.5)
+    return params
 
 
 def recognition_final(
@@ -126,10 +183,13 @@ def recognition_final(
     *,
     next_id: str,
     engine_id: str,
+    silence: float = 0.0,
 ) -> Final | None:
     """The caption line of a completed recognition (``None``: a quiet re-arm with nothing on screen).
 
     ``shown`` is the line id of the "…" interim on screen, if any; ``next_id`` the line id otherwise.
+    ``silence`` is the silence (s) that ends a recognition: a no-match whose speech lasted less than
+    :data:`MIN_UNCLEAR` besides it was a click or a fragment, not words, and makes no line.
     Raises :class:`EngineFailure` for a refused language, a grammar error or a recognition error.
     """
     cause = event.completion_cause
@@ -142,13 +202,18 @@ def recognition_final(
     body = event.body
     text = " ".join(body.asr.transcript.split()) if body is not None and body.asr is not None else ""
     line_id = shown if shown is not None else next_id
+    if cause in _NO_MATCH:
+        # Speech the service could not match with enough confidence: an honest "(unclear)" where speech
+        # was heard (never its low-confidence guess); nothing for silence or a click.
+        heard = state.sent_until - state.speech_from - silence
+        text = UNCLEAR if shown is not None and heard >= MIN_UNCLEAR else ""
     if not text:
         if cause not in _QUIET and cause is not None:
             log.info("Uhlive H2B recognition ended without text (%s)", cause.value)
         # A quiet re-arm; close the "…" line if one was shown.
         return Final(line_id=line_id, text="", engine=engine_id, start=None, end=None) if shown is not None else None
     start = end = None
-    with contextlib.suppress(ValueError, KeyError, TypeError):
+    with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
         asr = json.loads(raw)["body"]["asr"]
         start = state.to_source(asr.get("start"), lo)
         end = state.to_source(asr.get("end"), lo, end=True)

@@ -225,6 +225,9 @@ class EngineOptionsPanel(QWidget):
                     label.setBuddy(field.widget)
                     form.addRow(label, field)
             layout.addLayout(form)
+            for field in self.fields.values():
+                field.changed.connect(lambda _delay: self.refresh_applicability())
+            self.refresh_applicability()
             self.reset_button = QPushButton("Restore the defaults")
             self.reset_button.setAutoDefault(False)
             self.reset_button.setAccessibleName(f"Restore the default advanced settings of {name}")
@@ -234,6 +237,16 @@ class EngineOptionsPanel(QWidget):
             row.addStretch(1)
             layout.addLayout(row)
         layout.addStretch(1)
+
+    def refresh_applicability(self) -> None:
+        """Disable the fields that have no effect with the other values (e.g. a parameter the model does not take)."""
+        values = {key: f.value() for key, f in self.fields.items()}
+        for f in self.fields.values():
+            applies = f.spec.applies(values)
+            f.setEnabled(applies)
+            f.widget.setAccessibleDescription(
+                f.spec.help if applies else f"{f.spec.help} Has no effect with the current choices."
+            )
 
     def values(self) -> dict[str, str]:
         """The options that are set (non-default), by key."""

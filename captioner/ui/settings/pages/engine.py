@@ -42,9 +42,11 @@ FIELD_LABELS = {
     "api_key": "API &key:",
     "client_id": "Client &ID:",
     "client_secret": "Client &secret:",
+    "username": "User na&me (if any):",
+    "password": "Pass&word (if any):",
     "token": "Access &token (optional):",
 }
-SECRET_FIELDS = {"api_key", "client_secret", "token"}
+SECRET_FIELDS = {"api_key", "client_secret", "password", "token"}
 
 
 class CredentialField(QWidget):
