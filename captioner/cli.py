@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -24,12 +25,14 @@ from captioner import __version__, paths
 from captioner.audio.base import AudioError
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Notice, Status
 from captioner.captions.progress import ProgressLine
-from captioner.captions.transcript import Transcript
+from captioner.captions.transcript import Change, Transcript
 from captioner.captions.writers import FORMATS, make_writer, render_transcript
 from captioner.engines import registry
 from captioner.engines.base import EngineFailure, EngineOptions, EngineUnavailable
 from captioner.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from captioner.session.build import SessionRequest, SetupError, prepare
+from captioner.session.meeting import Meeting, is_meeting, prepare_meeting
+from captioner.session.session import Session
 
 log = logging.getLogger("captioner")
 
@@ -57,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("caption", help="caption audio headless, to stdout (and optionally a file)")
     c.add_argument("--engine", default=registry.DEFAULT_ENGINE, help="engine id (see `captioner engines`)")
-    c.add_argument("--source", default="mic", help="mic, system, or the path of a WAV file (default: mic)")
+    c.add_argument(
+        "--source",
+        default="mic",
+        help="mic, system, both (also mic+system: you and the others, labelled), or the path of a WAV file "
+        "(default: mic)",
+    )
     c.add_argument("--device", help="input device id or name (see `captioner devices`)")
     c.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     c.add_argument("--word-boost", action="append", default=[], metavar="TERM", help="boost a word (repeatable)")
@@ -186,9 +194,10 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         endpoint=args.endpoint,
         extra=extra,
     )
+    meeting = is_meeting(args.source)
     request = SessionRequest(
         engine=args.engine,
-        source=args.source,
+        source="both" if meeting else args.source,
         device=args.device,
         options=options,
         api_key=args.api_key,
@@ -196,13 +205,17 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         max_retries=args.max_retries,
     )
     try:
-        plan = prepare(request, audience="cli")
-        source = plan.open_source()
+        if meeting:
+            meeting_plan = prepare_meeting(request, audience="cli")
+            mic, system = meeting_plan.open_sources()
+        else:
+            plan = prepare(request, audience="cli")
+            source = plan.open_source()
     except SetupError as exc:
         raise UsageError(exc.message) from None
 
     autosave = None if args.no_autosave else paths.new_autosave_path()
-    transcript = Transcript(autosave=autosave)
+    transcript = Transcript(autosave=autosave, many_runs=meeting)
     writers = [make_writer(args.format, out)]
     out_file: TextIO | None = None
     if args.output:
@@ -212,7 +225,7 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
         writers.append(make_writer(args.format, out_file, live=False))
     for w in writers:
-        transcript.subscribe(w.change)
+        transcript.subscribe(_speaker_prefixed(w.change) if meeting and args.format == "text" else w.change)
 
     dropped_seen = 0
     progress = ProgressLine(err)
@@ -234,8 +247,14 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"captioner: warning: {event.message}\n")
         elif isinstance(event, EngineError) and event.retryable:
             err.write(f"captioner: {event.engine}: {event.message} (retrying)\n")
+        elif isinstance(event, EngineError) and meeting and event.speaker is not None:
+            err.write(f"captioner: {event.speaker}: {event.message}\n")
 
-    session = plan.session(source, transcript=transcript, on_event=on_event)
+    session: Session | Meeting
+    if meeting:
+        session = meeting_plan.meeting(mic, system, transcript=transcript, on_event=on_event)
+    else:
+        session = plan.session(source, transcript=transcript, on_event=on_event)
 
     loop = asyncio.get_running_loop()
     stops = 0
@@ -281,6 +300,18 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out_file.close()
         transcript.close()
     return code
+
+
+def _speaker_prefixed(listener: Callable[[Change], None]) -> Callable[[Change], None]:
+    """``listener`` seeing each line's text as ``"You: …"`` / ``"Others: …"`` (meeting mode, text format)."""
+
+    def prefixed(change: Change) -> None:
+        line = change.line
+        if line.speaker is not None and line.text:
+            line = dataclasses.replace(line, text=f"{line.speaker}: {line.text}")
+        listener(dataclasses.replace(change, line=line))
+
+    return prefixed
 
 
 # -- entry ---------------------------------------------------------------------------------------

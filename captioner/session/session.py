@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 EngineFactory = Callable[[EngineOptions], Engine]
 FallbackFactory = Callable[[str, EngineOptions], Engine]
 """(engine id, options) -> engine: builds the engine an :class:`EngineFailure` names as its ``fallback``."""
+EventFilter = Callable[[CaptionEvent], CaptionEvent | None]
+"""Sees each event before the transcript: the event to apply (possibly changed), or ``None`` to hold it back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,8 @@ class Session:
         catch_up: CatchUpPolicy | None = None,
         fallback: FallbackFactory | None = None,
         notices: Sequence[str] = (),
+        speaker: str | None = None,
+        event_filter: EventFilter | None = None,
     ) -> None:
         self.source = source
         self.engine_factory = engine_factory
@@ -107,6 +111,11 @@ class Session:
         self.fallback = fallback
         self.notices = tuple(notices)
         """Shown (as :class:`Notice` events) when the session starts, e.g. why another engine runs."""
+        self.speaker = speaker
+        """Who speaks on this source (``"You"``, ``"Others"``): given to lines the engine left unlabelled, and to
+        this session's status, error, notice and level events so that views can tell two sources apart."""
+        self.event_filter = event_filter
+        """Sees every event before the transcript does; returns it (possibly changed) or ``None`` to hold it back."""
         self.id_prefix = self.transcript.new_run()
         """Every line id of this session starts with it (see :meth:`Transcript.new_run`)."""
         self.catch_up = catch_up if catch_up is not None else CatchUpPolicy()
@@ -137,7 +146,11 @@ class Session:
         return max(0.0, newest.end - self._cursor.fed_until)
 
     async def run(self) -> None:
-        """Caption until the source ends (or :meth:`stop`). Raises a non-retryable :class:`EngineFailure`."""
+        """Caption until the source ends (or :meth:`stop`).
+
+        Raises a non-retryable :class:`EngineFailure`, or the source's :class:`~captioner.audio.base.AudioError`
+        when capture failed (after the audio heard until then is captioned).
+        """
         for message in self.notices:
             self._emit(Notice(engine=self.engine_name, message=message))
         pump = asyncio.create_task(self._pump(), name="captioner-audio-pump")
@@ -150,6 +163,9 @@ class Session:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await pump
             self._emit(Status(engine=self.engine_name, state=EngineState.STOPPED, message="stopped"))
+        failure = None if pump.cancelled() else pump.exception()
+        if failure is not None and not self._stopping:
+            raise failure  # the source failed (a microphone unplugged…): what was heard is captioned, then this
 
     async def stop(self) -> None:
         """Stop capturing; the engine finalises what it heard and :meth:`run` returns."""
@@ -175,6 +191,13 @@ class Session:
 
     # -- internals -----------------------------------------------------------------------
     def _emit(self, event: CaptionEvent) -> None:
+        if isinstance(event, Status | EngineError | Notice | AudioLevel) and event.speaker is None and self.speaker:
+            event = dataclasses.replace(event, speaker=self.speaker)
+        if self.event_filter is not None:
+            filtered = self.event_filter(event)
+            if filtered is None:
+                return
+            event = filtered
         self.transcript.apply(event)
         if self.on_event is not None:
             self.on_event(event)
@@ -257,12 +280,16 @@ class Session:
         return replacement
 
     def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
-        """The one place line ids are built: ``[r<run>.]<generation>-<engine's own id>``.
+        """The one place line ids are built: ``[r<run>.]<generation>-<engine's own id>``, and lines get a speaker.
 
         ``r<run>.`` numbers the sessions on one transcript (:meth:`Transcript.new_run`), ``generation`` the engine
-        sessions (reconnects, restarts) within this one, so ids stay unique for the life of the transcript.
+        sessions (reconnects, restarts) within this one, so ids stay unique for the life of the transcript. A line
+        the engine did not attribute (no diarisation) is given this session's :attr:`speaker`.
         """
-        if isinstance(ev, Interim | Final) or (isinstance(ev, SpeechStarted) and ev.line_id is not None):
+        if isinstance(ev, Interim | Final):
+            speaker = ev.speaker if ev.speaker is not None else self.speaker
+            return dataclasses.replace(ev, line_id=f"{self.id_prefix}{gen}-{ev.line_id}", speaker=speaker)
+        if isinstance(ev, SpeechStarted) and ev.line_id is not None:
             return dataclasses.replace(ev, line_id=f"{self.id_prefix}{gen}-{ev.line_id}")
         return ev
 

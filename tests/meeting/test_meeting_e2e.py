@@ -1,0 +1,83 @@
+"""End to end: `captioner caption --source both` with the default engine, a real PulseAudio daemon and two
+readers' voices, one as the system audio ("Others"), one into the stand-in microphone ("You").
+
+Clean: every final carries the right speaker and each stream's text matches its recording. Echo: the
+microphone also hears the others (−10 dB, 50–150 ms later, reverb) while you talk over them: no "You" line
+repeats the others, and your words still reach "You" about as well as without the echo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.audio.pulse import PulseServer
+from tests.meeting.helpers import (
+    MeetingRun,
+    echo_mix,
+    others_only_words,
+    others_text,
+    run_meeting,
+    you_text,
+    your_voice,
+)
+from tests.support.speech import speech_wav, wer, words
+
+pytestmark = [pytest.mark.pulse, pytest.mark.slow]
+
+MAX_WER_OTHERS = 0.25
+MAX_WER_YOU = 0.25
+
+
+def check_labels(run: MeetingRun) -> None:
+    assert run.code == 0, run.stderr[-800:]
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.finals(), f"no final captions; stderr: {run.stderr[-800:]}"
+    assert all(r.get("speaker") in ("You", "Others") for r in run.finals()), run.finals()
+    ids = [r["id"] for r in run.finals()]
+    assert len(ids) == len(set(ids))
+    prefixes = {speaker: {r["id"].split(".")[0] for r in run.finals(speaker)} for speaker in ("You", "Others")}
+    assert len(prefixes["You"]) == len(prefixes["Others"]) == 1 and prefixes["You"] != prefixes["Others"], prefixes
+
+
+def leaked(run: MeetingRun) -> list[str]:
+    """Words only the others say, heard as "You"."""
+    return [w for w in words(run.text("You")) if w in others_only_words()]
+
+
+@pytest.fixture(scope="module")
+def clean_run(meeting_server: PulseServer, tmp_path_factory: pytest.TempPathFactory) -> MeetingRun:
+    mic = your_voice(tmp_path_factory.mktemp("clean") / "mic.wav")
+    return run_meeting(meeting_server, speech_wav("two_cities.wav"), mic)
+
+
+def test_each_final_carries_its_speaker_and_matches_its_recording(clean_run: MeetingRun) -> None:
+    check_labels(clean_run)
+    w_others, w_you = wer(others_text(), clean_run.text("Others")), wer(you_text(), clean_run.text("You"))
+    print(f"clean: WER Others {w_others:.3f}, You {w_you:.3f}")
+    print(f"  Others: {clean_run.text('Others')}\n  You: {clean_run.text('You')}")
+    assert w_others <= MAX_WER_OTHERS, clean_run.text("Others")
+    assert w_you <= MAX_WER_YOU, clean_run.text("You")
+    assert not leaked(clean_run)
+    assert not any(w in others_only_words() for w in words(clean_run.text("You")))
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15])
+def test_echo_of_the_others_is_not_captioned_as_you(
+    delay: float, clean_run: MeetingRun, meeting_server: PulseServer, tmp_path: Path
+) -> None:
+    mic = echo_mix(tmp_path / "mic.wav", delay=delay)
+    run = run_meeting(meeting_server, speech_wav("two_cities.wav"), mic)
+    check_labels(run)
+    w_others, w_you = wer(others_text(), run.text("Others")), wer(you_text(), run.text("You"))
+    clean_you = wer(you_text(), clean_run.text("You"))
+    echo_words = leaked(run)
+    print(
+        f"echo {delay * 1000:.0f} ms: WER Others {w_others:.3f}, You {w_you:.3f} (clean {clean_you:.3f}); "
+        f"others' words heard as You: {len(echo_words)} {echo_words}"
+    )
+    print(f"  Others: {run.text('Others')}\n  You: {run.text('You')}")
+    assert w_others <= MAX_WER_OTHERS, run.text("Others")
+    assert len(echo_words) <= 2, run.text("You")
+    assert w_you <= clean_you + 0.25, run.text("You")
