@@ -8,10 +8,13 @@ system-audio frame captured at the same moment (``process_reverse_stream``), the
 
 Alignment is on capture time, not on the two sources' own timelines (which start at different moments: an idle
 sink monitor delivers nothing until something plays). For each source the offset of its timeline from the
-monotonic clock is the smallest ``captured_at - end`` seen over the last two seconds (a block is never
-delivered before it was captured, only later, so the smallest value is the truest). A microphone chunk waits
-for the reference to cover its capture time, at most :attr:`EchoCanceller.max_wait`, and not at all while the
-system audio is silent (nothing plays, so there is no echo to wait for); missing reference is silence.
+monotonic clock is the smallest ``captured_at - end`` seen over the last ten seconds (a block is never
+delivered before it was captured, only later, so the smallest value is the truest). That gives the pairing of
+reference and microphone samples, which is then kept as it is (AEC3's filter is tied to the exact pairing)
+until the estimate moves more than :attr:`EchoCanceller.resync` away (two devices' clocks drift apart). A
+microphone chunk waits until its paired reference has arrived, at most :attr:`EchoCanceller.max_wait` (a hole
+in the reference could never be filled later), and not at all while the system audio is silent (nothing plays,
+so there is no echo to wait for).
 
 :class:`ReferenceTap` wraps the system-audio source (its chunks pass through unchanged and are handed to the
 canceller), :class:`EchoCancelledSource` the microphone (its chunks come out cancelled).
@@ -20,6 +23,7 @@ canceller), :class:`EchoCancelledSource` the microphone (its chunks come out can
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -27,6 +31,8 @@ from collections.abc import AsyncIterator, Callable
 import numpy as np
 
 from captioner.audio.base import AudioChunk, AudioSource
+
+log = logging.getLogger(__name__)
 
 SILENT_DBFS = -70.0
 """System audio below this level plays nothing worth cancelling: the microphone does not wait for it."""
@@ -65,7 +71,7 @@ class _Aec3:
 class _Anchor:
     """The monotonic time of a source's timeline origin: min(captured_at - end) over a sliding window."""
 
-    def __init__(self, window: float = 2.0) -> None:
+    def __init__(self, window: float = 10.0) -> None:
         self.window = window
         self._seen: deque[tuple[float, float]] = deque()  # (captured_at, anchor)
         self.value: float | None = None
@@ -90,8 +96,8 @@ class EchoCanceller:
         self,
         sample_rate: int,
         *,
-        max_wait: float = 0.06,
-        resync: float = 0.03,
+        max_wait: float = 0.15,
+        resync: float = 0.08,
         keep_seconds: float = 3.0,
         backend: Callable[[int], _Aec3] | None = None,
     ) -> None:
@@ -115,6 +121,8 @@ class EchoCanceller:
         """Process time spent cancelling (for the benchmark)."""
         self.waited_seconds = 0.0
         """Time microphone chunks spent waiting for the reference."""
+        self.late_chunks = 0
+        """Microphone chunks cancelled before all of their reference had arrived (it waited :attr:`max_wait`)."""
 
     # -- the reference ----------------------------------------------------------------------------
     def reference(self, chunk: AudioChunk) -> None:
@@ -137,10 +145,6 @@ class EchoCanceller:
         self._ended = True
         self._arrived.set()
 
-    def _ref_covers(self, wall: float) -> bool:
-        anchor = self._ref_anchor.value
-        return anchor is not None and anchor + self._ref_end / self.sample_rate >= wall
-
     def _ref_samples(self, first: int, n: int) -> np.ndarray:
         out = np.zeros(n, dtype=np.int16)
         for start, samples in self._ref:
@@ -151,12 +155,14 @@ class EchoCanceller:
 
     # -- the microphone ---------------------------------------------------------------------------
     async def wait_for_reference(self, chunk: AudioChunk) -> None:
-        """Wait (at most :attr:`max_wait`) until the reference covers ``chunk``'s capture time."""
-        mic_anchor = self._mic_anchor.update(chunk)
-        wall_end = mic_anchor + chunk.end
+        """Wait (at most :attr:`max_wait`) until the reference paired with ``chunk`` has arrived."""
+        self._mic_anchor.update(chunk)
         began = time.monotonic()
         deadline = began + self.max_wait
-        while not self._ended and not self._ref_covers(wall_end) and time.monotonic() < self._audible_until:
+        while not self._ended and time.monotonic() < self._audible_until:
+            offset = self._pairing_offset(chunk)
+            if offset is not None and self._ref_end >= round(chunk.end * self.sample_rate) + offset:
+                break
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -179,6 +185,7 @@ class EchoCanceller:
             return None
         estimate = round((mic - ref) * self.sample_rate)
         if self._offset is None or abs(estimate - self._offset) > self.resync * self.sample_rate:
+            log.info("echo canceller: reference paired %+.1f ms from the microphone", 1000 * estimate / self.sample_rate)
             self._offset = estimate
         return self._offset
 
@@ -194,7 +201,10 @@ class EchoCanceller:
         if offset is None:
             ref = np.zeros_like(padded)
         else:
-            ref = self._ref_samples(round(chunk.start * self.sample_rate) + offset, len(padded))
+            first = round(chunk.start * self.sample_rate) + offset
+            ref = self._ref_samples(first, len(padded))
+            if first + n > self._ref_end and time.monotonic() < self._audible_until:
+                self.late_chunks += 1
         out = np.empty_like(padded)
         for k in range(frames):
             part = slice(k * self._frame, (k + 1) * self._frame)
