@@ -185,7 +185,9 @@ class EchoCanceller:
             return None
         estimate = round((mic - ref) * self.sample_rate)
         if self._offset is None or abs(estimate - self._offset) > self.resync * self.sample_rate:
-            log.info("echo canceller: reference paired %+.1f ms from the microphone", 1000 * estimate / self.sample_rate)
+            log.info(
+                "echo canceller: reference paired %+.1f ms from the microphone", 1000 * estimate / self.sample_rate
+            )
             self._offset = estimate
         return self._offset
 

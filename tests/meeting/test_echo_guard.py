@@ -31,7 +31,7 @@ def make(audible: bool = True) -> tuple[DuplicateGuard, Clock]:
 
 
 def test_common_words_is_the_longest_common_subsequence() -> None:
-    assert common_words("it was the best of times".split(), "it was the worst of times".split()) == 5
+    assert common_words(["it", "was", "the", "best", "of", "times"], ["it", "was", "the", "worst", "of", "times"]) == 5
     assert common_words([], ["a"]) == 0
     assert common_words(["b", "a"], ["a", "b"]) == 1
 
@@ -40,7 +40,7 @@ def test_a_you_line_repeating_the_others_at_the_same_time_is_dropped() -> None:
     guard, _ = make()
     guard.others(final("r1.1-0", "It was the best of times, it was the worst of times.", 1.0, 4.0, "Others"))
     verdict = guard.you(final("r2.1-0", "it was the best of times it was the worse of times", 1.2, 4.3, "You"))
-    assert verdict is not None and verdict.text == "" and verdict.line_id == "r2.1-0"
+    assert isinstance(verdict, Final) and verdict.text == "" and verdict.line_id == "r2.1-0"
     assert [f.line_id for f in guard.dropped] == ["r2.1-0"]
     # Later versions of that line, and its interims, stay hidden.
     assert guard.you(interim("r2.1-0", "it was", 1.2, 2.0, "You")) is None

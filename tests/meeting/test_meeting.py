@@ -50,7 +50,11 @@ class DiarisingEngine(ScriptedEngine):
 
     async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
         async for ev in super().stream(audio):
-            yield ev if not isinstance(ev, Final) else Final(line_id=ev.line_id, text=ev.text, engine=ev.engine, speaker="B")
+            yield (
+                ev
+                if not isinstance(ev, Final)
+                else Final(line_id=ev.line_id, text=ev.text, engine=ev.engine, speaker="B")
+            )
 
 
 async def test_a_session_labels_its_lines_and_events_with_its_speaker() -> None:
@@ -165,6 +169,6 @@ async def test_option_changes_reach_both_sessions(script: Script) -> None:
     boosted = EngineOptions(word_boost=("Captioner",), silence_ms=700)
     await meeting.update_options(boosted)
     assert script.updates == [boosted, boosted]
-    assert {s.engine.options.word_boost for s in meeting.sessions if s.engine} == {("Captioner",)}  # type: ignore[union-attr]
+    assert {s.engine.options.word_boost for s in meeting.sessions if s.engine} == {("Captioner",)}
     await meeting.stop()
     await asyncio.wait_for(task, 10)
