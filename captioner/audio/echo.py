@@ -57,7 +57,10 @@ class _Aec3:
         self._rtc = rtc
         self.rate = sample_rate
         self.frame = sample_rate // 100
-        self._apm = rtc.AudioProcessingModule(echo_cancellation=True)
+        try:
+            self._apm = rtc.AudioProcessingModule(echo_cancellation=True)
+        except Exception as exc:  # its native library missing or refusing to load (a broken install)
+            raise EchoUnavailable(f"the echo canceller does not start ({exc})") from exc
 
     def process(self, mic: np.ndarray, ref: np.ndarray) -> np.ndarray:
         rtc = self._rtc
@@ -118,9 +121,11 @@ class EchoCanceller:
         self._arrived = asyncio.Event()
         self.processed_seconds = 0.0
         self.cpu_seconds = 0.0
-        """Process time spent cancelling (for the benchmark)."""
+        """CPU time spent cancelling (for the benchmark)."""
         self.waited_seconds = 0.0
         """Time microphone chunks spent waiting for the reference."""
+        self.waits: deque[float] = deque(maxlen=20000)
+        """The wait of each recent microphone chunk (seconds), for the latency figures."""
         self.late_chunks = 0
         """Microphone chunks cancelled before all of their reference had arrived (it waited :attr:`max_wait`)."""
 
@@ -171,7 +176,21 @@ class EchoCanceller:
                 await asyncio.wait_for(self._arrived.wait(), left)
             except TimeoutError:
                 break
-        self.waited_seconds += time.monotonic() - began
+        waited = time.monotonic() - began
+        self.waited_seconds += waited
+        self.waits.append(waited)
+
+    def summary(self) -> str:
+        """The canceller's figures in one line (logged when a meeting ends)."""
+        waits = sorted(self.waits)
+        p95 = waits[int(0.95 * (len(waits) - 1))] if waits else 0.0
+        mean = sum(waits) / len(waits) if waits else 0.0
+        per_second = 1000 * self.cpu_seconds / self.processed_seconds if self.processed_seconds else 0.0
+        return (
+            f"echo canceller: {self.processed_seconds:.1f} s of microphone audio, {per_second:.2f} ms CPU per audio "
+            f"second; waited for the reference {1000 * mean:.1f} ms on average, p95 {1000 * p95:.1f} ms, "
+            f"max {1000 * (waits[-1] if waits else 0.0):.1f} ms; {self.late_chunks} chunk(s) without all of it"
+        )
 
     def _pairing_offset(self, chunk: AudioChunk) -> int | None:
         """Reference sample index minus microphone sample index of the same capture moment.
@@ -193,7 +212,7 @@ class EchoCanceller:
 
     def process(self, chunk: AudioChunk) -> AudioChunk:
         """``chunk`` of the microphone with the echo of the reference removed (same times)."""
-        t0 = time.process_time()
+        t0 = time.thread_time()
         mic = np.frombuffer(chunk.pcm, dtype="<i2")
         n = len(mic)
         frames = -(-n // self._frame)
@@ -212,7 +231,7 @@ class EchoCanceller:
             part = slice(k * self._frame, (k + 1) * self._frame)
             out[part] = self._aec.process(padded[part], ref[part])
         self.processed_seconds += chunk.duration
-        self.cpu_seconds += time.process_time() - t0
+        self.cpu_seconds += time.thread_time() - t0
         return AudioChunk(out[:n].astype("<i2").tobytes(), chunk.sample_rate, chunk.start, chunk.captured_at)
 
 

@@ -20,6 +20,7 @@ guard is sans-IO: the meeting calls :meth:`DuplicateGuard.due` on a timer and ap
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import time
 from collections import deque
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 
 from captioner.audio.base import AudioChunk
 from captioner.captions.events import CaptionEvent, Final, Interim
+
+log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -170,6 +173,7 @@ class DuplicateGuard:
         return common_words(mine, theirs) >= self.min_overlap * len(mine)
 
     def _drop(self, final: Final) -> Final:
+        log.debug("dropped 'You' line %s, a repeat of the others: %r", final.line_id, final.text)
         self._dropped.add(final.line_id)
         self.dropped.append(final)
         return dataclasses.replace(final, text="")

@@ -163,6 +163,9 @@ class Meeting:
             for task in runs.values():
                 task.cancel()
             self._apply_all(self.guard.flush())
+            if self.canceller is not None:
+                log.info("%s", self.canceller.summary())
+            log.info("meeting: %d 'You' line(s) dropped as repeats of the others", len(self.guard.dropped))
         if len(self.failures) == len(self.sessions):
             raise self.failures[YOU if YOU in self.failures else next(iter(self.failures))]
 
@@ -198,8 +201,6 @@ class Meeting:
 
     def _apply_all(self, finals: list[Final]) -> None:
         for final in finals:
-            if not final.text:
-                log.info("meeting: dropped 'You' line %s: it repeats the others", final.line_id)
             self.transcript.apply(final)
             self._tell(final)
 

@@ -112,10 +112,8 @@ class Session:
         self.notices = tuple(notices)
         """Shown (as :class:`Notice` events) when the session starts, e.g. why another engine runs."""
         self.speaker = speaker
-        """Who speaks on this source (``"You"``, ``"Others"``): given to lines the engine left unlabelled, and to
-        this session's status, error, notice and level events so that views can tell two sources apart."""
+        """Who speaks on this source (``"You"``): given to unlabelled lines and to status/level/error events."""
         self.event_filter = event_filter
-        """Sees every event before the transcript does; returns it (possibly changed) or ``None`` to hold it back."""
         self.id_prefix = self.transcript.new_run()
         """Every line id of this session starts with it (see :meth:`Transcript.new_run`)."""
         self.catch_up = catch_up if catch_up is not None else CatchUpPolicy()
@@ -146,11 +144,8 @@ class Session:
         return max(0.0, newest.end - self._cursor.fed_until)
 
     async def run(self) -> None:
-        """Caption until the source ends (or :meth:`stop`).
-
-        Raises a non-retryable :class:`EngineFailure`, or the source's :class:`~captioner.audio.base.AudioError`
-        when capture failed (after the audio heard until then is captioned).
-        """
+        """Caption until the source ends (or :meth:`stop`). Raises a non-retryable :class:`EngineFailure`, or the
+        source's :class:`~captioner.audio.base.AudioError` when capture failed (once what it heard is captioned)."""
         for message in self.notices:
             self._emit(Notice(engine=self.engine_name, message=message))
         pump = asyncio.create_task(self._pump(), name="captioner-audio-pump")
@@ -193,14 +188,12 @@ class Session:
     def _emit(self, event: CaptionEvent) -> None:
         if isinstance(event, Status | EngineError | Notice | AudioLevel) and event.speaker is None and self.speaker:
             event = dataclasses.replace(event, speaker=self.speaker)
-        if self.event_filter is not None:
-            filtered = self.event_filter(event)
-            if filtered is None:
-                return
-            event = filtered
-        self.transcript.apply(event)
+        filtered = self.event_filter(event) if self.event_filter is not None else event
+        if filtered is None:
+            return  # held back (meeting mode's duplicate guard)
+        self.transcript.apply(filtered)
         if self.on_event is not None:
-            self.on_event(event)
+            self.on_event(filtered)
 
     async def _pump(self) -> None:
         last_level = 0.0
@@ -286,11 +279,10 @@ class Session:
         sessions (reconnects, restarts) within this one, so ids stay unique for the life of the transcript. A line
         the engine did not attribute (no diarisation) is given this session's :attr:`speaker`.
         """
-        if isinstance(ev, Interim | Final):
-            speaker = ev.speaker if ev.speaker is not None else self.speaker
-            return dataclasses.replace(ev, line_id=f"{self.id_prefix}{gen}-{ev.line_id}", speaker=speaker)
-        if isinstance(ev, SpeechStarted) and ev.line_id is not None:
-            return dataclasses.replace(ev, line_id=f"{self.id_prefix}{gen}-{ev.line_id}")
+        if isinstance(ev, Interim | Final) or (isinstance(ev, SpeechStarted) and ev.line_id is not None):
+            ev = dataclasses.replace(ev, line_id=f"{self.id_prefix}{gen}-{ev.line_id}")
+        if isinstance(ev, Interim | Final) and ev.speaker is None and self.speaker is not None:
+            ev = dataclasses.replace(ev, speaker=self.speaker)
         return ev
 
     async def _engine_loop(self) -> None:

@@ -34,7 +34,9 @@ def meeting_server() -> Iterator[PulseServer]:
 @pytest.fixture
 def meeting_pulse(meeting_server: PulseServer, monkeypatch: pytest.MonkeyPatch) -> PulseServer:
     """The daemon, reachable from this process and its children through ``PULSE_SERVER``."""
-    monkeypatch.setenv("PULSE_SERVER", meeting_server.server)
-    monkeypatch.delenv("PULSE_SOURCE", raising=False)
-    monkeypatch.delenv("PULSE_SINK", raising=False)
+    for var, value in meeting_server.env().items():
+        if var.startswith("PULSE_"):
+            monkeypatch.setenv(var, value)
+    for var in ("PULSE_SOURCE", "PULSE_SINK"):
+        monkeypatch.delenv(var, raising=False)
     return meeting_server

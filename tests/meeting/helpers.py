@@ -98,24 +98,31 @@ class MeetingRun:
 def run_meeting(pulse: PulseServer, others: Path, mic: Path, *extra: str, timeout: float = 150.0) -> MeetingRun:
     """``captioner caption --source both --format jsonl`` while ``others`` plays as the system audio and ``mic``
     into the microphone; stopped with Ctrl-C once playback ended and no line is open."""
-    cmd = [sys.executable, "-m", "captioner", "caption", "--source", "both", "--format", "jsonl", *extra]
-    proc = subprocess.Popen(cmd, env=pulse.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    reader = LineReader(proc)
-    try:
-        listening = lambda recs: {r.get("speaker") for r in recs if r.get("state") == "listening"} >= {"You", "Others"}  # noqa: E731
-        assert reader.wait_for(lambda recs: listening(recs) or proc.poll() is not None, 120), "engines never listened"
-        assert len(pulse.recording_streams()) >= 2, pulse.recording_streams()
-        system = pulse.play(others)
-        microphone = pulse.play(mic, sink=pulse.other_sink)
-        assert system.wait(timeout=timeout) == 0
-        assert microphone.wait(timeout=timeout) == 0
-        reader.wait_for(lambda recs: not open_lines(recs) or proc.poll() is not None, 30)
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
+    cmd = [sys.executable, "-m", "captioner", "-v", "-v", "caption", "--source", "both", "--format", "jsonl", *extra]
+    with subprocess.Popen(cmd, env=pulse.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        reader = LineReader(proc)
+        try:
+            code = _play_and_stop(pulse, proc, reader, others, mic, timeout)
+        except BaseException:
             proc.kill()
-            proc.wait(timeout=10)
-    reader.join(10)
-    stderr = proc.stderr.read() if proc.stderr else ""
-    return MeetingRun(reader.records(), stderr, code)
+            raise
+        reader.join(10)
+        return MeetingRun(reader.records(), proc.stderr.read() if proc.stderr else "", code)
+
+
+def _play_and_stop(
+    pulse: PulseServer, proc: subprocess.Popen[str], reader: LineReader, others: Path, mic: Path, timeout: float
+) -> int:
+    def listening(recs: list[dict[str, Any]]) -> bool:
+        return {r.get("speaker") for r in recs if r.get("state") == "listening"} >= {"You", "Others"}
+
+    assert reader.wait_for(lambda recs: listening(recs) or proc.poll() is not None, 120), "engines never listened"
+    native = [s for s in pulse.recording_streams() if "protocol-native" in s]  # not the remap module's own
+    assert len(native) == 2, pulse.recording_streams()
+    system = pulse.play(others)
+    microphone = pulse.play(mic, sink=pulse.other_sink)
+    assert system.wait(timeout=timeout) == 0
+    assert microphone.wait(timeout=timeout) == 0
+    reader.wait_for(lambda recs: not open_lines(recs) or proc.poll() is not None, 30)
+    proc.send_signal(signal.SIGINT)
+    return proc.wait(timeout=60)

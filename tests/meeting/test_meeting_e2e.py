@@ -81,6 +81,9 @@ def test_echo_of_the_others_is_not_captioned_as_you(
         f"others' words heard as You: {len(echo_words)} {echo_words}"
     )
     print(f"  Others: {run.text('Others')}\n  You: {run.text('You')}")
+    print(
+        "  " + "\n  ".join(line for line in run.stderr.splitlines() if "echo canceller:" in line or "dropped" in line)
+    )
     assert w_others <= MAX_WER_OTHERS, run.text("Others")
     assert len(echo_words) <= 2, run.text("You")
     assert w_you <= clean_you + DOUBLE_TALK_WER, run.text("You")
