@@ -30,8 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from captioner.audio.base import AudioChunk  # noqa: E402
-from captioner.audio.echo import EchoCanceller  # noqa: E402
+from captioner.audio.base import AudioChunk
+from captioner.audio.echo import EchoCanceller
 
 RATE = 16000
 TALK = ((12.0, 22.0), (30.0, 40.0))
@@ -69,7 +69,8 @@ def _quality(name: str, out: np.ndarray, mic: np.ndarray, cpu: float, seconds: f
     erle = _db(mic[echo_only]) - _db(out[echo_only])
     kept = _db(out[talk]) - _db(mic[talk])
     print(
-        f"  {name:<16} ERLE {erle:5.1f} dB; your voice over the echo {kept:+.1f} dB; {1000 * cpu / seconds:.2f} ms CPU/s"
+        f"  {name:<16} ERLE {erle:5.1f} dB; your voice over the echo {kept:+.1f} dB; "
+        f"{1000 * cpu / seconds:.2f} ms CPU/s"
     )
 
 
@@ -95,7 +96,7 @@ def compare(tmp: Path) -> None:
     ref, mic, _ = _signals(tmp)
     frame = 160
     try:
-        from pywebrtc_audio import EchoCanceller as PyWebrtc  # type: ignore[import-not-found]
+        from pywebrtc_audio import EchoCanceller as PyWebrtc
 
         ec = PyWebrtc(sample_rate=RATE)
         t0 = time.process_time()
@@ -133,7 +134,7 @@ def engines_rss(n: int, share: bool) -> None:
 
     if not share:
         setattr(decoder, "shared_decoder", lambda *a: decoder.MoonshineDecoder(*a))  # noqa: B010
-        vad._sessions = type("NoCache", (dict,), {"__setitem__": lambda self, k, v: None})()  # type: ignore[assignment]
+        vad._sessions = type("NoCache", (dict,), {"__setitem__": lambda self, k, v: None})()
 
     async def one() -> None:
         e = engine.MoonshineEngine(EngineOptions())
@@ -219,8 +220,10 @@ def _machine() -> str:
         ),
         "?",
     )
-    load = os.getloadavg()
-    return f"{platform.machine()}, {os.cpu_count()} cores ({model}), Python {platform.python_version()}, load {load[0]:.2f}"
+    load = os.getloadavg()[0]
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores ({model}), Python {platform.python_version()}, load {load:.2f}"
+    )
 
 
 def main() -> None:
