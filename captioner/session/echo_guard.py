@@ -52,14 +52,14 @@ def common_words(a: list[str], b: list[str]) -> int:
     return prev[-1]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class _OthersLine:
     start: float
     end: float
     words: list[str]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class _Held:
     final: Final
     since: float
@@ -101,7 +101,7 @@ class DuplicateGuard:
     def others(self, event: CaptionEvent) -> CaptionEvent:
         """Record an "Others" event (it goes on to the transcript unchanged)."""
         if isinstance(event, Interim | Final):
-            line = _OthersLine(_start(event), _end(event), words(event.text))
+            line = _OthersLine(start=_start(event), end=_end(event), words=words(event.text))
             if isinstance(event, Interim):
                 self._others_live[event.line_id] = line
             else:
@@ -124,7 +124,7 @@ class DuplicateGuard:
             return None
         verdict = self._judge(event, held_for=0.0)
         if verdict is None:
-            self._held[event.line_id] = _Held(event, self.clock())
+            self._held[event.line_id] = _Held(final=event, since=self.clock())
         return verdict
 
     def due(self) -> list[Final]:

@@ -52,7 +52,7 @@ def is_meeting(source: str) -> bool:
     return source.strip().lower() in MEETING_SOURCES
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class MeetingPlan:
     """Two checked requests: the microphone (``you``) and the system audio (``others``)."""
 
@@ -115,7 +115,7 @@ def prepare_meeting(
     you = prepare(dataclasses.replace(request, source="mic", speaker=YOU), audience=audience, overrides=overrides)
     others_request = dataclasses.replace(request, source="system", device=None, speaker=OTHERS)
     others = prepare(others_request, audience=audience, overrides=overrides)
-    return MeetingPlan(you, others)
+    return MeetingPlan(you=you, others=others)
 
 
 class Meeting:
