@@ -91,8 +91,7 @@ class _Anchor:
 class EchoCanceller:
     """Cancels the echo of the reference (system audio) in the microphone; see the module docstring.
 
-    ``backend`` makes the frame processor (tests); the default is AEC3. :class:`EchoUnavailable` when it
-    cannot run. Used on the event loop's thread only.
+    :class:`EchoUnavailable` when it cannot run here. Used on the event loop's thread only.
     """
 
     def __init__(
@@ -102,13 +101,12 @@ class EchoCanceller:
         max_wait: float = 0.15,
         resync: float = 0.08,
         keep_seconds: float = 3.0,
-        backend: Callable[[int], _Aec3] | None = None,
     ) -> None:
         self.sample_rate = sample_rate
         self.max_wait = max_wait
         self.resync = resync
         """Seconds the two sources' capture clocks may drift apart before the pairing is moved."""
-        self._aec = (backend or _Aec3)(sample_rate)
+        self._aec = _Aec3(sample_rate)
         self._frame = sample_rate // 100
         self._keep = int(keep_seconds * sample_rate)
         self._ref: deque[tuple[int, np.ndarray]] = deque()  # (first sample index on the ref timeline, samples)

@@ -36,7 +36,7 @@ from captioner.audio.shared_clock import SharedClockSource
 from captioner.captions.events import CaptionEvent, EngineError, Final
 from captioner.captions.transcript import Transcript
 from captioner.engines.base import Engine, EngineFailure, EngineOptions
-from captioner.session.build import Plan, SessionRequest, SetupError, SourceOpener, prepare
+from captioner.session.build import Plan, SessionRequest, SourceOpener, prepare
 from captioner.session.echo_guard import DuplicateGuard, SoundLog
 from captioner.session.session import Session
 
@@ -61,15 +61,12 @@ class MeetingPlan:
     echo_cancellation: bool = True
 
     def open_sources(self, opener: SourceOpener | None = None) -> tuple[AudioSource, AudioSource]:
-        """Open the microphone, then the system audio; :class:`SetupError` (``audio``) when either cannot."""
+        """Open the microphone, then the system audio; :class:`SetupError` (``audio``) when either cannot.
+
+        A source takes its device only once it is read, so a microphone opened before the system audio fails
+        holds nothing."""
         mic = self.you.open_source(opener)
-        try:
-            system = self.others.open_source(opener)
-        except SetupError:
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().create_task(mic.close())
-            raise
-        return mic, system
+        return mic, self.others.open_source(opener)
 
     def meeting(
         self,
@@ -115,6 +112,9 @@ def prepare_meeting(
     you = prepare(dataclasses.replace(request, source="mic", speaker=YOU), audience=audience, overrides=overrides)
     others_request = dataclasses.replace(request, source="system", device=None, speaker=OTHERS)
     others = prepare(others_request, audience=audience, overrides=overrides)
+    if you.engine_cls.capabilities.needs_credentials:
+        name = you.engine_cls.name or you.engine_cls.id
+        you.notices.append(f"meeting mode opens two connections to {name}, one per source: it uses twice as much")
     return MeetingPlan(you=you, others=others)
 
 

@@ -4,6 +4,7 @@ share a line id; a source that fails is reported while the other goes on; option
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -172,3 +173,21 @@ async def test_option_changes_reach_both_sessions(script: Script) -> None:
     assert {s.engine.options.word_boost for s in meeting.sessions if s.engine} == {("Captioner",)}
     await meeting.stop()
     await asyncio.wait_for(task, 10)
+
+
+class PaidEngine(ScriptedEngine):
+    """Stands for a cloud engine: needs credentials."""
+
+    id = "paid"
+    name = "Paid engine"
+    capabilities = dataclasses.replace(ScriptedEngine.capabilities, needs_credentials=True)
+
+
+async def test_a_cloud_engine_is_said_to_be_used_twice(script: Script) -> None:
+    request = SessionRequest(engine="paid", api_key="key")
+    plan = prepare_meeting(request, overrides={"paid": PaidEngine})
+    assert any("two connections to Paid engine" in n for n in plan.you.notices)
+    assert not any(
+        "two connections" in n
+        for n in prepare_meeting(SessionRequest(engine="scripted"), overrides=OVERRIDES).you.notices
+    )
