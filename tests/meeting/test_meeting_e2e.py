@@ -8,6 +8,7 @@ repeats the others, and your words still reach "You" about as well as without th
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ MAX_WER_OTHERS = 0.25
 MAX_WER_YOU = 0.25
 DOUBLE_TALK_WER = 0.35
 """How much worse your words may come through while the others talk over you: the echo canceller's suppressor
-also dims the quiet ends of your words where the echo is as loud (measured 0.21-0.29 more on these 24 words)."""
+also dims the quiet ends of your words where the echo is as loud (measured 0.21-0.33 more on these 24 words)."""
 
 
 def check_labels(run: MeetingRun) -> None:
@@ -44,9 +45,15 @@ def check_labels(run: MeetingRun) -> None:
     assert len(prefixes["You"]) == len(prefixes["Others"]) == 1 and prefixes["You"] != prefixes["Others"], prefixes
 
 
-def leaked(run: MeetingRun) -> list[str]:
-    """Words only the others say, heard as "You"."""
-    return [w for w in words(run.text("You")) if w in others_only_words()]
+def bigrams(text: str) -> set[tuple[str, str]]:
+    w = words(text)
+    return set(itertools.pairwise(w))
+
+
+def leaked(run: MeetingRun) -> list[tuple[str, str]]:
+    """Pairs of words the others say (and you do not), heard as "You": their echo. (Single words would also
+    count your own words misheard as one of theirs, "all again" for "fail again".)"""
+    return sorted(bigrams(run.text("You")) & (bigrams(others_text()) - bigrams(you_text())))
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +70,6 @@ def test_each_final_carries_its_speaker_and_matches_its_recording(clean_run: Mee
     assert w_others <= MAX_WER_OTHERS, clean_run.text("Others")
     assert w_you <= MAX_WER_YOU, clean_run.text("You")
     assert not leaked(clean_run)
-    assert not any(w in others_only_words() for w in words(clean_run.text("You")))
 
 
 @pytest.mark.parametrize("delay", [0.05, 0.15])
@@ -76,14 +82,15 @@ def test_echo_of_the_others_is_not_captioned_as_you(
     w_others, w_you = wer(others_text(), run.text("Others")), wer(you_text(), run.text("You"))
     clean_you = wer(you_text(), clean_run.text("You"))
     echo_words = leaked(run)
+    single = [w for w in words(run.text("You")) if w in others_only_words()]
     print(
         f"echo {delay * 1000:.0f} ms: WER Others {w_others:.3f}, You {w_you:.3f} (clean {clean_you:.3f}); "
-        f"others' words heard as You: {len(echo_words)} {echo_words}"
+        f"others' word pairs heard as You: {len(echo_words)} {echo_words}; their words: {single}"
     )
     print(f"  Others: {run.text('Others')}\n  You: {run.text('You')}")
     print(
         "  " + "\n  ".join(line for line in run.stderr.splitlines() if "echo canceller:" in line or "dropped" in line)
     )
     assert w_others <= MAX_WER_OTHERS, run.text("Others")
-    assert len(echo_words) <= 2, run.text("You")
+    assert len(echo_words) <= 1, run.text("You")
     assert w_you <= clean_you + DOUBLE_TALK_WER, run.text("You")

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from captioner import cli
 from captioner.captions.events import EngineError, EngineState, Final, Interim, Status
@@ -52,7 +56,17 @@ def test_the_autosave_keeps_who_spoke(tmp_path: Path) -> None:
     ]
 
 
-def test_source_both_with_an_unknown_engine_is_a_usage_error(capsys: object) -> None:
+@pytest.fixture
+def root_logging() -> Iterator[None]:
+    """``cli.main`` points the root logger at this test's stderr: give the next tests theirs back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_source_both_with_an_unknown_engine_is_a_usage_error(capsys: object, root_logging: None) -> None:
     for source in ("both", "mic+system"):
         code = cli.main(["caption", "--source", source, "--engine", "nope", "--no-autosave"])
         err = capsys.readouterr().err  # type: ignore[attr-defined]
