@@ -227,15 +227,16 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for w in writers:
         transcript.subscribe(_speaker_prefixed(w.change) if meeting and args.format == "text" else w.change)
 
-    dropped_seen = 0
+    dropped_seen: dict[str | None, int] = {}  # per source (meeting mode has two)
     progress = ProgressLine(err)
 
     def on_event(event: CaptionEvent) -> None:
-        nonlocal dropped_seen
         if isinstance(event, AudioLevel):
-            if event.dropped_blocks > dropped_seen:
-                err.write(f"captioner: warning: {event.dropped_blocks - dropped_seen} audio block(s) dropped\n")
-                dropped_seen = event.dropped_blocks
+            seen = dropped_seen.get(event.speaker, 0)
+            if event.dropped_blocks > seen:
+                source = f" ({event.speaker})" if meeting and event.speaker else ""
+                err.write(f"captioner: warning: {event.dropped_blocks - seen} audio block(s) dropped{source}\n")
+                dropped_seen[event.speaker] = event.dropped_blocks
             return
         for w in writers:
             w.event(event)
@@ -243,12 +244,13 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress.show(event.message, event.progress)
             return
         progress.close()
+        who = f"{event.speaker}: " if meeting and isinstance(event, Notice | EngineError) and event.speaker else ""
         if isinstance(event, Notice):
-            err.write(f"captioner: warning: {event.message}\n")
+            err.write(f"captioner: warning: {who}{event.message}\n")
         elif isinstance(event, EngineError) and event.retryable:
-            err.write(f"captioner: {event.engine}: {event.message} (retrying)\n")
-        elif isinstance(event, EngineError) and meeting and event.speaker is not None:
-            err.write(f"captioner: {event.speaker}: {event.message}\n")
+            err.write(f"captioner: {who or event.engine + ': '}{event.message} (retrying)\n")
+        elif isinstance(event, EngineError) and who:
+            err.write(f"captioner: {who}{event.message}\n")
 
     session: Session | Meeting
     if meeting:
