@@ -4,13 +4,13 @@ Echo cancellation removes the speakers' sound from the microphone, but not alway
 while it adapts, a loud or distorting speaker). What leaks through is recognised as the user's own words,
 repeating an "Others" line. :class:`DuplicateGuard` sees every event of both sessions before the transcript:
 
-* a "You" final whose words are mostly (:attr:`DuplicateGuard.min_overlap`, in order: longest common
+* a "You" final whose words are mostly (:attr:`GuardPolicy.min_overlap`, in order: longest common
   subsequence) the words of the "Others" lines spoken at the same time (their times overlap, give or take
-  :attr:`DuplicateGuard.slack` seconds for the echo's delay) is dropped: the transcript gets an empty final for
+  :attr:`GuardPolicy.slack` seconds for the echo's delay) is dropped: the transcript gets an empty final for
   it, which closes its interim;
 * a "You" final spoken while the system audio was silent (no sound, so no echo) is committed at once;
 * otherwise it is held until the "Others" line it might repeat is final (no "Others" line still open over
-  its time and :attr:`DuplicateGuard.min_hold` seconds passed), at most :attr:`DuplicateGuard.max_hold`
+  its time and :attr:`GuardPolicy.min_hold` seconds passed), at most :attr:`GuardPolicy.max_hold`
   seconds; its interim stays shown meanwhile.
 
 Both speakers' times must be on one timeline (:class:`~captioner.audio.shared_clock.SharedClockSource`). The
@@ -52,6 +52,20 @@ def common_words(a: list[str], b: list[str]) -> int:
     return prev[-1]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GuardPolicy:
+    """When a "You" final counts as a repeat, and how long it may be held (seconds)."""
+
+    min_overlap: float = 0.6
+    """Share of its words, in order, found in the overlapping "Others" lines."""
+    slack: float = 1.0
+    """How far apart in time two lines may be and still overlap (the echo's delay, segmentation)."""
+    min_hold: float = 0.5
+    max_hold: float = 3.0
+    keep_seconds: float = 120.0
+    """How long "Others" finals are remembered."""
+
+
 @dataclass(slots=True, kw_only=True)
 class _OthersLine:
     start: float
@@ -76,19 +90,11 @@ class DuplicateGuard:
         self,
         *,
         reference_audible: Callable[[float, float], bool] | None = None,
-        min_overlap: float = 0.6,
-        slack: float = 1.0,
-        min_hold: float = 0.5,
-        max_hold: float = 3.0,
-        keep_seconds: float = 120.0,
+        policy: GuardPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.reference_audible = reference_audible
-        self.min_overlap = min_overlap
-        self.slack = slack
-        self.min_hold = min_hold
-        self.max_hold = max_hold
-        self.keep_seconds = keep_seconds
+        self.policy = policy or GuardPolicy()
         self.clock = clock
         self._others: deque[_OthersLine] = deque()
         self._others_live: dict[str, _OthersLine] = {}
@@ -107,7 +113,7 @@ class DuplicateGuard:
             else:
                 self._others_live.pop(event.line_id, None)
                 self._others.append(line)
-                while self._others and self._others[0].end < line.end - self.keep_seconds:
+                while self._others and self._others[0].end < line.end - self.policy.keep_seconds:
                     self._others.popleft()
         return event
 
@@ -151,18 +157,18 @@ class DuplicateGuard:
         start, end = _start(final), _end(final)
         if self._repeats(final, include_live=False):
             return self._drop(final)
-        if self.reference_audible is not None and not self.reference_audible(start - self.slack, end):
+        if self.reference_audible is not None and not self.reference_audible(start - self.policy.slack, end):
             return final
         open_lines = any(self._overlaps(line, start, end) for line in self._others_live.values())
-        if held_for >= self.max_hold or (not open_lines and held_for >= self.min_hold):
-            return self._decide(final, last=held_for >= self.max_hold)
+        if held_for >= self.policy.max_hold or (not open_lines and held_for >= self.policy.min_hold):
+            return self._decide(final, last=held_for >= self.policy.max_hold)
         return None
 
     def _decide(self, final: Final, *, last: bool) -> Final:
         return self._drop(final) if self._repeats(final, include_live=last) else final
 
     def _overlaps(self, line: _OthersLine, start: float, end: float) -> bool:
-        return line.start <= end + self.slack and line.end >= start - self.slack
+        return line.start <= end + self.policy.slack and line.end >= start - self.policy.slack
 
     def _repeats(self, final: Final, *, include_live: bool) -> bool:
         mine = words(final.text)
@@ -170,7 +176,7 @@ class DuplicateGuard:
         lines = list(self._others) + (list(self._others_live.values()) if include_live else [])
         near = sorted((line for line in lines if self._overlaps(line, start, end)), key=lambda line: line.start)
         theirs = [w for line in near for w in line.words]
-        return common_words(mine, theirs) >= self.min_overlap * len(mine)
+        return common_words(mine, theirs) >= self.policy.min_overlap * len(mine)
 
     def _drop(self, final: Final) -> Final:
         log.debug("dropped 'You' line %s, a repeat of the others: %r", final.line_id, final.text)

@@ -52,7 +52,7 @@ def test_the_same_words_at_another_time_are_kept() -> None:
     guard.others(final("r1.1-0", "It was the best of times.", 1.0, 3.0, "Others"))
     mine = final("r2.1-0", "It was the best of times.", 20.0, 22.0, "You")
     assert guard.you(mine) is None  # held: the system audio played
-    clock.now += guard.min_hold
+    clock.now += guard.policy.min_hold
     assert guard.due() == [mine]
 
 
@@ -61,7 +61,7 @@ def test_your_own_words_over_the_others_are_kept() -> None:
     guard.others(final("r1.1-0", "It was the age of wisdom, it was the age of foolishness.", 10.0, 14.0, "Others"))
     mine = final("r2.1-0", "Ever tried. Ever failed. It was no matter.", 10.5, 14.5, "You")
     assert guard.you(mine) is None
-    clock.now += guard.min_hold
+    clock.now += guard.policy.min_hold
     assert guard.due() == [mine]
     assert not guard.dropped
 
@@ -76,7 +76,7 @@ def test_a_final_is_held_while_the_line_it_may_repeat_is_still_open_then_dropped
     guard, clock = make()
     guard.others(interim("r1.1-3", "we had everything", 30.0, 31.5, "Others"))
     assert guard.you(final("r2.1-7", "We had everything before us.", 30.1, 32.2, "You")) is None
-    clock.now += guard.min_hold * 2
+    clock.now += guard.policy.min_hold * 2
     assert guard.due() == []  # the others' line is still open
     guard.others(final("r1.1-3", "We had everything before us, we had nothing before us.", 30.0, 33.0, "Others"))
     [verdict] = guard.due()
@@ -88,13 +88,13 @@ def test_a_held_final_is_decided_after_max_hold_also_against_open_lines() -> Non
     guard.others(interim("r1.1-3", "in short the period was so far", 50.0, 53.0, "Others"))
     mine = final("r2.1-9", "Try again.", 50.5, 51.5, "You")
     assert guard.you(mine) is None
-    clock.now += guard.max_hold - 0.01
+    clock.now += guard.policy.max_hold - 0.01
     assert guard.due() == []
     clock.now += 0.02
     assert guard.due() == [mine]
     echo = final("r2.1-10", "in short the period was", 50.6, 52.9, "You")
     assert guard.you(echo) is None
-    clock.now += guard.max_hold
+    clock.now += guard.policy.max_hold
     [verdict] = guard.due()
     assert verdict.text == ""
 
