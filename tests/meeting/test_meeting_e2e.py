@@ -29,9 +29,10 @@ pytestmark = [pytest.mark.pulse, pytest.mark.slow]
 
 MAX_WER_OTHERS = 0.25
 MAX_WER_YOU = 0.25
-DOUBLE_TALK_WER = 0.35
+DOUBLE_TALK_WER = 0.5
 """How much worse your words may come through while the others talk over you: the echo canceller's suppressor
-also dims the quiet ends of your words where the echo is as loud (measured 0.21-0.33 more on these 24 words)."""
+also dims the quiet ends of your words where the echo is about as loud (measured 0.17-0.42 more on these 24
+words, over seven runs). A canceller that removed your voice, or let the echo through, is far past it."""
 
 
 def check_labels(run: MeetingRun) -> None:
@@ -94,3 +95,5 @@ def test_echo_of_the_others_is_not_captioned_as_you(
     assert w_others <= MAX_WER_OTHERS, run.text("Others")
     assert len(echo_words) <= 1, run.text("You")
     assert w_you <= clean_you + DOUBLE_TALK_WER, run.text("You")
+    heard = set(words(run.text("You")))
+    assert {"ever", "matter", "try", "again", "better"} <= heard, run.text("You")
