@@ -11,7 +11,9 @@ repeating an "Others" line. :class:`DuplicateGuard` sees every event of both ses
 * a "You" final spoken while the system audio was silent (no sound, so no echo) is committed at once;
 * otherwise it is held until the "Others" line it might repeat is final (no "Others" line still open over
   its time and :attr:`GuardPolicy.min_hold` seconds passed), at most :attr:`GuardPolicy.max_hold`
-  seconds; its interim stays shown meanwhile.
+  seconds; its interim stays shown meanwhile;
+* a "You" interim of three words or more that so far repeats the others (their open lines included) is not
+  shown, so that an echo does not flash up before its final is dropped.
 
 Both speakers' times must be on one timeline (:class:`~captioner.audio.shared_clock.SharedClockSource`). The
 guard is sans-IO: the meeting calls :meth:`DuplicateGuard.due` on a timer and applies what it returns.
@@ -124,7 +126,8 @@ class DuplicateGuard:
         if event.line_id in self._dropped:
             return None
         if isinstance(event, Interim):
-            return None if event.line_id in self._held else event
+            held = event.line_id in self._held
+            return None if held or self._echoing(event) else event
         if event.line_id in self._held:
             self._held[event.line_id].final = event  # a newer version of a held line
             return None
@@ -167,10 +170,14 @@ class DuplicateGuard:
     def _decide(self, final: Final, *, last: bool) -> Final:
         return self._drop(final) if self._repeats(final, include_live=last) else final
 
+    def _echoing(self, interim: Interim) -> bool:
+        """An interim of at least three words that so far repeats the others: not shown (it would flicker)."""
+        return len(words(interim.text)) >= 3 and self._repeats(interim, include_live=True)
+
     def _overlaps(self, line: _OthersLine, start: float, end: float) -> bool:
         return line.start <= end + self.policy.slack and line.end >= start - self.policy.slack
 
-    def _repeats(self, final: Final, *, include_live: bool) -> bool:
+    def _repeats(self, final: Final | Interim, *, include_live: bool) -> bool:
         mine = words(final.text)
         start, end = _start(final), _end(final)
         lines = list(self._others) + (list(self._others_live.values()) if include_live else [])

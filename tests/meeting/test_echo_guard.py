@@ -125,3 +125,14 @@ def test_the_sound_log_knows_when_the_system_audio_played() -> None:
     assert log.audible(9.0, 10.01)
     assert not log.audible(11.1, 12.0)
     assert not log.audible(0.0, 9.9)
+
+
+def test_an_interim_repeating_the_others_is_not_shown_but_yours_is() -> None:
+    guard, _ = make()
+    guard.others(interim("r1.1-4", "it was the season of light", 20.0, 22.0, "Others"))
+    echo = interim("r2.1-8", "it was the season", 20.2, 21.6, "You")
+    assert guard.you(echo) is None
+    short = interim("r2.1-8", "it was", 20.2, 20.8, "You")
+    assert guard.you(short) is short  # too few words to tell
+    mine = interim("r2.1-9", "ever tried ever failed", 20.5, 22.0, "You")
+    assert guard.you(mine) is mine
