@@ -35,6 +35,8 @@ from captioner.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from captioner.feed.security import new_token, parse_address
 from captioner.feed.server import FeedError, FeedServer
 from captioner.session.build import SessionRequest, SetupError, prepare
+from captioner.session.meeting import Meeting, is_meeting, prepare_meeting
+from captioner.session.session import Session
 
 log = logging.getLogger("captioner")
 
@@ -62,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("caption", help="caption audio headless, to stdout (and optionally a file)")
     c.add_argument("--engine", default=registry.DEFAULT_ENGINE, help="engine id (see `captioner engines`)")
-    c.add_argument("--source", default="mic", help="mic, system, or the path of a WAV file (default: mic)")
+    c.add_argument(
+        "--source",
+        default="mic",
+        help="mic, system, both (also mic+system: you and the others, labelled), or the path of a WAV file "
+        "(default: mic)",
+    )
     c.add_argument("--device", help="input device id or name (see `captioner devices`)")
     c.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     c.add_argument("--word-boost", action="append", default=[], metavar="TERM", help="boost a word (repeatable)")
@@ -214,9 +221,10 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         endpoint=args.endpoint,
         extra=extra,
     )
+    meeting = is_meeting(args.source)
     request = SessionRequest(
         engine=args.engine,
-        source=args.source,
+        source="both" if meeting else args.source,
         device=args.device,
         options=options,
         api_key=args.api_key,
@@ -224,13 +232,17 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         max_retries=args.max_retries,
     )
     try:
-        plan = prepare(request, audience="cli")
-        source = plan.open_source()
+        if meeting:
+            meeting_plan = prepare_meeting(request, audience="cli")
+            mic, system = meeting_plan.open_sources()
+        else:
+            plan = prepare(request, audience="cli")
+            source = plan.open_source()
     except SetupError as exc:
         raise UsageError(exc.message) from None
 
     autosave = None if args.no_autosave else paths.new_autosave_path()
-    transcript = Transcript(autosave=autosave)
+    transcript = Transcript(autosave=autosave, many_runs=meeting)
     clean = bool(args.filter_profanity)
     feed = None if args.serve is None else await _start_feed(args.serve, transcript, err, clean)
     writers = [make_writer(args.format, out, limits=limits)]
@@ -251,7 +263,7 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     transcript.subscribe(on_change)
 
-    dropped_seen = 0
+    dropped_seen: dict[str | None, int] = {}  # per source (meeting mode has two)
     progress = ProgressLine(err)
 
     def say(message: str) -> None:
@@ -263,11 +275,12 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.flush()
 
     def on_event(event: CaptionEvent) -> None:
-        nonlocal dropped_seen
         if isinstance(event, AudioLevel):
-            if event.dropped_blocks > dropped_seen:
-                say(f"captioner: warning: {event.dropped_blocks - dropped_seen} audio block(s) dropped\n")
-                dropped_seen = event.dropped_blocks
+            seen = dropped_seen.get(event.speaker, 0)
+            if event.dropped_blocks > seen:
+                source = f" ({event.speaker})" if meeting and event.speaker else ""
+                say(f"captioner: warning: {event.dropped_blocks - seen} audio block(s) dropped{source}\n")
+                dropped_seen[event.speaker] = event.dropped_blocks
             return
         shown = mask_event(event) if clean else event
         for w in writers:
@@ -278,12 +291,19 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress.show(event.message, event.progress)
             return
         progress.close()
+        who = f"{event.speaker}: " if meeting and isinstance(event, Notice | EngineError) and event.speaker else ""
         if isinstance(event, Notice):
-            say(f"captioner: warning: {event.message}\n")
+            say(f"captioner: warning: {who}{event.message}\n")
         elif isinstance(event, EngineError) and event.retryable:
-            say(f"captioner: {event.engine}: {event.message} (retrying)\n")
+            say(f"captioner: {who or event.engine + ': '}{event.message} (retrying)\n")
+        elif isinstance(event, EngineError) and who:
+            say(f"captioner: {who}{event.message}\n")
 
-    session = plan.session(source, transcript=transcript, on_event=on_event)
+    session: Session | Meeting
+    if meeting:
+        session = meeting_plan.meeting(mic, system, transcript=transcript, on_event=on_event)
+    else:
+        session = plan.session(source, transcript=transcript, on_event=on_event)
 
     loop = asyncio.get_running_loop()
     stops = 0

@@ -103,6 +103,8 @@ class Status:
     message: str = ""
     progress: float | None = None
     """0…1 while a long first-use step runs (e.g. preparing the speech model): views may draw a bar."""
+    speaker: str | None = None
+    """The speaker of the source this is about when a transcript has two sources (meeting mode)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +115,8 @@ class EngineError:
     message: str
     retryable: bool
     code: int | None = None
+    speaker: str | None = None
+    """The speaker of the source this is about when a transcript has two sources (meeting mode)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +136,8 @@ class Notice:
 
     engine: str
     message: str
+    speaker: str | None = None
+    """The speaker of the source this is about when a transcript has two sources (meeting mode)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,6 +151,8 @@ class AudioLevel:
     rms_dbfs: float
     dropped_blocks: int = 0
     lag: float = 0.0
+    speaker: str | None = None
+    """The speaker of the source this is about when a transcript has two sources (meeting mode)."""
 
 
 CaptionEvent = Interim | Final | SpeechStarted | Status | EngineError | Usage | Notice | AudioLevel

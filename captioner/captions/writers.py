@@ -39,21 +39,22 @@ def event_record(event: CaptionEvent) -> dict[str, object] | None:
         }
         if isinstance(event, Interim) and event.tail:
             rec["tail"] = event.tail
-        if event.speaker is not None:
-            rec["speaker"] = event.speaker
-        return rec
+        return _with_speaker(rec, event)
     if isinstance(event, Status):
-        return {"type": "status", "state": event.state.value, "message": event.message, "engine": event.engine}
+        rec = {"type": "status", "state": event.state.value, "message": event.message, "engine": event.engine}
+        return _with_speaker(rec, event)
     if isinstance(event, EngineError):
-        return {
+        rec = {
             "type": "error",
             "message": event.message,
             "retryable": event.retryable,
             "code": event.code,
             "engine": event.engine,
         }
+        return _with_speaker(rec, event)
     if isinstance(event, Notice):
-        return {"type": "status", "state": "warning", "message": event.message, "engine": event.engine}
+        rec = {"type": "status", "state": "warning", "message": event.message, "engine": event.engine}
+        return _with_speaker(rec, event)
     if isinstance(event, SpeechStarted):
         return {
             "type": "status",
@@ -80,6 +81,13 @@ def change_record(change: Change) -> dict[str, object] | None:
     if change.kind == "drop":
         return {"type": "drop", "id": change.line.line_id}
     return None
+
+
+def _with_speaker(rec: dict[str, object], event: Interim | Final | Status | EngineError | Notice) -> dict[str, object]:
+    """``rec`` with the event's ``speaker`` (meeting mode: which source it is about), when it has one."""
+    if event.speaker is not None:
+        rec["speaker"] = event.speaker
+    return rec
 
 
 class Writer:

