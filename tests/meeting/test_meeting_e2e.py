@@ -31,8 +31,8 @@ MAX_WER_OTHERS = 0.25
 MAX_WER_YOU = 0.25
 DOUBLE_TALK_WER = 0.5
 """How much worse your words may come through while the others talk over you: the echo canceller's suppressor
-also dims the quiet ends of your words where the echo is about as loud (measured 0.17-0.42 more on these 24
-words, over seven runs). A canceller that removed your voice, or let the echo through, is far past it."""
+also dims the quiet ends of your words where the echo is about as loud (measured 0.17-0.46 more on these 24
+words, over nine runs). A canceller that removed your voice, or let the echo through, is far past it."""
 
 
 def check_labels(run: MeetingRun) -> None:
