@@ -211,6 +211,7 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
 def clamp(obj: T) -> T:
     """Bring out-of-range values back into range."""
     if isinstance(obj, Appearance):
+        obj = dataclasses.replace(obj, **_speaker_fields(obj))  # type: ignore[arg-type]
         return dataclasses.replace(
             obj,
             font_size=min(96, max(8, obj.font_size)),
@@ -218,7 +219,6 @@ def clamp(obj: T) -> T:
             lines=min(5, max(1, obj.lines)),
             max_line_chars=min(200, max(10, obj.max_line_chars)),
             clear_after_s=min(600.0, max(0.0, obj.clear_after_s)),
-            **_speaker_fields(obj),
         )
     if isinstance(obj, FeedSettings):
         return dataclasses.replace(obj, port=min(65535, max(1, obj.port)), host=obj.host.strip() or "127.0.0.1")

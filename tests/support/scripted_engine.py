@@ -170,12 +170,12 @@ class RestartingEngine(FakeEngine):
 
 @dataclass(frozen=True, kw_only=True)
 class Turn:
-    """One speaker's turn of a scripted conversation: ``words`` said one every ``per_word`` seconds from
-    ``start``, with an interim after each word and a final after the last."""
+    """One speaker's turn of a scripted conversation: the words of ``text`` said one every ``per_word`` seconds
+    from ``start``, with an interim after each word and a final after the last."""
 
     speaker: str | None
     start: float
-    words: tuple[str, ...]
+    text: str
     per_word: float = 0.3
     language: str | None = None
 
@@ -186,13 +186,14 @@ def conversation(turns: list[Turn], *, engine: str = "scripted") -> list[Interim
     timed: list[tuple[float, int, Interim | Final]] = []
     for n, turn in enumerate(turns):
         line_id = f"t{n}"
-        for i in range(1, len(turn.words) + 1):
+        words = turn.text.split()
+        for i in range(1, len(words) + 1):
             t = turn.start + i * turn.per_word
-            text = " ".join(turn.words[:i])
+            text = " ".join(words[:i])
             ev = Interim(line_id=line_id, text=text, engine=engine, start=turn.start, end=t, speaker=turn.speaker)
             timed.append((t, n, ev))
-        end = turn.start + len(turn.words) * turn.per_word
-        text = " ".join(turn.words)
+        end = turn.start + len(words) * turn.per_word
+        text = " ".join(words)
         final = Final(
             line_id=line_id,
             text=text,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -123,18 +124,16 @@ def _order(rows: list[Row]) -> list[str]:
 
 
 def test_two_speakers_talking_at_once_keep_their_places() -> None:
-    others = "so the figures for the third quarter look better than we expected".split()
-    you = "sorry which figures".split()
     turns = [
-        Turn(speaker="Others", start=0.0, words=tuple(others)),
-        Turn(speaker="You", start=0.7, words=tuple(you), per_word=0.4),
-        Turn(speaker="You", start=4.2, words=("thanks",)),
+        Turn(speaker="Others", start=0.0, text="so the figures for the third quarter look better than we expected"),
+        Turn(speaker="You", start=0.7, text="sorry which figures", per_word=0.4),
+        Turn(speaker="You", start=4.2, text="thanks"),
     ]
     snapshots = _feed(_layout(), turns)
     orders = [_order(rows) for rows in snapshots]
     both_live = [o for o in orders if o[:2] == ["t0", "t1"]]
     assert len(both_live) > 5  # they really overlapped, with several updates each
-    for before, after in zip(orders, orders[1:], strict=False):
+    for before, after in itertools.pairwise(orders):
         common = [i for i in before if i in after]
         assert [i for i in after if i in common] == common, f"a line jumped: {before} -> {after}"
     for rows in snapshots:  # each speaker's turn starts a row, led by the speaker's label
@@ -142,15 +141,16 @@ def test_two_speakers_talking_at_once_keep_their_places() -> None:
             starts = [row[0] for row in rows if any(w.line_id == line_id for w in row)][:1]
             assert not starts or (starts[0].kind, starts[0].text) == ("label", label)
     final = [row_text(r) for r in snapshots[-1]]
-    assert final[0].startswith("Others: so the figures") and any(r.startswith("You: sorry which figures") for r in final)
+    assert final[0].startswith("Others: so the figures")
+    assert any(r.startswith("You: sorry which figures") for r in final)
     assert final[-1].endswith("figures thanks")  # the same speaker goes on in the same turn
 
 
 def test_committed_rows_never_move() -> None:
     turns = [
-        Turn(speaker="A", start=0.0, words=tuple("one two three four five six seven".split())),
-        Turn(speaker="B", start=1.0, words=tuple("alpha beta gamma".split())),
-        Turn(speaker="C", start=3.0, words=tuple("red green blue yellow".split())),
+        Turn(speaker="A", start=0.0, text="one two three four five six seven"),
+        Turn(speaker="B", start=1.0, text="alpha beta gamma"),
+        Turn(speaker="C", start=3.0, text="red green blue yellow"),
     ]
     layout = _layout(width=24.0)
     snapshots = _feed(layout, turns)
@@ -163,9 +163,9 @@ def test_committed_rows_never_move() -> None:
 
 
 def test_one_speaker_lays_out_as_before() -> None:
-    turns = [Turn(speaker="A", start=0.0, words=("hello", "world")), Turn(speaker="A", start=1.0, words=("again",))]
+    turns = [Turn(speaker="A", start=0.0, text="hello world"), Turn(speaker="A", start=1.0, text="again")]
     with_speaker = [[row_text(r) for r in rows] for rows in _feed(_layout(), turns)]
-    unnamed = [Turn(speaker=None, start=t.start, words=t.words) for t in turns]
+    unnamed = [Turn(speaker=None, start=t.start, text=t.text) for t in turns]
     without = [[row_text(r) for r in rows] for rows in _feed(_layout(), unnamed)]
     assert with_speaker == without
     assert with_speaker[-1] == ["hello world again"]
