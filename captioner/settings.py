@@ -211,7 +211,6 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
 def clamp(obj: T) -> T:
     """Bring out-of-range values back into range."""
     if isinstance(obj, Appearance):
-        obj = dataclasses.replace(obj, **_speaker_fields(obj))  # type: ignore[arg-type]
         return dataclasses.replace(
             obj,
             font_size=min(96, max(8, obj.font_size)),
@@ -219,6 +218,11 @@ def clamp(obj: T) -> T:
             lines=min(5, max(1, obj.lines)),
             max_line_chars=min(200, max(10, obj.max_line_chars)),
             clear_after_s=min(600.0, max(0.0, obj.clear_after_s)),
+            speaker_style=obj.speaker_style if obj.speaker_style in SPEAKER_STYLES else "label_and_color",
+            you_label=_speaker_label(obj.you_label, "You"),
+            you_color=_speaker_color(obj.you_color, "#8fd3ff"),
+            others_label=_speaker_label(obj.others_label, "Others"),
+            others_color=_speaker_color(obj.others_color, "#ffd166"),
         )
     if isinstance(obj, FeedSettings):
         return dataclasses.replace(obj, port=min(65535, max(1, obj.port)), host=obj.host.strip() or "127.0.0.1")
@@ -236,17 +240,14 @@ def clamp(obj: T) -> T:
     return obj
 
 
-def _speaker_fields(a: Appearance) -> dict[str, str]:
-    """The speaker fields of ``a``, each valid or else its default (labels trimmed and kept short)."""
-    default = Appearance()
-    out = {"speaker_style": a.speaker_style if a.speaker_style in SPEAKER_STYLES else default.speaker_style}
-    for name in ("you_label", "others_label"):
-        label = " ".join(str(getattr(a, name)).split())[:SPEAKER_LABEL_MAX]
-        out[name] = label or getattr(default, name)
-    for name in ("you_color", "others_color"):
-        color = str(getattr(a, name))
-        out[name] = color.lower() if _HEX_COLOR.match(color) else getattr(default, name)
-    return out
+def _speaker_label(value: str, default: str) -> str:
+    """A speaker label trimmed and kept short, or ``default`` when empty."""
+    return " ".join(str(value).split())[:SPEAKER_LABEL_MAX] or default
+
+
+def _speaker_color(value: str, default: str) -> str:
+    """A ``#rrggbb`` colour, or ``default`` when it is anything else."""
+    return str(value).lower() if _HEX_COLOR.match(str(value)) else default
 
 
 def merge(base: Settings, theirs: Settings, ours: Settings) -> Settings:
