@@ -99,6 +99,9 @@ class SpeakerStyle:
 
     def __init__(self, appearance: Appearance) -> None:
         self.appearance = appearance
+        a = appearance
+        self.key = (a.speaker_style, a.you_label, a.you_color, a.others_label, a.others_color, a.high_contrast)
+        """What the look of speakers depends on (two styles with the same key look the same)."""
         style = appearance.speaker_style
         self.enabled = style != "off"
         self.labels = style in ("label_and_color", "label")
