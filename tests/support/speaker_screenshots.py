@@ -72,7 +72,7 @@ def speaker_screenshots(app: Any, out: Path) -> list[Path]:
     from captioner.settings import Appearance, Settings
     from captioner.ui.settings.dialog import SettingsDialog
     from captioner.ui.transcript_window import TranscriptWindow
-    from tests.support.screenshots import _save_around, scene_window, show_focused, wait
+    from tests.support.screenshots import _save_around, scene_window, show_focused
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -95,22 +95,23 @@ def speaker_screenshots(app: Any, out: Path) -> list[Path]:
 
     window = TranscriptWindow(_feed_lines(TRANSCRIPT), appearance=plain)
     window.resize(820, 360)
+    written.append(_grab_window(app, window, out / "transcript-speakers.png"))
+    dialog = SettingsDialog(Settings())
+    dialog.tabs.setCurrentWidget(dialog.appearance_page)
+    written.append(_grab_window(app, dialog, out / "settings-appearance.png"))
+    return written
+
+
+def _grab_window(app: Any, window: Any, path: Path) -> Path:
+    """Show ``window``, let it paint, save its grab to ``path`` and close it."""
+    from tests.support.screenshots import wait
+
     window.show()
     wait(app, lambda: window.windowHandle() is not None and window.windowHandle().isExposed(), 10)
     wait(app, lambda: False, 0.5)
-    written.append(out / "transcript-speakers.png")
-    window.grab().save(str(written[-1]))
+    window.grab().save(str(path))
     window.close()
-
-    dialog = SettingsDialog(Settings())
-    dialog.tabs.setCurrentWidget(dialog.appearance_page)
-    dialog.show()
-    wait(app, lambda: dialog.windowHandle() is not None and dialog.windowHandle().isExposed(), 10)
-    wait(app, lambda: False, 0.5)
-    written.append(out / "settings-appearance.png")
-    dialog.grab().save(str(written[-1]))
-    dialog.close()
-    return written
+    return path
 
 
 def _feed_lines(turns: list[Turn]) -> Any:
