@@ -52,7 +52,8 @@ def _feed(target: Any, turns: list[Turn], *, stop_before: float | None = None) -
     return transcript
 
 
-def _overlay(app: Any, appearance: Any, turns: list[Turn], stop_before: float) -> Any:
+def _overlay(app: Any, appearance: Any, turns: list[Turn], stop_before: float) -> tuple[Any, Any]:
+    """The overlay at the bottom of the screen fed ``turns`` up to ``stop_before``, and its transcript."""
     from captioner.settings import OverlaySettings
     from captioner.ui.overlay import CaptionOverlay
     from tests.support.screenshots import wait
@@ -61,10 +62,10 @@ def _overlay(app: Any, appearance: Any, turns: list[Turn], stop_before: float) -
     ov.set_status("listening", "Listening · Microphone and system audio")
     ov.set_level(-18)
     ov.place()
-    ov._transcript = _feed(ov, turns, stop_before=stop_before)  # kept alive with the window
+    transcript = _feed(ov, turns, stop_before=stop_before)
     ov.show()
     wait(app, lambda: ov.windowHandle() is not None and ov.windowHandle().isExposed(), 10)
-    return ov
+    return ov, transcript
 
 
 def speaker_screenshots(app: Any, out: Path) -> list[Path]:
@@ -87,7 +88,7 @@ def speaker_screenshots(app: Any, out: Path) -> list[Path]:
     for scene, appearance, turns, stop, name in shots:
         bg = scene_window(app, scene)
         show_focused(app, bg)
-        ov = _overlay(app, appearance, turns, stop)
+        ov, _transcript = _overlay(app, appearance, turns, stop)
         written.append(out / f"{name}.png")
         _save_around(app, ov, written[-1])
         ov.close()
