@@ -131,3 +131,21 @@ def test_labels_follow_the_appearance_and_revisions_relabel(window: Any) -> None
     assert [line.speaker for line in w.lines()] == ["Others", "You", "Others", "Others"]
     w.set_appearance(Appearance(speaker_style="off"))
     assert w.table.isColumnHidden(SPEAKER)
+
+
+def test_the_app_gives_the_window_the_labels_and_the_expected_language(desktop: Any) -> None:
+    from captioner.settings import EngineSettings, Settings
+
+    start = Settings(engine="fake", autostart_captions=False, engines={"fake": EngineSettings(language="de")})
+    app = desktop(start)
+    window = app.open_transcript()
+    assert window.expected_language == "de"
+    dialog = app.open_settings()
+    edited = dialog.settings().with_changes(
+        engine="fake",
+        appearance=Appearance(you_label="Me"),
+        engines={"fake": EngineSettings(language="fr")},
+    )
+    dialog.settings_changed.emit(edited)
+    assert window.speaker_style.name("You") == "Me"
+    assert window.expected_language == "fr"
