@@ -38,3 +38,17 @@ def test_an_emptied_label_keeps_the_default_and_loading_shows_saved_values(qtbot
     assert page.appearance().others_label == "Others"
     page.reset_button.click()
     assert page.appearance().speaker_style == "label_and_color"
+
+
+def test_a_hard_to_read_speaker_colour_is_pointed_out(qtbot: Any) -> None:
+    page = AppearancePage(Settings())
+    qtbot.addWidget(page)
+    assert page.speakers.check_contrast(page.appearance()) == ""
+    page.speakers.you_color.set_color("#303030")
+    warning = page.speakers.warning.text()
+    assert "“You”" in warning and "4.5:1" in warning and "Others" not in warning
+    page.opacity.setValue(20)  # a light window shows through: the default Others colour is hard to read too
+    assert "“Others”" in page.speakers.warning.text()
+    page.speakers.you_color.set_color("#8fd3ff")
+    page.opacity.setValue(90)
+    assert page.speakers.warning.text() == ""

@@ -4,7 +4,9 @@
 With more than one speaker in a session (or in meeting mode) the overlay and the transcript window show each
 speaker's label and/or colour; "You" (the microphone) and "Others" (the system audio) take the label text and
 colour set here, speakers told apart by the engine take the palette's colours
-(:mod:`captioner.ui.speaker_style`). The labels are only what is shown: transcripts and exports keep the ids.
+(:mod:`captioner.ui.speaker_style`). A chosen colour that is hard to read on the overlay background (contrast
+below 4.5:1 over a white or a black window) is pointed out. The labels are only what is shown: transcripts and
+exports keep the ids.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QLabel, QLineEd
 
 from captioner.settings import SPEAKER_LABEL_MAX, Appearance
 from captioner.ui.settings.color_button import ColorButton
+from captioner.ui.speaker_style import MIN_CONTRAST, SpeakerStyle, worst_contrast
 
 STYLE_NAMES = (
     ("label_and_color", "Label and colour"),
@@ -61,7 +64,12 @@ class SpeakersBox(QGroupBox):
             grid.addWidget(label, row, 0)
             grid.addWidget(edit, row, 1)
             grid.addWidget(button, row, 2)
+        self.warning = QLabel()
+        self.warning.setObjectName("speakers_warning")
+        self.warning.setWordWrap(True)
+        self.warning.hide()
         grid.addWidget(hint, 3, 0, 1, 3)
+        grid.addWidget(self.warning, 4, 0, 1, 3)
         grid.setColumnStretch(1, 1)
 
         self.set_values(appearance)
@@ -100,6 +108,24 @@ class SpeakersBox(QGroupBox):
             self._edited()
         finally:
             self.blockSignals(False)
+
+    def check_contrast(self, a: Appearance) -> str:
+        """Warn when a chosen colour is hard to read on ``a``'s overlay background; returns the warning."""
+        style = SpeakerStyle(a)
+        hard = []
+        if style.colors:
+            for speaker, label in (("You", a.you_label), ("Others", a.others_label)):
+                ratio = worst_contrast(style.any_color(speaker), a)
+                if ratio < MIN_CONTRAST:
+                    hard.append(f"“{label}” ({ratio:.1f}:1)")
+        text = (
+            f"Hard to read on the overlay background: {' and '.join(hard)}; 4.5:1 is the least for legible text."
+            if hard
+            else ""
+        )
+        self.warning.setText(text)
+        self.warning.setVisible(bool(text))
+        return text
 
     def applied_to(self, a: Appearance) -> Appearance:
         """``a`` with the fields as edited (an empty label keeps the default)."""

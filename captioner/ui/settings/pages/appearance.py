@@ -197,6 +197,7 @@ class AppearancePage(Page):
         self.opacity.setAccessibleDescription(f"{self.opacity.value()} %")
         self.opacity_value.setText(f"{self.opacity.value()} %")
         self.preview.set_appearance(a)
+        self.speakers.check_contrast(a)
         if emit:
             self.appearance_changed.emit(a)
             self.edited.emit(FAST_MS)
