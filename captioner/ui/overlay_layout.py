@@ -157,7 +157,7 @@ class RollUp:
         self._cache = None
         self._see(speaker)
         if line_id not in self._pending and self._contains(line_id):
-            self._revise(line_id, text)
+            self._revise(line_id, text, speaker if self._shown else None)
             return
         old = self._pending.get(line_id)
         if old is None:
@@ -293,7 +293,8 @@ class RollUp:
             w.line_id == line_id for row in self._rows for w in row
         )
 
-    def _revise(self, line_id: str, text: str) -> None:
+    def _revise(self, line_id: str, text: str, speaker: str | None) -> None:
+        """A frozen line's new text (and, given a ``speaker``, its new speaker: colour and label)."""
         rows = list(self._rows)
         first = next((i for i, row in enumerate(rows) if any(w.line_id == line_id for w in row)), len(rows))
         tail_words = [w for row in rows[first:] for w in row] + self._open
@@ -301,10 +302,11 @@ class RollUp:
         inserted = False
         for w in tail_words:
             if w.line_id == line_id:
-                if w.kind == "label":
-                    new_words.append(w)  # the speaker's label stays before the revised words
+                who = speaker if speaker is not None and w.speaker is not None else w.speaker
+                if w.kind == "label":  # the speaker's label stays before the revised words
+                    new_words.append(Word(self.label_of(who) if who else w.text, line_id, "label", who, True))
                 elif not inserted:
-                    revised = words_of(text, line_id, "final", w.speaker)
+                    revised = words_of(text, line_id, "final", who)
                     if revised and w.breaks:
                         revised[0] = dataclasses.replace(revised[0], breaks=True)
                     new_words += revised

@@ -178,3 +178,13 @@ def test_a_long_live_line_holds_at_most_a_few_committed_lines_after_it() -> None
         layout.commit(f"b{n}", f"short {n}", speaker="B")
     order = _order(layout.all_rows())
     assert order == ["b0", "long", "b1", "b2"]  # the earliest held line went above the live one
+
+
+def test_a_revised_speaker_relabels_and_recolours_its_line() -> None:
+    layout = _layout()
+    layout.commit("1", "hello there", speaker="A")
+    layout.commit("2", "hi", speaker="B")
+    layout.commit("2", "hi", speaker="C")  # the engine's speaker revision
+    rows = layout.all_rows()
+    assert [row_text(r) for r in rows] == ["hello there", "C: hi"]
+    assert {w.speaker for w in rows[1]} == {"C"}
