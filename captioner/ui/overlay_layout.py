@@ -101,7 +101,7 @@ HOLD_LINES = 2
 """Committed lines that may wait after a live one before they are frozen above it."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class _Pending:
     """A line not yet frozen: live, or committed after a line that is still live."""
 
@@ -142,7 +142,7 @@ class RollUp:
         self._see(speaker)
         tail = tail if tail and text.endswith(tail) else ""
         if old is None:
-            self._pending[line_id] = _Pending(text, tail, speaker, False)
+            self._pending[line_id] = _Pending(text=text, tail=tail, speaker=speaker, final=False)
         else:
             old.text, old.tail, old.speaker = text, tail, speaker
         self._cache = None
@@ -161,7 +161,7 @@ class RollUp:
             return
         old = self._pending.get(line_id)
         if old is None:
-            self._pending[line_id] = _Pending(text, "", speaker, True)
+            self._pending[line_id] = _Pending(text=text, tail="", speaker=speaker, final=True)
         else:
             old.text, old.tail, old.final = text, "", True
             old.speaker = speaker if speaker is not None else old.speaker
