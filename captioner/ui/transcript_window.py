@@ -6,7 +6,10 @@ between the live transcript and a previous session's lines. It follows new lines
 while scrolled to the bottom and stops when the user scrolls up (back at the
 bottom, it follows again). With the profanity filter on it shows, searches and
 exports the lines masked (:mod:`captioner.captions.profanity`); it keeps the raw
-lines, so turning the filter off shows them again. :meth:`TranscriptWindow.present`
+lines, so turning the filter off shows them again. With more than one speaker (or in meeting mode) a speaker
+column shows who spoke, and a line detected in another language than the expected one is tagged
+(:mod:`captioner.ui.transcript_rows`); Ctrl+C copies the selected lines with their speakers.
+:meth:`TranscriptWindow.present`
 brings it in front of other windows. The search bar
 (:mod:`captioner.ui.transcript_search`) and the export bar
 (:mod:`captioner.ui.transcript_export`) are its parts; their public methods and
@@ -67,6 +70,7 @@ class TranscriptWindow(QWidget):
         self._raw: list[Line] = []  # the lines as the transcript has them
         self._lines: list[Line] = []  # as shown (masked when the filter is on)
         self._row_of: dict[str, int] = {}
+        self._speakers: set[str] = set()  # the speakers of the lines shown
         self._follow = True
         self.showing_previous = False
         """Showing an earlier session's lines (not the live transcript)."""
@@ -151,7 +155,7 @@ class TranscriptWindow(QWidget):
         lines = list(lines)
         self._raw, self._lines = [], []
         self._row_of = {}
-        self._speakers: set[str] = set()
+        self._speakers = set()
         self.search_bar.reset()
         self.table.setRowCount(0)
         self.table.setColumnHidden(SPEAKER, True)
@@ -174,9 +178,10 @@ class TranscriptWindow(QWidget):
         return row
 
     def _fill(self, row: int) -> None:
-        items = {col: self.table.item(row, col) for col in (TIME, CAPTION, SPEAKER)}
-        if all(item is not None for item in items.values()):
-            fill_row(items, self._lines[row], self.speaker_style, self.expected_language)  # type: ignore[arg-type]
+        cells = ((col, self.table.item(row, col)) for col in (TIME, CAPTION, SPEAKER))
+        items = {col: item for col, item in cells if item is not None}
+        if len(items) == 3:
+            fill_row(items, self._lines[row], self.speaker_style, self.expected_language)
         self._saw(self._lines[row].speaker)
 
     def _saw(self, speaker: str | None) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QTableWidgetItem
 
@@ -103,13 +104,20 @@ def test_search_still_finds_lines_and_ignores_the_tag(window: Any) -> None:
     assert w.matches() == []
 
 
-def test_copy_and_export_of_a_selection_name_the_speaker(window: Any) -> None:
+def test_copy_and_export_of_a_selection_name_the_speaker(window: Any, qtbot: Any) -> None:
     w, _ = window(MEETING)
     w.table.selectRow(1)  # the "You" line alone
     assert w.copy_selection() == "You: yes please\n"
     assert QGuiApplication.clipboard().text() == "You: yes please\n"
     assert w.export_text("txt", w.selected_lines()) == "You: yes please\n"
     assert "You: yes please" in w.export_text("srt", w.selected_lines())
+    QGuiApplication.clipboard().clear()
+    w.show()
+    qtbot.waitExposed(w)
+    w.table.setFocus()
+    w.table.selectRow(0)
+    qtbot.keyClick(w.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "Others: shall we start with the budget\n"
 
 
 def test_one_speaker_shows_no_speaker_column(window: Any) -> None:
