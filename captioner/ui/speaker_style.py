@@ -7,8 +7,7 @@ nothing changes. "You" and "Others" take the label text and colour set on the Ap
 speaker takes a colour of :data:`PALETTE`, fixed by its id (the overlay and the transcript window agree
 without sharing state), and its id as the label. Colours are checked for legibility with the WCAG contrast
 ratio (:func:`contrast_ratio`) against the overlay background as it looks over a white and over a black
-window; in the high-contrast theme a colour below 4.5:1 on its black is replaced by a palette colour that
-passes.
+window; in the high-contrast theme a chosen colour below 4.5:1 on its black is replaced by the default one.
 """
 
 from __future__ import annotations
@@ -20,8 +19,10 @@ from dataclasses import dataclass
 
 from captioner.settings import MEETING_SPEAKERS, Appearance
 
-PALETTE = ("#8fd3ff", "#ffd166", "#a6e3a1", "#ffa8d9", "#c9b6ff", "#7ee8e0", "#ffb38a")
-"""The colours of diarised speakers: light, distinct hues, legible on the overlay's dark background."""
+PALETTE = ("#a6e3a1", "#ffa8d9", "#c9b6ff", "#ffb38a", "#7ee8e0", "#e2f08a")
+"""The colours of diarised speakers: light, distinct hues, legible on the overlay's dark background, and apart
+from the default colours of "You" (light blue) and "Others" (amber), which a meeting may show with them."""
+_MEETING_DEFAULTS = {"You": Appearance().you_color, "Others": Appearance().others_color}
 MIN_CONTRAST = 4.5
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -137,13 +138,10 @@ class SpeakerStyle:
     def any_color(self, speaker: str) -> str:
         """The speaker's colour whatever the style; in high contrast, one that is legible on black."""
         own = self._own.get(speaker)
-        index = palette_index(speaker)
-        chosen = own[1] if own is not None else PALETTE[index]
+        chosen = own[1] if own is not None else PALETTE[palette_index(speaker)]
         if not self.appearance.high_contrast or worst_contrast(chosen, self.appearance) >= MIN_CONTRAST:
             return chosen
-        if own is not None:
-            index = MEETING_SPEAKERS.index(speaker)
-        return PALETTE[index]
+        return _MEETING_DEFAULTS[speaker]  # only a chosen colour can fail: the defaults pass (tested)
 
     def look(self, speaker: str | None) -> SpeakerLook:
         return SpeakerLook(label=self.label(speaker), color=self.color(speaker))

@@ -52,14 +52,14 @@ def _feed(target: Any, turns: list[Turn], *, stop_before: float | None = None) -
     return transcript
 
 
-def _overlay(app: Any, appearance: Any, turns: list[Turn], stop_before: float) -> tuple[Any, Any]:
+def _overlay(app: Any, appearance: Any, turns: list[Turn], stop_before: float, status: str) -> tuple[Any, Any]:
     """The overlay at the bottom of the screen fed ``turns`` up to ``stop_before``, and its transcript."""
     from captioner.settings import OverlaySettings
     from captioner.ui.overlay import CaptionOverlay
     from tests.support.screenshots import wait
 
     ov = CaptionOverlay(appearance, OverlaySettings(position="bottom"))
-    ov.set_status("listening", "Listening · Microphone and system audio")
+    ov.set_status("listening", status)
     ov.set_level(-18)
     ov.place()
     transcript = _feed(ov, turns, stop_before=stop_before)
@@ -88,7 +88,10 @@ def speaker_screenshots(app: Any, out: Path) -> list[Path]:
     for scene, appearance, turns, stop, name in shots:
         bg = scene_window(app, scene)
         show_focused(app, bg)
-        ov, _transcript = _overlay(app, appearance, turns, stop)
+        status = (
+            "Listening · System audio · AssemblyAI" if turns is DIARISED else "Listening · Microphone and system audio"
+        )
+        ov, _transcript = _overlay(app, appearance, turns, stop, status)
         written.append(out / f"{name}.png")
         _save_around(app, ov, written[-1])
         ov.close()

@@ -44,13 +44,14 @@ def test_every_speaker_colour_is_legible_on_the_overlay(appearance: Appearance) 
     print(f"\nworst contrast on {backgrounds(appearance)}: " + ", ".join(f"{s} {r:.1f}" for s, r in ratios.items()))
     assert min(ratios.values()) >= MIN_CONTRAST
     assert len(set(PALETTE)) == len(PALETTE) == len({colors[s] for s in "ABCDEFG"})  # distinct per speaker
+    assert not {colors["You"], colors["Others"]} & set(PALETTE)  # a meeting with diarised speakers tells all apart
 
 
 def test_high_contrast_replaces_an_illegible_chosen_colour() -> None:
     dark = Appearance(you_color="#202060", high_contrast=True)
     assert worst_contrast("#202060", dark) < MIN_CONTRAST
     shown = SpeakerStyle(dark).any_color("You")
-    assert worst_contrast(shown, dark) >= MIN_CONTRAST
+    assert worst_contrast(shown, dark) >= MIN_CONTRAST and shown == Appearance().you_color
     assert SpeakerStyle(Appearance(you_color="#202060")).any_color("You") == "#202060"  # the user's choice
 
 
