@@ -211,6 +211,7 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
 def clamp(obj: T) -> T:
     """Bring out-of-range values back into range."""
     if isinstance(obj, Appearance):
+        d = Appearance()
         return dataclasses.replace(
             obj,
             font_size=min(96, max(8, obj.font_size)),
@@ -218,11 +219,11 @@ def clamp(obj: T) -> T:
             lines=min(5, max(1, obj.lines)),
             max_line_chars=min(200, max(10, obj.max_line_chars)),
             clear_after_s=min(600.0, max(0.0, obj.clear_after_s)),
-            speaker_style=obj.speaker_style if obj.speaker_style in SPEAKER_STYLES else "label_and_color",
-            you_label=_speaker_label(obj.you_label, "You"),
-            you_color=_speaker_color(obj.you_color, "#8fd3ff"),
-            others_label=_speaker_label(obj.others_label, "Others"),
-            others_color=_speaker_color(obj.others_color, "#ffd166"),
+            speaker_style=obj.speaker_style if obj.speaker_style in SPEAKER_STYLES else d.speaker_style,
+            you_label=_speaker_label(obj.you_label, d.you_label),
+            you_color=_speaker_color(obj.you_color, d.you_color),
+            others_label=_speaker_label(obj.others_label, d.others_label),
+            others_color=_speaker_color(obj.others_color, d.others_color),
         )
     if isinstance(obj, FeedSettings):
         return dataclasses.replace(obj, port=min(65535, max(1, obj.port)), host=obj.host.strip() or "127.0.0.1")
