@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 3
 SILENCE_MS_DEFAULT = 600
 SILENCE_MS_RANGE = (100, 5000)
+MEETING_SPEAKERS = ("You", "Others")
+"""The speakers of meeting mode: the microphone's and the system audio's."""
+SPEAKER_STYLES = ("label_and_color", "label", "color", "off")
+"""How the views tell speakers apart (when there is more than one): a label and a colour, one of them, neither."""
+SPEAKER_LABEL_MAX = 16
+_HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,11 @@ class Appearance:
     max_line_chars: int = 60  # maximum line width, in characters
     clear_after_s: float = 8.0  # idle time before captions fade out (0 = never)
     high_contrast: bool = False
+    speaker_style: str = "label_and_color"  # one of SPEAKER_STYLES
+    you_label: str = "You"  # meeting mode's microphone, as the views label it (the data keeps "You")
+    you_color: str = "#8fd3ff"
+    others_label: str = "Others"  # meeting mode's system audio
+    others_color: str = "#ffd166"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +211,7 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
 def clamp(obj: T) -> T:
     """Bring out-of-range values back into range."""
     if isinstance(obj, Appearance):
+        d = Appearance()
         return dataclasses.replace(
             obj,
             font_size=min(96, max(8, obj.font_size)),
@@ -206,6 +219,11 @@ def clamp(obj: T) -> T:
             lines=min(5, max(1, obj.lines)),
             max_line_chars=min(200, max(10, obj.max_line_chars)),
             clear_after_s=min(600.0, max(0.0, obj.clear_after_s)),
+            speaker_style=obj.speaker_style if obj.speaker_style in SPEAKER_STYLES else d.speaker_style,
+            you_label=_speaker_label(obj.you_label, d.you_label),
+            you_color=_speaker_color(obj.you_color, d.you_color),
+            others_label=_speaker_label(obj.others_label, d.others_label),
+            others_color=_speaker_color(obj.others_color, d.others_color),
         )
     if isinstance(obj, FeedSettings):
         return dataclasses.replace(obj, port=min(65535, max(1, obj.port)), host=obj.host.strip() or "127.0.0.1")
@@ -221,6 +239,16 @@ def clamp(obj: T) -> T:
             version=SCHEMA_VERSION,
         )
     return obj
+
+
+def _speaker_label(value: str, default: str) -> str:
+    """A speaker label trimmed and kept short, or ``default`` when empty."""
+    return " ".join(str(value).split())[:SPEAKER_LABEL_MAX] or default
+
+
+def _speaker_color(value: str, default: str) -> str:
+    """A ``#rrggbb`` colour, or ``default`` when it is anything else."""
+    return str(value).lower() if _HEX_COLOR.match(str(value)) else default
 
 
 def merge(base: Settings, theirs: Settings, ours: Settings) -> Settings:

@@ -49,10 +49,11 @@ def _in_time_order(lines: Iterable[Line]) -> list[Line]:
     return [line for _, _, line in sorted(keyed, key=lambda k: (k[0], k[1]))]
 
 
-def to_txt(lines: Iterable[Line], *, timestamps: bool = False) -> str:
-    """One caption per line, in time order; with ``timestamps``, prefixed by ``[HH:MM:SS]``."""
+def to_txt(lines: Iterable[Line], *, timestamps: bool = False, label_speakers: bool | None = None) -> str:
+    """One caption per line, in time order; with ``timestamps``, prefixed by ``[HH:MM:SS]``; ``label_speakers``
+    puts ``Name:`` before each line (default: when the lines have more than one speaker)."""
     seq = _in_time_order(lines)
-    named = speakers_differ(seq)
+    named = speakers_differ(seq) if label_speakers is None else label_speakers
     out = []
     for line in seq:
         text = f"{line.speaker}: {line.text}" if named and line.speaker else line.text
@@ -80,8 +81,9 @@ def vtt_cue(cue: Cue) -> str:
 VTT_HEADER = "WEBVTT\n\n"
 
 
-def to_srt(lines: Iterable[Line], limits: CueLimits | None = None) -> str:
-    return "".join(srt_cue(i, cue) for i, cue in enumerate(cues(list(lines), limits), 1))
+def to_srt(lines: Iterable[Line], limits: CueLimits | None = None, *, label_speakers: bool | None = None) -> str:
+    labelled = cues(list(lines), limits, label_speakers=label_speakers)
+    return "".join(srt_cue(i, cue) for i, cue in enumerate(labelled, 1))
 
 
 def to_vtt(lines: Iterable[Line], limits: CueLimits | None = None) -> str:
@@ -93,16 +95,20 @@ def to_json(lines: Iterable[Line]) -> str:
     return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
 
 
-def export(fmt: str, lines: Sequence[Line], limits: CueLimits | None = None) -> str:
-    """``lines`` in ``fmt`` (one of :data:`FORMATS`); ``limits`` apply to SRT and WebVTT."""
+def export(
+    fmt: str, lines: Sequence[Line], limits: CueLimits | None = None, *, label_speakers: bool | None = None
+) -> str:
+    """``lines`` in ``fmt`` (one of :data:`FORMATS`); ``limits`` apply to SRT and WebVTT. ``label_speakers``
+    (TXT, SRT) names the speakers in the text (default: when ``lines`` have more than one; a selection of one
+    speaker's lines from a conversation is exported with ``True``)."""
     if fmt == "srt":
-        return to_srt(lines, limits)
+        return to_srt(lines, limits, label_speakers=label_speakers)
     if fmt == "vtt":
         return to_vtt(lines, limits)
     if fmt == "json":
         return to_json(lines)
     if fmt == "txt":
-        return to_txt(lines)
+        return to_txt(lines, label_speakers=label_speakers)
     raise ValueError(f"unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
 
 

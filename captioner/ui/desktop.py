@@ -231,7 +231,13 @@ class DesktopApp:
 
         if self.transcript_window is None:
             s = self.settings
-            w = TranscriptWindow(self.controller.transcript, export=s.export, filter_profanity=s.filter_profanity)
+            w = TranscriptWindow(
+                self.controller.transcript,
+                export=s.export,
+                filter_profanity=s.filter_profanity,
+                appearance=s.appearance,
+                expected_language=s.engine_settings().language,
+            )
             w.addActions(self.tray.actions())
             self.controller.change.connect(w.on_change)
             w.export_settings_changed.connect(lambda export: self._update_settings(export=export))
@@ -273,6 +279,8 @@ class DesktopApp:
             self.overlay.show_notice("The XWayland setting takes effect the next time Captioner starts.")
         if self.transcript_window is not None:
             self.transcript_window.set_filter_profanity(merged.filter_profanity)
+            self.transcript_window.set_appearance(merged.appearance)
+            self.transcript_window.set_expected_language(merged.engine_settings().language)
         self.controller.apply_settings(merged)
         self.feed.apply(merged)
         if merged.source != old.source:

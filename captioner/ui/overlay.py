@@ -4,7 +4,8 @@ This module owns how the window behaves: its flags, click-through (:mod:`caption
 to move and edges to resize (the left/right edges set the width, the top/bottom edges the number of caption
 lines), the top/bottom presets and the saved place per screen (:mod:`captioner.ui.overlay_geometry`), and the
 state it shows. Captions are fed in as transcript changes and laid out by :mod:`captioner.ui.overlay_layout`
-(committed words never move while the interim text after them changes); rows roll up one at a time and clear
+(committed words never move while the interim text after them changes; with more than one speaker each turn
+starts a row, labelled and coloured by :mod:`captioner.ui.speaker_style`); rows roll up one at a time and clear
 after an idle time, but never while a line is still being spoken. The status row shows the engine state (or
 an error and what to do), the audio level and, when captions fall behind the audio, by how much; with no
 captions, a message too long for that row is shown whole in the caption area. While not captioning the
@@ -40,6 +41,7 @@ from captioner.ui.overlay_input import ClickThrough
 from captioner.ui.overlay_layout import RollUp, Row, row_is_final, row_text
 from captioner.ui.overlay_paint import OverlayPainter
 from captioner.ui.overlay_place import MIN_WIDTH, Placement
+from captioner.ui.speaker_style import speakers_shown
 
 __all__ = ["CaptionOverlay", "clamp_rect", "pick_saved", "screen_key"]
 
@@ -92,7 +94,9 @@ class CaptionOverlay(Placement, QWidget):
         self.paint_hook: Callable[[], None] | None = None
         """Called at the end of every paint (benchmarks)."""
 
-        self.layout_ = RollUp(self.painter.measure, 600.0)
+        self.layout_ = RollUp(
+            self.painter.measure, 600.0, label_of=self.painter.speakers.tag, speakers_shown=speakers_shown
+        )
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.timeout.connect(self._on_idle)
@@ -117,14 +121,17 @@ class CaptionOverlay(Placement, QWidget):
         """Slot: a transcript line changed."""
         line = change.line
         if change.kind == "interim":
-            self.layout_.interim(line.line_id, line.text, line.tail)
+            self.layout_.interim(line.line_id, line.text, line.tail, self._speaker(line.speaker))
         elif change.kind in ("commit", "revise"):
-            self.layout_.commit(line.line_id, line.text)
+            self.layout_.commit(line.line_id, line.text, self._speaker(line.speaker))
         elif change.kind == "drop":
             self.layout_.drop(line.line_id)
         self._restart_idle()
         self._update_compact()
         self.update(self._captions_rect())
+
+    def _speaker(self, speaker: str | None) -> str | None:
+        return speaker if self.painter.speakers.enabled else None
 
     def visible_lines(self) -> list[tuple[str, bool]]:
         """The caption rows now shown, top to bottom, as (text, is_final)."""
@@ -218,6 +225,7 @@ class CaptionOverlay(Placement, QWidget):
     # -- appearance ----------------------------------------------------------------------------
     def apply_appearance(self, appearance: Appearance) -> None:
         self.painter.set_appearance(appearance)
+        self.layout_.relabel(self.painter.speakers.tag)
         self._reflow()
         self._apply_height()
         self._update_compact()

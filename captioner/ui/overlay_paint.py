@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 
 from captioner.settings import Appearance
 from captioner.ui.overlay_layout import Kind, Row
+from captioner.ui.speaker_style import SpeakerStyle
 
 PADDING = 12
 
@@ -65,6 +66,7 @@ class OverlayPainter:
 
     def set_appearance(self, appearance: Appearance) -> None:
         self.appearance = a = effective_appearance(appearance)
+        self.speakers = SpeakerStyle(a)
         self.font = QFont(a.font_family, -1)
         self.font.setPixelSize(a.font_size)
         if a.high_contrast:
@@ -80,7 +82,7 @@ class OverlayPainter:
     # -- metrics -------------------------------------------------------------------------------
     def measure(self, text: str, kind: Kind) -> float:
         """Width of ``text`` in the font of its kind (committed words upright, the others italic)."""
-        return (self._fm if kind == "final" else self._fm_italic).horizontalAdvance(text)
+        return (self._fm_italic if kind in ("interim", "tail") else self._fm).horizontalAdvance(text)
 
     def max_text_width(self, width: int) -> float:
         """Width of a caption row in a window ``width`` wide: the configured characters, if they fit."""
@@ -229,11 +231,7 @@ class OverlayPainter:
         text_width = self.max_text_width(width)
         x0 = (width - text_width) / 2
         bottom = height - PADDING
-        final = QColor(a.text_color)
-        interim = QColor(a.interim_color)
-        tail = QColor(a.interim_color)
-        tail.setAlphaF(0.55)
-        colors = {"final": final, "interim": interim, "tail": tail}
+        colors = _Colors(a, self.speakers)
         # Outline: the text drawn in black at 8 offsets, then in colour (glyph-cached drawText; a stroked
         # QPainterPath looks the same but costs ~20 ms per repaint on a 2-core machine).
         shadow = QColor(0, 0, 0, 230)
@@ -242,15 +240,16 @@ class OverlayPainter:
         for i, row in enumerate(rows):
             baseline = bottom - (len(rows) - 1 - i) * row_h - self._fm.descent() - (1 if a.outline else 0)
             x = x0
-            for kind, text in _runs(row):
-                font = self.font if kind == "final" else self.italic
-                fm = self._fm if kind == "final" else self._fm_italic
+            for kind, speaker, text in _runs(row):
+                upright = kind in ("final", "label")
+                font = self.font if upright else self.italic
+                fm = self._fm if upright else self._fm_italic
                 p.setFont(font)
                 if offsets:
                     p.setPen(shadow)
                     for dx, dy in offsets:
                         p.drawText(QPointF(x + dx, baseline + dy), text)
-                p.setPen(colors[kind])
+                p.setPen(colors.of(kind, speaker))
                 p.drawText(QPointF(x, baseline), text)
                 x += fm.horizontalAdvance(text + " ")
 
@@ -258,12 +257,31 @@ class OverlayPainter:
 _WRAP = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap)
 
 
-def _runs(row: Row) -> list[tuple[Kind, str]]:
-    """Consecutive words of one kind, joined: one ``drawText`` per run."""
-    runs: list[tuple[Kind, str]] = []
+def _runs(row: Row) -> list[tuple[Kind, str | None, str]]:
+    """Consecutive words of one kind and speaker, joined: one ``drawText`` per run."""
+    runs: list[tuple[Kind, str | None, str]] = []
     for w in row:
-        if runs and runs[-1][0] == w.kind:
-            runs[-1] = (w.kind, f"{runs[-1][1]} {w.text}")
+        if runs and runs[-1][:2] == (w.kind, w.speaker):
+            runs[-1] = (w.kind, w.speaker, f"{runs[-1][2]} {w.text}")
         else:
-            runs.append((w.kind, w.text))
+            runs.append((w.kind, w.speaker, w.text))
     return runs
+
+
+class _Colors:
+    """The pen of each kind of word: the appearance's colours, or the speaker's (interim words italic in it)."""
+
+    def __init__(self, a: Appearance, speakers: SpeakerStyle) -> None:
+        self._speakers = speakers
+        self._base = {"final": QColor(a.text_color), "label": QColor(a.text_color), "interim": QColor(a.interim_color)}
+        self._cache: dict[tuple[Kind, str | None], QColor] = {}
+
+    def of(self, kind: Kind, speaker: str | None) -> QColor:
+        key = (kind, speaker)
+        if key not in self._cache:
+            own = self._speakers.color(speaker)
+            color = QColor(own) if own else QColor(self._base["interim" if kind == "tail" else kind])
+            if kind == "tail":
+                color.setAlphaF(0.55)
+            self._cache[key] = color
+        return self._cache[key]

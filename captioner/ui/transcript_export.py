@@ -37,6 +37,7 @@ from captioner import paths
 from captioner.captions.export import export
 from captioner.captions.transcript import Line, finals_in_range
 from captioner.settings import ExportSettings, clamp
+from captioner.ui.speaker_style import speakers_shown
 
 FORMATS = (
     ("txt", "Plain text (*.txt)"),
@@ -196,7 +197,11 @@ class ExportBar(QWidget):
         return list(self._all_lines())
 
     def export_text(self, fmt: str, lines: list[Line] | None = None) -> str:
-        return export(fmt, self._all_lines() if lines is None else lines, self.settings.limits())
+        """``lines`` (default: all) in ``fmt``; speakers are named when the window shows them (more than one
+        speaker, or meeting mode), also in a selection of one speaker's lines."""
+        named = speakers_shown(line.speaker for line in self._all_lines()) or None
+        chosen = self._all_lines() if lines is None else lines
+        return export(fmt, chosen, self.settings.limits(), label_speakers=named)
 
     def export_to(self, path: str | Path, fmt: str | None = None, lines: list[Line] | None = None) -> bool:
         """Write the export; report success or the problem in the status line (never raises on I/O errors).

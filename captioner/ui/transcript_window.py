@@ -6,7 +6,10 @@ between the live transcript and a previous session's lines. It follows new lines
 while scrolled to the bottom and stops when the user scrolls up (back at the
 bottom, it follows again). With the profanity filter on it shows, searches and
 exports the lines masked (:mod:`captioner.captions.profanity`); it keeps the raw
-lines, so turning the filter off shows them again. :meth:`TranscriptWindow.present`
+lines, so turning the filter off shows them again. With more than one speaker (or in meeting mode) a speaker
+column shows who spoke, and a line detected in another language than the expected one is tagged
+(:mod:`captioner.ui.transcript_rows`); Ctrl+C copies the selected lines with their speakers.
+:meth:`TranscriptWindow.present`
 brings it in front of other windows. The search bar
 (:mod:`captioner.ui.transcript_search`) and the export bar
 (:mod:`captioner.ui.transcript_export`) are its parts; their public methods and
@@ -15,10 +18,10 @@ widgets are reachable on the window too.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -32,22 +35,15 @@ from PySide6.QtWidgets import (
 )
 from PySide6.QtWidgets import QFileDialog as QFileDialog  # re-exported: the export bar's dialog is patched here
 
+from captioner.captions.export import to_txt
 from captioner.captions.profanity import mask_line
 from captioner.captions.transcript import Change, Line, Transcript
-from captioner.settings import ExportSettings
+from captioner.settings import Appearance, ExportSettings
+from captioner.ui.speaker_style import SpeakerStyle, speakers_shown
 from captioner.ui.transcript_export import ExportBar
+from captioner.ui.transcript_rows import CAPTION, SPEAKER, TIME, fill_row
+from captioner.ui.transcript_rows import format_time as format_time  # re-exported
 from captioner.ui.transcript_search import SearchBar
-
-
-def format_time(line: Line) -> str:
-    """``H:MM:SS`` on the source timeline, else the wall-clock time the line was heard."""
-    if line.start is not None:
-        total = int(max(0.0, line.start))
-        h, rem = divmod(total, 3600)
-        return f"{h}:{rem // 60:02d}:{rem % 60:02d}"
-    if line.wall_time:
-        return time.strftime("%H:%M:%S", time.localtime(line.wall_time))
-    return ""
 
 
 class TranscriptWindow(QWidget):
@@ -60,8 +56,13 @@ class TranscriptWindow(QWidget):
         *,
         export: ExportSettings | None = None,
         filter_profanity: bool = True,
+        appearance: Appearance | None = None,
+        expected_language: str = "",
     ) -> None:
         super().__init__(parent)
+        self.speaker_style = SpeakerStyle(appearance or Appearance())
+        self.expected_language = expected_language
+        """The language chosen for the engine ("" for none: English); other detected languages are tagged."""
         self.transcript = transcript
         self.setWindowTitle("Captioner transcript")
         self.setAccessibleName("Transcript")
@@ -69,6 +70,7 @@ class TranscriptWindow(QWidget):
         self._raw: list[Line] = []  # the lines as the transcript has them
         self._lines: list[Line] = []  # as shown (masked when the filter is on)
         self._row_of: dict[str, int] = {}
+        self._speakers: set[str] = set()  # the speakers of the lines shown
         self._follow = True
         self.showing_previous = False
         """Showing an earlier session's lines (not the live transcript)."""
@@ -86,14 +88,19 @@ class TranscriptWindow(QWidget):
         self.back_button.hide()
 
         # -- the table ---------------------------------------------------------------------------
-        self.table = QTableWidget(0, 2)
+        self.table = QTableWidget(0, 3)
         self.table.setAccessibleName("Final captions")
-        self.table.setHorizontalHeaderLabels(["Time", "Caption"])
+        self.table.setHorizontalHeaderLabels(["Time", "Caption", "Speaker"])
         self.table.verticalHeader().hide()
-        # A fixed time column: ResizeToContents would measure every row on each new line.
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
-        self.table.setColumnWidth(0, self.table.fontMetrics().horizontalAdvance("00:00:00") + 24)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.moveSection(SPEAKER, 1)  # shown between the time and the caption; logically the last column
+        # Fixed time and speaker columns: ResizeToContents would measure every row on each new line.
+        header.setSectionResizeMode(TIME, QHeaderView.ResizeMode.Fixed)
+        header.setSectionResizeMode(SPEAKER, QHeaderView.ResizeMode.Fixed)
+        self.table.setColumnWidth(TIME, self.table.fontMetrics().horizontalAdvance("00:00:00") + 24)
+        self.table.setColumnWidth(SPEAKER, self.table.fontMetrics().horizontalAdvance("M" * 8) + 16)
+        self.table.setColumnHidden(SPEAKER, True)  # until there is more than one speaker (or meeting mode)
+        header.setSectionResizeMode(CAPTION, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -102,6 +109,7 @@ class TranscriptWindow(QWidget):
         bar = self.table.verticalScrollBar()
         bar.valueChanged.connect(self._scrolled)
         bar.rangeChanged.connect(self._range_changed)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Copy), self.table, self.copy_selection)
 
         # -- search and export -------------------------------------------------------------------
         self.search_bar = SearchBar(self.table, lambda: self._lines)
@@ -147,8 +155,10 @@ class TranscriptWindow(QWidget):
         lines = list(lines)
         self._raw, self._lines = [], []
         self._row_of = {}
+        self._speakers = set()
         self.search_bar.reset()
         self.table.setRowCount(0)
+        self.table.setColumnHidden(SPEAKER, True)
         for line in lines:
             self._append(line)
         self.apply_search()
@@ -160,12 +170,56 @@ class TranscriptWindow(QWidget):
         self._lines.append(line)
         self._row_of[line.line_id] = row
         self.table.insertRow(row)
-        t = QTableWidgetItem(format_time(line))
-        if line.wall_time:
-            t.setToolTip(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(line.wall_time)))
-        self.table.setItem(row, 0, t)
-        self.table.setItem(row, 1, QTableWidgetItem(line.text))
+        items = {col: QTableWidgetItem() for col in (TIME, CAPTION, SPEAKER)}
+        fill_row(items, line, self.speaker_style, self.expected_language)
+        for col, item in items.items():
+            self.table.setItem(row, col, item)
+        self._saw(line.speaker)
         return row
+
+    def _fill(self, row: int) -> None:
+        cells = ((col, self.table.item(row, col)) for col in (TIME, CAPTION, SPEAKER))
+        items = {col: item for col, item in cells if item is not None}
+        if len(items) == 3:
+            fill_row(items, self._lines[row], self.speaker_style, self.expected_language)
+        self._saw(self._lines[row].speaker)
+
+    def _saw(self, speaker: str | None) -> None:
+        """Show the speaker column once there is more than one speaker (or in meeting mode)."""
+        if speaker is None or speaker in self._speakers:
+            return
+        self._speakers.add(speaker)
+        if speakers_shown(self._speakers) and self.speaker_style.enabled:
+            self.table.setColumnHidden(SPEAKER, False)
+
+    def set_appearance(self, appearance: Appearance) -> None:
+        """New speaker labels or colours: the rows show them."""
+        style = SpeakerStyle(appearance)
+        if style.key == self.speaker_style.key:
+            return
+        self.speaker_style = style
+        self.table.setColumnHidden(SPEAKER, not (style.enabled and speakers_shown(self._speakers)))
+        self._refill()
+
+    def set_expected_language(self, language: str) -> None:
+        """The language chosen for the engine changed: re-tag the lines."""
+        if language != self.expected_language:
+            self.expected_language = language
+            self._refill()
+
+    def _refill(self) -> None:
+        self.table.setUpdatesEnabled(False)
+        for row in range(len(self._lines)):
+            self._fill(row)
+        self.table.setUpdatesEnabled(True)
+
+    def copy_selection(self) -> str:
+        """Copy the selected lines as text, each with its speaker when the transcript has speakers; returns it."""
+        lines = self.selected_lines()
+        text = to_txt(lines, label_speakers=speakers_shown(self._speakers)) if lines else ""
+        if text:
+            QGuiApplication.clipboard().setText(text)
+        return text
 
     @Slot(object)
     def on_change(self, change: Change) -> None:
@@ -180,12 +234,7 @@ class TranscriptWindow(QWidget):
         if row is not None:
             self._raw[row] = raw
             self._lines[row] = line
-            item = self.table.item(row, 1)
-            if item is not None:
-                item.setText(line.text)
-            time_item = self.table.item(row, 0)
-            if time_item is not None:
-                time_item.setText(format_time(line))
+            self._fill(row)
         else:
             row = self._append(raw)
         self.search_bar.match_row(row)

@@ -166,3 +166,42 @@ class RestartingEngine(FakeEngine):
         sample_rate=16000, interim_results=True, word_boost=True, live_update=False, silence_threshold=True
     )
     script = ui_script(live_update=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Turn:
+    """One speaker's turn of a scripted conversation: the words of ``text`` said one every ``per_word`` seconds
+    from ``start``, with an interim after each word and a final after the last."""
+
+    speaker: str | None
+    start: float
+    text: str
+    per_word: float = 0.3
+    language: str | None = None
+
+
+def conversation(turns: list[Turn], *, engine: str = "scripted") -> list[Interim | Final]:
+    """The caption events of ``turns`` as a diarising engine (or meeting mode's two sessions) would send them:
+    in time order, so overlapping turns interleave their interims; line ids ``t0``, ``t1``… by turn."""
+    timed: list[tuple[float, int, Interim | Final]] = []
+    for n, turn in enumerate(turns):
+        line_id = f"t{n}"
+        words = turn.text.split()
+        for i in range(1, len(words) + 1):
+            t = turn.start + i * turn.per_word
+            text = " ".join(words[:i])
+            ev = Interim(line_id=line_id, text=text, engine=engine, start=turn.start, end=t, speaker=turn.speaker)
+            timed.append((t, n, ev))
+        end = turn.start + len(words) * turn.per_word
+        text = " ".join(words)
+        final = Final(
+            line_id=line_id,
+            text=text,
+            engine=engine,
+            start=turn.start,
+            end=end,
+            speaker=turn.speaker,
+            language=turn.language,
+        )
+        timed.append((end + 0.05, n, final))
+    return [ev for _, _, ev in sorted(timed, key=lambda k: (k[0], k[1]))]

@@ -1,15 +1,15 @@
-"""Appearance page: font, colours, opacity (with its number), outline, lines, width, clear-after; high-contrast
-preset; a live preview painted as the overlay paints."""
+"""Appearance page: font, colours, opacity (with its number), outline, lines, width, clear-after; how speakers
+are told apart (:mod:`captioner.ui.settings.speakers_box`); high-contrast preset; a live preview painted as the
+overlay paints."""
 
 from __future__ import annotations
 
 import dataclasses
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
-    QColorDialog,
     QDoubleSpinBox,
     QFontComboBox,
     QFormLayout,
@@ -24,7 +24,9 @@ from PySide6.QtWidgets import (
 
 from captioner.settings import Appearance, Settings
 from captioner.ui.settings.appearance_preview import AppearancePreview
+from captioner.ui.settings.color_button import ColorButton
 from captioner.ui.settings.pages.common import FAST_MS, Page
+from captioner.ui.settings.speakers_box import SpeakersBox
 
 HIGH_CONTRAST = {
     "text_color": "#ffffff",
@@ -40,40 +42,6 @@ HIGH_CONTRAST_MIN_FONT = 32
 def high_contrast(a: Appearance) -> Appearance:
     """The high-contrast preset: white on opaque black, yellow interim text, outlined, at least 32 pt."""
     return dataclasses.replace(a, font_size=max(a.font_size, HIGH_CONTRAST_MIN_FONT), **HIGH_CONTRAST)  # type: ignore[arg-type]
-
-
-class ColorButton(QPushButton):
-    """A button showing a colour; pressing it opens a colour chooser."""
-
-    color_changed = Signal(str)
-
-    def __init__(self, color: str, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._title = title
-        self.setAutoDefault(False)
-        self.setAccessibleName(title)
-        self.clicked.connect(self._choose)
-        self.set_color(color, emit=False)
-
-    def color(self) -> str:
-        return self._color
-
-    def set_color(self, color: str, *, emit: bool = True) -> None:
-        c = QColor(color)
-        if not c.isValid():
-            return
-        self._color = c.name()
-        text = "#000000" if c.lightnessF() > 0.5 else "#ffffff"
-        self.setText(self._color)
-        self.setStyleSheet(f"QPushButton {{ background: {self._color}; color: {text}; }}")
-        self.setAccessibleDescription(self._color)
-        if emit:
-            self.color_changed.emit(self._color)
-
-    def _choose(self) -> None:
-        c = QColorDialog.getColor(QColor(self._color), self, self._title)
-        if c.isValid():
-            self.set_color(c.name())
 
 
 class AppearancePage(Page):
@@ -127,6 +95,7 @@ class AppearancePage(Page):
         self.reset_button.setAutoDefault(False)
         self.reset_button.setAccessibleName("Reset the appearance to the defaults")
         self.reset_button.clicked.connect(lambda: self.set_appearance(Appearance()))
+        self.speakers = SpeakersBox(a)
         self.preview = AppearancePreview(a)
 
         form = QFormLayout()
@@ -151,6 +120,7 @@ class AppearancePage(Page):
         presets.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.speakers)
         layout.addLayout(presets)
         layout.addWidget(self.preview, 1)
 
@@ -163,13 +133,14 @@ class AppearancePage(Page):
         self.outline.toggled.connect(self._edited)
         for button in (self.text_color, self.interim_color, self.background_color):
             button.color_changed.connect(self._colour_edited)
+        self.speakers.changed.connect(self._edited)
 
     def appearance(self) -> Appearance:
         """The appearance as edited now."""
         return self._current()
 
     def _from_widgets(self) -> Appearance:
-        return dataclasses.replace(
+        edited = dataclasses.replace(
             self._base,
             font_family=self.font_family.currentFont().family(),
             font_size=self.font_size.value(),
@@ -182,6 +153,7 @@ class AppearancePage(Page):
             max_line_chars=self.max_chars.value(),
             clear_after_s=round(self.clear_after.value(), 1),
         )
+        return self.speakers.applied_to(edited)
 
     def set_appearance(self, a: Appearance, *, emit: bool = True) -> None:
         self._loading = True
@@ -196,6 +168,7 @@ class AppearancePage(Page):
             self.lines.setValue(a.lines)
             self.max_chars.setValue(a.max_line_chars)
             self.clear_after.setValue(a.clear_after_s)
+            self.speakers.set_values(a)
         finally:
             self._loading = False
         # Keep the family as saved when this machine lacks the font (the overlay falls back the same way).
@@ -224,6 +197,7 @@ class AppearancePage(Page):
         self.opacity.setAccessibleDescription(f"{self.opacity.value()} %")
         self.opacity_value.setText(f"{self.opacity.value()} %")
         self.preview.set_appearance(a)
+        self.speakers.check_contrast(a)
         if emit:
             self.appearance_changed.emit(a)
             self.edited.emit(FAST_MS)
