@@ -210,7 +210,7 @@ def test_the_audio_page_offers_both_with_two_level_bars_and_the_cloud_note(qtbot
     assert page.system_meter.isVisibleTo(page) and page.level_label.text() == "Microphone:"
     page.test_button.setChecked(True)
     qtbot.waitUntil(lambda: page.meter.level > -40 and page.system_meter.level > -40, timeout=5000)
-    assert page.test_status.text().startswith("Listening to the microphone (Default") and "system audio" in (
+    assert page.test_status.text().startswith("Listening to the microphone, Default") and "system audio" in (
         page.test_status.text()
     )
     page.set_engine("moonshine")  # an engine on this computer: one connection is not a thing

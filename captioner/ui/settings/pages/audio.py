@@ -223,7 +223,7 @@ class AudioPage(Page):
         if source not in SOURCE_WORDS:  # a WAV file (tests, demos)
             return f"the file {Path(source).name}"
         if source == "both":
-            return f"the microphone ({self.device.currentText()}) and system audio"
+            return f"the microphone, {self.device.currentText()}, and system audio"
         return f"{SOURCE_WORDS[source]}: {self.device.currentText()}"
 
     def _describe_choice(self) -> None:
