@@ -350,11 +350,11 @@ class CaptionController(QObject):
                 self._set_state("degraded", meeting.failure_text())
                 self.trouble.emit(meeting.failure_text())
             elif event.retryable:
-                self._reason = event.message
-                self._set_state("reconnecting", status_text.reconnecting(event.message, "retrying"))
-                if event.message != self._troubled:
-                    self._troubled = event.message
-                    self.trouble.emit(status_text.interrupted(event.message))
+                reason = self._reason = meeting.named(event) if meeting is not None else event.message
+                self._set_state("reconnecting", status_text.reconnecting(reason, "retrying"))
+                if reason != self._troubled:
+                    self._troubled = reason
+                    self.trouble.emit(status_text.interrupted(reason))
         elif isinstance(event, Notice):
             self.notice.emit(event.message)
         elif isinstance(event, Interim | Final | SpeechStarted) and self._state[0] in ("connecting", "reconnecting"):

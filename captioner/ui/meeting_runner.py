@@ -99,6 +99,10 @@ class MeetingRunner:
         self.stopped[event.speaker] = _reason(event.message).removesuffix(f"; {other} still captioned")
         return True
 
+    def named(self, event: EngineError) -> str:
+        """``event``'s message, naming the source it is about ("System audio: cannot reach …")."""
+        return f"{SOURCE_WORDS[event.speaker]}: {event.message}" if event.speaker in SOURCE_WORDS else event.message
+
     def failure_text(self) -> str:
         """Which source stopped and why, and whether the other is still captioned."""
         parts = [f"{SOURCE_WORDS[s]} stopped: {self.stopped[s]}" for s in (YOU, OTHERS) if s in self.stopped]

@@ -22,7 +22,9 @@ from captioner.audio.base import AudioChunk, AudioError
 from captioner.audio.file import WavFileSource
 from captioner.captions.transcript import Transcript, load_autosave
 from captioner.engines.base import EngineFailure
+from captioner.session.session import RetryPolicy
 from captioner.settings import Settings
+from captioner.ui import status_text
 from captioner.ui.controller import CaptionController
 from captioner.ui.desktop import DesktopApp
 from captioner.ui.settings.dialog import SettingsDialog
@@ -153,6 +155,22 @@ def test_one_source_fails_and_the_other_keeps_captioning(
     assert c.running and c.state == ("degraded", shown)  # a LISTENING status of the other does not hide it
     qtbot.waitUntil(lambda: not c.running, timeout=15000)
     assert errors == [] and c.state[0] == "stopped"
+
+
+def test_a_source_reconnecting_is_named(qtbot: Any, qloop: Any, script: Any, tmp_path: Path) -> None:
+    script.fail_at_chunk = {1: EngineFailure("the connection dropped", retryable=True)}  # the system audio's engine
+    c = controller(tmp_path, retry=RetryPolicy(initial=0.05))
+    troubles: list[str] = []
+    c.trouble.connect(troubles.append)
+    states: list[tuple[str, str]] = []
+    c.state_changed.connect(lambda s, m: states.append((s, m)))
+    assert c.start()
+    qtbot.waitUntil(lambda: bool(troubles), timeout=10000)
+    assert troubles == [status_text.interrupted("System audio: the connection dropped")]
+    assert ("reconnecting", status_text.reconnecting("System audio: the connection dropped", "retrying")) in states
+    qtbot.waitUntil(lambda: len(script.instances) >= 3, timeout=10000)  # a new engine for the system audio
+    qtbot.waitUntil(lambda: not c.running, timeout=15000)
+    assert c.state[0] == "stopped" and engines_of(c, "Others") >= {"1", "2"}  # captioned before and after
 
 
 def test_both_sources_failing_is_an_error_naming_each(qtbot: Any, qloop: Any, script: Any, tmp_path: Path) -> None:
