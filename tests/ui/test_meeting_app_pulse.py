@@ -15,6 +15,7 @@ import pytest
 from captioner.audio.mic import MicrophoneSource
 from captioner.settings import Settings
 from captioner.ui.desktop import DesktopApp
+from captioner.ui.meeting_runner import MeetingRunner
 from tests.audio.pulse import PulseServer
 from tests.meeting.conftest import meeting_pulse, meeting_server  # noqa: F401 - fixtures
 from tests.support.meeting_engine import MeetingEngine, meeting_script
@@ -32,6 +33,14 @@ def speech_lines(app: DesktopApp, speaker: str) -> list[str]:
     ]
 
 
+def listening_meeting(app: DesktopApp, qtbot: Any) -> MeetingRunner:
+    """The app's running meeting, once it listens."""
+    c = app.controller
+    qtbot.waitUntil(lambda: c.meeting is not None and c.state[0] == "listening", timeout=15000)
+    assert c.meeting is not None
+    return c.meeting
+
+
 @pytest.fixture
 def app(qtbot: Any, qloop: Any, run: Any, meeting_pulse: PulseServer) -> Iterator[DesktopApp]:  # noqa: F811
     MeetingEngine.script = meeting_script(quiet_dbfs=-50.0)
@@ -47,13 +56,15 @@ def test_real_audio_through_both_sources_gives_lines_labelled_you_and_others(
     meeting_pulse: PulseServer,  # noqa: F811
     qtbot: Any,
 ) -> None:
-    c = app.controller
-    qtbot.waitUntil(lambda: c.state[0] == "listening", timeout=15000)
+    c, meeting = app.controller, listening_meeting(app, qtbot)
     assert c.state[1] == "Listening · Microphone and system audio · Fake engine"
     levels: dict[str, list[float]] = {"You": [], "Others": []}
-    meeting = c.meeting
-    assert meeting is not None
-    c.level.connect(lambda _db: [levels[s].append(meeting.levels[s]) for s in levels])
+
+    def note_levels(_db: float) -> None:
+        for speaker, seen in levels.items():
+            seen.append(meeting.levels[speaker])
+
+    c.level.connect(note_levels)
 
     mic = meeting_pulse.play(speech_wav("beckett.wav"), sink=meeting_pulse.other_sink)  # "you" speak
     try:
@@ -83,9 +94,7 @@ def test_the_microphone_going_away_is_shown_and_the_system_audio_is_still_captio
     qtbot: Any,
 ) -> None:
     c = app.controller
-    qtbot.waitUntil(lambda: c.meeting is not None and c.state[0] == "listening", timeout=15000)
-    assert c.meeting is not None
-    capture: Any = c.meeting.meeting.you.source
+    capture: Any = listening_meeting(app, qtbot).meeting.you.source
     while not isinstance(capture, MicrophoneSource):  # under the meeting's wrappers (shared clock, echo canceller)
         capture = capture.source
     others = meeting_pulse.play(speech_wav("two_cities.wav"))
