@@ -35,7 +35,7 @@ from tests.support.speech import speech_wav
 FILES = {"mic": "beckett.wav", "system": "two_cities.wav"}
 SPEED = {"mic": 4.0, "system": 16.0}
 """Both recordings last about 2.5-2.8 s at these speeds."""
-ENGINES = {"meeting-fake": MeetingEngine}
+ENGINES = {"meeting-fake": MeetingEngine, "meeting-fake-2": MeetingEngine}
 
 
 class FailingWav(WavFileSource):
@@ -119,6 +119,31 @@ def test_both_sources_caption_into_one_transcript_and_option_changes_reach_both(
     ]
 
 
+def test_changing_the_engine_restarts_the_meeting_on_the_same_transcript(
+    qtbot: Any, qloop: Any, script: Any, tmp_path: Path, run: Any
+) -> None:
+    c = controller(tmp_path, opener=opener(speed={"mic": 2.0, "system": 8.0}))
+    assert c.start()
+    qtbot.waitUntil(lambda: {"You", "Others"} <= {line.speaker for line in c.transcript.finals}, timeout=10000)
+    first = c.meeting
+    c.apply_settings(c.settings.with_changes(engine="meeting-fake-2"))
+    qtbot.waitUntil(lambda: c.meeting is not None and c.meeting is not first, timeout=10000)
+
+    def runs() -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {"You": set(), "Others": set()}
+        for line in c.transcript.finals:
+            out[line.speaker or ""].add(line.line_id.split(".")[0])
+        return out
+
+    qtbot.waitUntil(lambda: all(len(prefixes) == 2 for prefixes in runs().values()), timeout=10000)
+    assert len(set.union(*runs().values())) == 4  # each session of each meeting its own prefix
+    assert c.state[1] == "Listening · Microphone and system audio · Fake engine"
+    run(c.stop())
+    assert not c.running and c.state[0] == "stopped"
+    ids = [line.line_id for line in c.transcript.finals]
+    assert len(ids) == len(set(ids))
+
+
 @pytest.mark.parametrize(
     ("failure", "shown"),
     [
@@ -157,7 +182,7 @@ def test_one_source_fails_and_the_other_keeps_captioning(
     assert errors == [] and c.state[0] == "stopped"
 
 
-def test_a_source_reconnecting_is_named(qtbot: Any, qloop: Any, script: Any, tmp_path: Path) -> None:
+def test_a_source_reconnecting_is_named(qtbot: Any, qloop: Any, script: Any, tmp_path: Path, run: Any) -> None:
     script.fail_at_chunk = {1: EngineFailure("the connection dropped", retryable=True)}  # the system audio's engine
     c = controller(tmp_path, retry=RetryPolicy(initial=0.05))
     troubles: list[str] = []
@@ -168,9 +193,11 @@ def test_a_source_reconnecting_is_named(qtbot: Any, qloop: Any, script: Any, tmp
     qtbot.waitUntil(lambda: bool(troubles), timeout=10000)
     assert troubles == [status_text.interrupted("System audio: the connection dropped")]
     assert ("reconnecting", status_text.reconnecting("System audio: the connection dropped", "retrying")) in states
-    qtbot.waitUntil(lambda: len(script.instances) >= 3, timeout=10000)  # a new engine for the system audio
-    qtbot.waitUntil(lambda: not c.running, timeout=15000)
-    assert c.state[0] == "stopped" and engines_of(c, "Others") >= {"1", "2"}  # captioned before and after
+    # A new engine for the system audio captions on (the first one's lines stay).
+    qtbot.waitUntil(lambda: engines_of(c, "Others") >= {"1", "2"} and engines_of(c, "You") == {"0"}, timeout=10000)
+    assert c.state[0] == "listening"
+    run(c.stop())
+    assert c.state[0] == "stopped"
 
 
 def test_both_sources_failing_is_an_error_naming_each(qtbot: Any, qloop: Any, script: Any, tmp_path: Path) -> None:
