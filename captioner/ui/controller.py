@@ -9,9 +9,8 @@ happens as Qt signals. Widgets never touch audio or engines.
   (applied live when the engine can, otherwise a seamless restart: no audio lost).
 * Engine, source or device: the session is stopped (its last words flushed) and
   a new one started on the same :class:`~captioner.captions.transcript.Transcript`.
-* Source "both" (meeting mode): two sessions, "You" and "Others", on that one transcript
-  (:mod:`captioner.ui.meeting_runner`); the state text names a source that stopped, or lags, while the
-  other goes on.
+* Source "both" (meeting mode, :mod:`captioner.ui.meeting_runner`): two sessions, "You" and "Others", on that
+  one transcript; the state text names a source that stopped, lags or reconnects while the other goes on.
 * Every failure becomes an ``error`` signal with what to do next; the app lives on. While a cloud engine
   reconnects, its reason ("cannot reach AssemblyAI at …: Name or service not known") is in the state text,
   whole, and a ``trouble`` signal (one per distinct reason) asks for a notification.
@@ -328,9 +327,10 @@ class CaptionController(QObject):
             self._on_level(event)
             return
         self.caption_event.emit(mask_event(event) if self.settings.filter_profanity else event)
+        back = self.meeting is None or self.meeting.back(event)  # meeting mode: not while the other reconnects
         if isinstance(event, Status):
             if event.state is EngineState.LISTENING:
-                self._listening()
+                self._listening(back)
             elif event.state is EngineState.CONNECTING:
                 # A restart for new settings (the old engine captions on meanwhile) is not a new connection;
                 # a new attempt after a failure keeps saying what failed.
@@ -358,7 +358,7 @@ class CaptionController(QObject):
         elif isinstance(event, Notice):
             self.notice.emit(event.message)
         elif isinstance(event, Interim | Final | SpeechStarted) and self._state[0] in ("connecting", "reconnecting"):
-            self._listening()
+            self._listening(back)
 
     def _on_level(self, event: AudioLevel) -> None:
         meeting = self.meeting
@@ -372,7 +372,9 @@ class CaptionController(QObject):
             self._dropped_seen[event.speaker] = event.dropped_blocks
             self.notice.emit(f"{event.dropped_blocks - seen} audio block(s) dropped: the computer is too busy")
 
-    def _listening(self) -> None:
+    def _listening(self, back: bool = True) -> None:
+        if not back:  # meeting mode: a source still reconnecting stays shown
+            return
         self._reason = self._troubled = ""
         meeting = self.meeting
         if meeting is not None and meeting.stopped:

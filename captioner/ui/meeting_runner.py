@@ -4,8 +4,8 @@
 ask the sound server) and :class:`MeetingRunner` wraps the :class:`~captioner.session.meeting.Meeting` built on
 them into what the caption controller drives for one session: ``run``, ``stop``, ``update_options`` (which
 reach both sessions), the options and the engine. It also keeps what the controller says about the meeting,
-per source: the level and lag of each, and which source stopped and why, in the words of the state text
-("Microphone stopped: …; system audio still captioned"). When both stop, :meth:`MeetingRunner.run` raises
+per source: the level and lag of each, which source is reconnecting, and which stopped and why, in the words of
+the state text ("Microphone stopped: …; system audio still captioned"). When both stop, :meth:`MeetingRunner.run` raises
 :class:`MeetingFailed` with both reasons. No Qt here: the controller turns all of it into signals.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from captioner.audio.base import AudioError, AudioSource
 from captioner.audio.devices import microphone_monitor
-from captioner.captions.events import AudioLevel, CaptionEvent, EngineError
+from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, EngineState, Final, Interim, Status
 from captioner.captions.transcript import Transcript
 from captioner.engines.base import Engine, EngineFailure, EngineOptions
 from captioner.session.build import SourceOpener
@@ -55,6 +55,8 @@ class MeetingRunner:
         self.levels: dict[str, float] = {YOU: -120.0, OTHERS: -120.0}
         self.lags: dict[str, float] = {YOU: 0.0, OTHERS: 0.0}
         self._lag_shown = ""
+        self.reconnecting: set[str] = set()
+        """The speakers whose engine is reconnecting."""
         self.stopped: dict[str, str] = {}
         """Speaker → why its source stopped (the other goes on)."""
 
@@ -100,8 +102,17 @@ class MeetingRunner:
         return True
 
     def named(self, event: EngineError) -> str:
-        """``event``'s message, naming the source it is about ("System audio: cannot reach …")."""
-        return f"{SOURCE_WORDS[event.speaker]}: {event.message}" if event.speaker in SOURCE_WORDS else event.message
+        """A retryable ``event``'s message, naming the source it is about ("System audio: cannot reach …")."""
+        if event.speaker not in SOURCE_WORDS:
+            return event.message
+        self.reconnecting.add(event.speaker)
+        return f"{SOURCE_WORDS[event.speaker]}: {event.message}"
+
+    def back(self, event: CaptionEvent) -> bool:
+        """A listening status or a caption of ``event``'s source: whether no source is reconnecting any more."""
+        if isinstance(event, Interim | Final) or (isinstance(event, Status) and event.state is EngineState.LISTENING):
+            self.reconnecting.discard(event.speaker or "")
+        return not self.reconnecting
 
     def failure_text(self) -> str:
         """Which source stopped and why, and whether the other is still captioned."""

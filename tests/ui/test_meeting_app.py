@@ -20,6 +20,7 @@ import pytest
 from captioner import settings as settings_store
 from captioner.audio.base import AudioChunk, AudioError
 from captioner.audio.file import WavFileSource
+from captioner.captions.events import Interim
 from captioner.captions.transcript import Transcript, load_autosave
 from captioner.engines.base import EngineFailure
 from captioner.session.session import RetryPolicy
@@ -184,7 +185,7 @@ def test_one_source_fails_and_the_other_keeps_captioning(
 
 def test_a_source_reconnecting_is_named(qtbot: Any, qloop: Any, script: Any, tmp_path: Path, run: Any) -> None:
     script.fail_at_chunk = {1: EngineFailure("the connection dropped", retryable=True)}  # the system audio's engine
-    c = controller(tmp_path, retry=RetryPolicy(initial=0.05))
+    c = controller(tmp_path, retry=RetryPolicy(initial=1.0))
     troubles: list[str] = []
     c.trouble.connect(troubles.append)
     states: list[tuple[str, str]] = []
@@ -193,6 +194,11 @@ def test_a_source_reconnecting_is_named(qtbot: Any, qloop: Any, script: Any, tmp
     qtbot.waitUntil(lambda: bool(troubles), timeout=10000)
     assert troubles == [status_text.interrupted("System audio: the connection dropped")]
     assert ("reconnecting", status_text.reconnecting("System audio: the connection dropped", "retrying")) in states
+    yours: list[Interim] = []
+    c.caption_event.connect(lambda e: yours.append(e) if isinstance(e, Interim) and e.speaker == "You" else None)
+    qtbot.waitUntil(lambda: len(yours) >= 3, timeout=5000)
+    assert engines_of(c, "Others") == {"1"} and c.state[0] == "reconnecting"  # your words do not hide the outage
+    assert c.state[1].startswith("System audio: the connection dropped")
     # A new engine for the system audio captions on (the first one's lines stay).
     qtbot.waitUntil(lambda: engines_of(c, "Others") >= {"1", "2"} and engines_of(c, "You") == {"0"}, timeout=10000)
     assert c.state[0] == "listening"
