@@ -98,6 +98,7 @@ class MeetingRunner:
         if event.retryable or event.speaker not in SOURCE_WORDS or event.speaker in self.stopped:
             return False
         other = OTHERS if event.speaker == YOU else YOU
+        self.reconnecting.discard(event.speaker)
         self.stopped[event.speaker] = _reason(event.message).removesuffix(f"; {other} still captioned")
         return True
 
