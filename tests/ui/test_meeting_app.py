@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from captioner import settings as settings_store
 from captioner.audio.base import AudioChunk, AudioError
@@ -331,3 +333,16 @@ def test_the_tray_overlay_and_settings_panel_offer_both_and_stay_in_sync(app: An
     qtbot.waitUntil(lambda: a.controller.session is not None, timeout=10000)
     qtbot.waitUntil(lambda: a.controller.state[1] == "Listening · System audio · Fake engine", timeout=10000)
     assert a.controller.meeting is None
+
+
+def test_the_meeting_choice_has_its_own_key(qtbot: Any, qloop: Any) -> None:
+    d = SettingsDialog(Settings(source="mic"))
+    qtbot.addWidget(d)
+    d.show()
+    d.activateWindow()
+    qtbot.waitUntil(d.isActiveWindow, timeout=3000)
+    qtbot.keyClick(QApplication.focusWidget() or d, Qt.Key.Key_A, Qt.KeyboardModifier.AltModifier)
+    assert d.tabs.currentWidget() is d.audio_page  # Alt+A is still the Audio tab's
+    with qtbot.waitSignal(d.settings_changed, timeout=2000) as changed:
+        qtbot.keyClick(QApplication.focusWidget() or d, Qt.Key.Key_I, Qt.KeyboardModifier.AltModifier)
+    assert d.audio_page.both.isChecked() and changed.args[0].source == "both"

@@ -88,7 +88,7 @@ class AudioPage(Page):
         self.mic.setAccessibleName("Caption the microphone")
         self.system = QRadioButton("S&ystem audio (what the computer plays)")
         self.system.setAccessibleName("Caption system audio")
-        self.both = QRadioButton("Microphone &and system audio (a meeting: You and Others)")
+        self.both = QRadioButton("Microphone and system aud&io (a meeting: You and Others)")
         self.both.setAccessibleName("Caption the microphone and system audio")
         self.group = QButtonGroup(self)
         self.buttons = {"mic": self.mic, "system": self.system, "both": self.both}
