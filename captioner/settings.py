@@ -124,8 +124,8 @@ class Settings:
 
     version: int = SCHEMA_VERSION
     engine: str = "moonshine"
-    source: str = "mic"  # "mic" | "system"
-    device: str = ""  # device id/name for the source ("" = default)
+    source: str = "mic"  # "mic" | "system" | "both" (meeting mode: the microphone and system audio)
+    device: str = ""  # device id/name for the source ("" = default; in meeting mode: the microphone's)
     word_boost: tuple[str, ...] = ()
     silence_ms: int = SILENCE_MS_DEFAULT
     engines: dict[str, EngineSettings] = field(default_factory=dict)
@@ -235,7 +235,7 @@ def clamp(obj: T) -> T:
         return dataclasses.replace(
             obj,
             silence_ms=min(hi, max(lo, obj.silence_ms)),
-            source=obj.source if obj.source in ("mic", "system") else "mic",
+            source=_source(obj.source),
             version=SCHEMA_VERSION,
         )
     return obj
@@ -249,6 +249,17 @@ def _speaker_label(value: str, default: str) -> str:
 def _speaker_color(value: str, default: str) -> str:
     """A ``#rrggbb`` colour, or ``default`` when it is anything else."""
     return str(value).lower() if _HEX_COLOR.match(str(value)) else default
+
+
+SOURCES = ("mic", "system", "both")
+"""The sources the settings can choose; "both" is meeting mode (``mic+system`` is read as it too)."""
+
+
+def _source(source: str) -> str:
+    source = source.strip().lower()
+    if source == "mic+system":
+        return "both"
+    return source if source in SOURCES else "mic"
 
 
 def merge(base: Settings, theirs: Settings, ours: Settings) -> Settings:

@@ -9,6 +9,8 @@ happens as Qt signals. Widgets never touch audio or engines.
   (applied live when the engine can, otherwise a seamless restart: no audio lost).
 * Engine, source or device: the session is stopped (its last words flushed) and
   a new one started on the same :class:`~captioner.captions.transcript.Transcript`.
+* Source "both" (meeting mode, :mod:`captioner.ui.meeting_runner`): two sessions, "You" and "Others", on that
+  one transcript; the state text names a source that stopped, lags or reconnects while the other goes on.
 * Every failure becomes an ``error`` signal with what to do next; the app lives on. While a cloud engine
   reconnects, its reason ("cannot reach AssemblyAI at …: Name or service not known") is in the state text,
   whole, and a ``trouble`` signal (one per distinct reason) asks for a notification.
@@ -30,8 +32,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from captioner import paths
-from captioner.audio.base import AudioError, AudioSource
-from captioner.audio.devices import microphone_monitor
+from captioner.audio.base import AudioError
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
@@ -45,7 +46,7 @@ from captioner.captions.events import (
 )
 from captioner.captions.profanity import mask_change, mask_event
 from captioner.captions.transcript import Change, Transcript
-from captioner.engines.base import Engine, EngineFailure, EngineOptions
+from captioner.engines.base import Engine, EngineFailure
 from captioner.session.build import (
     Plan,
     SessionRequest,
@@ -54,11 +55,13 @@ from captioner.session.build import (
     app_hint,
     audio_hint,
     engine_name,
-    prepare,
 )
+from captioner.session.meeting import MeetingPlan
 from captioner.session.session import RetryPolicy, Session
 from captioner.settings import Settings
 from captioner.ui import status_text
+from captioner.ui.controller_setup import engine_options, open_live, pipeline_key, prepare_any
+from captioner.ui.meeting_runner import MeetingFailed, MeetingRunner
 
 if TYPE_CHECKING:
     from captioner.ui.settings.level_meter import LevelMonitor
@@ -69,18 +72,6 @@ STOP_TIMEOUT_S = 3.0
 """Stop or restart: how long the engine may take to finalise its last words before it is cancelled."""
 QUIT_TIMEOUT_S = 0.5
 """Quit: the same, with the whole quit kept well under a second."""
-
-
-def engine_options(settings: Settings) -> EngineOptions:
-    """The engine options the settings ask for."""
-    es = settings.engine_settings()
-    return EngineOptions(
-        language=es.language or None,
-        word_boost=tuple(settings.word_boost),
-        silence_ms=settings.silence_ms,
-        endpoint=es.endpoint or None,
-        extra=dict(es.extra),
-    )
 
 
 class CaptionController(QObject):
@@ -118,11 +109,11 @@ class CaptionController(QObject):
         self._engines = dict(engines or {})
         self._opener = opener
         self._retry = retry
-        self._session: Session | None = None
+        self._session: Session | MeetingRunner | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop_requested = False
         self._state = ("idle", "Not captioning")
-        self._dropped_seen = 0
+        self._dropped_seen: dict[str | None, int] = {}  # per source (meeting mode has two)
         self.waiting_for_key = False
         """Captions could not start because the engine's key or credentials are missing."""
         self._reason = ""  # why the engine is reconnecting ('' while all is well)
@@ -134,7 +125,12 @@ class CaptionController(QObject):
     # -- state ---------------------------------------------------------------------------------
     @property
     def session(self) -> Session | None:
-        return self._session
+        return self._session if isinstance(self._session, Session) else None
+
+    @property
+    def meeting(self) -> MeetingRunner | None:
+        """The running meeting (source "both"), else ``None``."""
+        return self._session if isinstance(self._session, MeetingRunner) else None
 
     @property
     def running(self) -> bool:
@@ -177,8 +173,8 @@ class CaptionController(QObject):
             return True
         request = self._request()
         try:
-            plan = prepare(request, audience="app", overrides=self._engines)
-            if request.is_file:
+            plan = prepare_any(request, self._engines)
+            if isinstance(plan, Plan) and request.is_file:
                 self._session = plan.session(
                     plan.open_source(self._opener), transcript=self.transcript, on_event=self._on_event
                 )
@@ -189,7 +185,7 @@ class CaptionController(QObject):
             log.exception("cannot start captioning")
             self._fail(f"cannot start captioning: {exc}")
             return False
-        self._dropped_seen = 0
+        self._dropped_seen = {}
         self._reason = self._troubled = self._monitor_mic = ""
         self._set_state("connecting", "Starting…")
         self._task = asyncio.ensure_future(self._run(plan))
@@ -247,10 +243,10 @@ class CaptionController(QObject):
         """New settings: update the running session live, or restart it, as little as needed."""
         old, self.settings = self.settings, settings
         if not self.running:
-            if self._state[0] == "error" and _pipeline_key(old) != _pipeline_key(settings):
+            if self._state[0] == "error" and pipeline_key(old) != pipeline_key(settings):
                 self.start()  # the user is fixing what failed: try again
             return
-        if _pipeline_key(old) != _pipeline_key(settings):
+        if pipeline_key(old) != pipeline_key(settings):
             self._spawn(self.restart())
             return
         options = engine_options(settings)
@@ -263,14 +259,16 @@ class CaptionController(QObject):
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
-    async def _run(self, plan: Plan) -> None:
+    async def _run(self, plan: Plan | MeetingPlan) -> None:
         failed = False
         session = self._session
         try:
             if session is None:  # a live source: opened here, off the UI thread
-                source, monitor = await asyncio.to_thread(_open_live, plan, self._opener)
+                session, monitor = await open_live(
+                    plan, self._opener, transcript=self.transcript, on_event=self._on_event
+                )
+                self._session = session
                 self._note_monitor(monitor)
-                session = self._session = plan.session(source, transcript=self.transcript, on_event=self._on_event)
                 options = engine_options(self.settings)  # settings edited while the source was opening
                 if options != session.options:
                     await session.update_options(options)
@@ -290,7 +288,10 @@ class CaptionController(QObject):
             self._fail(f"{exc.message}. {hint}")
         except AudioError as exc:
             failed = True
-            self._fail(f"{exc}. {audio_hint(plan.request.source)}")
+            self._fail(f"{exc}. {audio_hint(self._request().source)}")
+        except MeetingFailed as exc:
+            failed = True
+            self._fail(f"{exc}. {audio_hint('both')}")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -323,17 +324,13 @@ class CaptionController(QObject):
 
     def _on_event(self, event: CaptionEvent) -> None:
         if isinstance(event, AudioLevel):
-            self.level.emit(event.rms_dbfs)
-            self.lag.emit(event.lag)
-            if event.dropped_blocks > self._dropped_seen:
-                n = event.dropped_blocks - self._dropped_seen
-                self._dropped_seen = event.dropped_blocks
-                self.notice.emit(f"{n} audio block(s) dropped: the computer is too busy")
+            self._on_level(event)
             return
         self.caption_event.emit(mask_event(event) if self.settings.filter_profanity else event)
+        back = self.meeting is None or self.meeting.back(event)  # meeting mode: not while the other reconnects
         if isinstance(event, Status):
             if event.state is EngineState.LISTENING:
-                self._listening()
+                self._listening(back)
             elif event.state is EngineState.CONNECTING:
                 # A restart for new settings (the old engine captions on meanwhile) is not a new connection;
                 # a new attempt after a failure keeps saying what failed.
@@ -348,20 +345,43 @@ class CaptionController(QObject):
             elif event.state is EngineState.DEGRADED:
                 self._set_state("degraded", f"{self._engine_name()}: {event.message}")
         elif isinstance(event, EngineError):
-            if event.retryable:
-                self._reason = event.message
-                self._set_state("reconnecting", status_text.reconnecting(event.message, "retrying"))
-                if event.message != self._troubled:
-                    self._troubled = event.message
-                    self.trouble.emit(status_text.interrupted(event.message))
+            meeting = self.meeting
+            if meeting is not None and meeting.on_error(event):  # one source stopped, the other goes on
+                self._set_state("degraded", meeting.failure_text())
+                self.trouble.emit(meeting.failure_text())
+            elif event.retryable:
+                reason = self._reason = meeting.named(event) if meeting is not None else event.message
+                self._set_state("reconnecting", status_text.reconnecting(reason, "retrying"))
+                if reason != self._troubled:
+                    self._troubled = reason
+                    self.trouble.emit(status_text.interrupted(reason))
         elif isinstance(event, Notice):
             self.notice.emit(event.message)
         elif isinstance(event, Interim | Final | SpeechStarted) and self._state[0] in ("connecting", "reconnecting"):
-            self._listening()
+            self._listening(back)
 
-    def _listening(self) -> None:
+    def _on_level(self, event: AudioLevel) -> None:
+        meeting = self.meeting
+        level, lag = (event.rms_dbfs, event.lag) if meeting is None else meeting.on_level(event)
+        self.level.emit(level)
+        self.lag.emit(lag)
+        if meeting is not None and self._state[0] == "listening" and meeting.lag_news():
+            self._listening()  # the lag of each source, when notable
+        seen = self._dropped_seen.get(event.speaker, 0)
+        if event.dropped_blocks > seen:
+            self._dropped_seen[event.speaker] = event.dropped_blocks
+            self.notice.emit(f"{event.dropped_blocks - seen} audio block(s) dropped: the computer is too busy")
+
+    def _listening(self, back: bool = True) -> None:
+        if not back:  # meeting mode: a source still reconnecting stays shown
+            return
         self._reason = self._troubled = ""
-        self._set_state("listening", f"Listening · {self._where()}")
+        meeting = self.meeting
+        if meeting is not None and meeting.stopped:
+            self._set_state("degraded", meeting.failure_text())
+        else:
+            lag = meeting.lag_text() if meeting is not None else ""
+            self._set_state("listening", f"Listening · {self._where()}{lag}")
 
     def source_label(self) -> str:
         """The source in words: Microphone, System audio, or the file's name."""
@@ -377,16 +397,3 @@ class CaptionController(QObject):
         if engine is not None:
             return engine.name or engine.id
         return engine_name(self.settings.engine, self._engines)
-
-
-def _open_live(plan: Plan, opener: SourceOpener | None) -> tuple[AudioSource, str]:
-    """Worker thread: open the live source; and the monitor the "microphone" records, if it is one ('' if not)."""
-    source = plan.open_source(opener)
-    req = plan.request
-    monitor = microphone_monitor(req.device) if req.source == "mic" else None
-    return source, (monitor.description or monitor.name) if monitor is not None else ""
-
-
-def _pipeline_key(s: Settings) -> tuple[str, str, str]:
-    """What needs a new session (not just new options) when it changes."""
-    return (s.engine, s.source, s.device)

@@ -187,7 +187,7 @@ class DesktopApp:
         self._update_settings(overlay=dataclasses.replace(self.settings.overlay, visible=visible))
 
     def choose_source(self, source: str) -> None:
-        """Caption the microphone or system audio (from the tray or overlay menu): the default device of it."""
+        """Caption the microphone, system audio or both (from the tray or overlay menu): the default device of it."""
         if source != self.settings.source:
             self._update_settings(source=source, device="")
             self.controller.apply_settings(self.settings)

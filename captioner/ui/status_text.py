@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SOURCE_LABELS = {"mic": "Microphone", "system": "System audio"}
+SOURCE_LABELS = {"mic": "Microphone", "system": "System audio", "both": "Microphone and system audio"}
 
 
 def sentence(text: str) -> str:
@@ -15,7 +15,8 @@ def sentence(text: str) -> str:
 
 
 def source_label(source: str, monitor: str = "") -> str:
-    """Microphone, System audio, or a file's name; ``monitor``: what the "microphone" really records."""
+    """Microphone, System audio, both (meeting mode), or a file's name; ``monitor``: what the "microphone"
+    really records."""
     if source not in SOURCE_LABELS:
         return Path(source).name
     label = SOURCE_LABELS[source]

@@ -1,6 +1,6 @@
 """The tray icon and its menu, and a small control window for desktops without a tray.
 
-The menu's actions are the app's commands (start/stop, the source — microphone or system audio —,
+The menu's actions are the app's commands (start/stop, the source — microphone, system audio or both —,
 show/hide captions, click-through, settings, transcript, quit); the app connects them, and adds them to its
 windows (the overlay's context menu is this menu). The click-through action also has a keyboard shortcut
 (Ctrl+Shift+L) that works whenever any Captioner window has focus, so there is always a way back from
@@ -24,7 +24,11 @@ from captioner.ui import icons
 CLICK_THROUGH_SHORTCUT = "Ctrl+Shift+L"
 STATUS_LINE_CHARS = 60
 """Characters per line of the status in the menu: a long message takes several lines, never "…"."""
-SOURCE_TEXTS = {"mic": "Caption the &microphone", "system": "Caption s&ystem audio (what the computer plays)"}
+SOURCE_TEXTS = {
+    "mic": "Caption the &microphone",
+    "system": "Caption s&ystem audio (what the computer plays)",
+    "both": "Caption micro&phone and system audio (a meeting: You and Others)",
+}
 
 _TRAY_STATE = {
     "listening": "listening",
@@ -40,7 +44,7 @@ class Tray(QObject):
 
     message_clicked = Signal()
     source_chosen = Signal(str)
-    """"mic" or "system", picked in the menu."""
+    """"mic", "system" or "both" (meeting mode), picked in the menu."""
     status_changed = Signal(str, str)
     """(state, the whole message)."""
 
@@ -72,6 +76,7 @@ class Tray(QObject):
             a.triggered.connect(lambda _checked=False, s=source: self.source_chosen.emit(s))
             self.source_actions[source] = a
         self.mic_action, self.system_action = self.source_actions["mic"], self.source_actions["system"]
+        self.both_action = self.source_actions["both"]
         self.menu.addSeparator()
         self.overlay_action = action("Show captions", "Ctrl+Shift+H", checkable=True)
         self.click_through_action = action(
@@ -105,6 +110,7 @@ class Tray(QObject):
             self.start_action,
             self.mic_action,
             self.system_action,
+            self.both_action,
             self.overlay_action,
             self.click_through_action,
             self.settings_action,

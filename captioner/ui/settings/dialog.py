@@ -70,6 +70,7 @@ class SettingsDialog(QDialog):
 
         self.engine_page.engine_selected.connect(self.captions_page.set_engine)
         self.engine_page.engine_selected.connect(self.advanced_page.set_engine)
+        self.engine_page.engine_selected.connect(self.audio_page.set_engine)
         self.appearance_page.appearance_changed.connect(self.appearance_changed)
         self.engine_page.credentials_changed.connect(self.credentials_changed)
 

@@ -1,7 +1,9 @@
-"""Audio page: microphone or system audio, the device, and a live level meter to test the choice.
+"""Audio page: microphone, system audio or both (meeting mode), the device, and a live level meter to test it.
 
 Devices are named as the sound server names them (see :mod:`captioner.audio.devices`); the page says so when
-the default "microphone" is really a monitor of the speakers, and its texts follow the choice at once.
+the default "microphone" is really a monitor of the speakers, and its texts follow the choice at once. With
+both chosen, the device is the microphone's, the level test shows two bars (microphone, system audio), and the
+page says who is labelled how and, for a cloud engine, that two connections double the usage.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -23,13 +26,30 @@ from PySide6.QtWidgets import (
 
 from captioner.settings import Settings
 from captioner.ui.settings.level_meter import LevelMeter, LevelMonitor
-from captioner.ui.settings.pages.common import FAST_MS, Page, note_label
+from captioner.ui.settings.pages.common import FAST_MS, Page, engine_capabilities, engine_name, note_label
 
 log = logging.getLogger(__name__)
 
 KIND_TEXT = {"mic": "microphones", "system": "system-audio sources"}
-SOURCE_WORDS = {"mic": "the microphone", "system": "system audio"}
-TRY_TEXT = {"mic": "speak", "system": "play something"}
+SOURCE_WORDS = {"mic": "the microphone", "system": "system audio", "both": "the microphone and system audio"}
+TRY_TEXT = {"mic": "speak", "system": "play something", "both": "speak, and play something"}
+MEETING_NOTE = (
+    "Your microphone is captioned as “You” and the system audio (what the computer plays: the others in a call) "
+    "as “Others”, on one transcript. The device below is the microphone. Without headphones the microphone also "
+    "hears the speakers: Captioner cancels that echo and drops lines that repeat the others."
+)
+
+
+def cloud_note(engine_id: str) -> str:
+    """For a cloud engine: meeting mode's two connections double the usage ('' for an engine on this computer)."""
+    caps = engine_capabilities(engine_id)
+    if caps is None or not caps.needs_credentials:
+        return ""
+    name = engine_name(engine_id)
+    return (
+        f"{name} is a cloud service: captioning both opens two connections to it, one per source, so it uses "
+        "twice as much of your account (and costs twice as much) as one source."
+    )
 
 
 def default_monitor_name() -> str:
@@ -68,10 +88,16 @@ class AudioPage(Page):
         self.mic.setAccessibleName("Caption the microphone")
         self.system = QRadioButton("S&ystem audio (what the computer plays)")
         self.system.setAccessibleName("Caption system audio")
+        self.both = QRadioButton("Microphone and system aud&io (a meeting: You and Others)")
+        self.both.setAccessibleName("Caption the microphone and system audio")
         self.group = QButtonGroup(self)
-        self.group.addButton(self.mic)
-        self.group.addButton(self.system)
-        (self.system if settings.source == "system" else self.mic).setChecked(True)
+        self.buttons = {"mic": self.mic, "system": self.system, "both": self.both}
+        for button in self.buttons.values():
+            self.group.addButton(button)
+        self.buttons.get(settings.source, self.mic).setChecked(True)
+        self.meeting_note = note_label(MEETING_NOTE, name="meeting_note")
+        self.cloud_note = note_label(name="cloud_note")
+        self._engine = settings.engine
 
         self.device = QComboBox()
         self.device.setObjectName("device")
@@ -83,6 +109,9 @@ class AudioPage(Page):
         self._fill_devices()
 
         self.meter = LevelMeter()
+        self.system_meter = LevelMeter()
+        self.level_label = QLabel("Level:")
+        self.system_label = QLabel("System audio:")
         self.test_button = QPushButton("&Test level")
         self.test_button.setAutoDefault(False)
         self.test_button.setCheckable(True)
@@ -92,7 +121,13 @@ class AudioPage(Page):
         self.monitor = monitor if monitor is not None else LevelMonitor(self)
         self.monitor.level.connect(self.meter.set_level)
         self.monitor.started.connect(lambda _what: self.test_status.setText(f"Listening to {self._choice()}."))
-        self.monitor.stopped.connect(self._monitor_stopped)
+        self.monitor.stopped.connect(
+            lambda message: self._monitor_stopped(message, "the microphone" if self.source() == "both" else "")
+        )
+        # Meeting mode: the system audio's bar, its source opened the same way.
+        self.system_monitor = LevelMonitor(self, sample_rate=self.monitor.sample_rate, opener=self.monitor.opener)
+        self.system_monitor.level.connect(self.system_meter.set_level)
+        self.system_monitor.stopped.connect(lambda message: self._monitor_stopped(message, "system audio"))
         self._describe_choice()
 
         self.group.buttonToggled.connect(self._source_toggled)
@@ -104,20 +139,42 @@ class AudioPage(Page):
         meter_row = QHBoxLayout()
         meter_row.addWidget(self.meter, 1)
         meter_row.addWidget(self.test_button)
-        form.addRow("Level:", meter_row)
+        form.addRow(self.level_label, meter_row)
+        form.addRow(self.system_label, self.system_meter)
         form.addRow(self.test_status)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.mic)
-        layout.addWidget(self.system)
+        for button in self.buttons.values():
+            layout.addWidget(button)
+        layout.addWidget(self.meeting_note)
+        layout.addWidget(self.cloud_note)
         layout.addLayout(form)
         layout.addStretch(1)
+        self._show_meeting()
 
     # -- devices ---------------------------------------------------------------------------
     def source(self) -> str:
-        return "system" if self.system.isChecked() else "mic"
+        return next((source for source, button in self.buttons.items() if button.isChecked()), "mic")
+
+    def set_engine(self, engine_id: str) -> None:
+        """The engine chosen on the engine page: a cloud engine's note on meeting mode follows it."""
+        self._engine = engine_id
+        self._show_meeting()
+
+    def _show_meeting(self) -> None:
+        """Meeting mode's notes and second level bar, shown only while both are chosen."""
+        meeting = self.source() == "both"
+        note = cloud_note(self._engine) if meeting else ""
+        self.cloud_note.setText(note)
+        self.cloud_note.setVisible(bool(note))
+        self.meeting_note.setVisible(meeting)
+        self.system_label.setVisible(meeting)
+        self.system_meter.setVisible(meeting)
+        self.level_label.setText("Microphone:" if meeting else "Level:")
+        self.meter.setAccessibleName("Microphone level" if meeting else "Audio level")
+        self.system_meter.setAccessibleName("System audio level")
 
     def _fill_devices(self) -> None:
-        kind = self.source()
+        kind = "mic" if self.source() == "both" else self.source()
         mine = [d for d in self._devices if getattr(d, "kind", "mic") == kind]
         monitor = default_monitor_name() if kind == "mic" else ""
         default = next((str(getattr(d, "name", d)) for d in mine if getattr(d, "default", False)), monitor)
@@ -149,13 +206,14 @@ class AudioPage(Page):
 
     def set_source(self, source: str, device: str) -> None:
         """Show ``source`` and ``device`` chosen elsewhere (the tray menu), without emitting an edit."""
-        for button in (self.mic, self.system):
+        for button in self.buttons.values():
             button.blockSignals(True)
-        (self.system if source == "system" else self.mic).setChecked(True)
-        for button in (self.mic, self.system):
+        self.buttons.get(source, self.mic).setChecked(True)
+        for button in self.buttons.values():
             button.blockSignals(False)
         self._wanted_device = device
         self._fill_devices()
+        self._show_meeting()
         self._restart_test()
         self._describe_choice()
 
@@ -164,6 +222,8 @@ class AudioPage(Page):
         source = self.source()
         if source not in SOURCE_WORDS:  # a WAV file (tests, demos)
             return f"the file {Path(source).name}"
+        if source == "both":
+            return f"the microphone, {self.device.currentText()}, and system audio"
         return f"{SOURCE_WORDS[source]}: {self.device.currentText()}"
 
     def _describe_choice(self) -> None:
@@ -173,7 +233,7 @@ class AudioPage(Page):
         else:
             self.test_status.setText(
                 f"Captions come from {self._choice()}. Press Test level and {TRY_TEXT.get(self.source(), 'listen')}: "
-                "the bar should move."
+                f"{'both bars' if self.source() == 'both' else 'the bar'} should move."
             )
 
     def device_id(self) -> str:
@@ -184,6 +244,7 @@ class AudioPage(Page):
             return
         self._wanted_device = ""
         self._fill_devices()
+        self._show_meeting()
         self._restart_test()
         self._describe_choice()
         self.edited.emit(FAST_MS)
@@ -199,23 +260,36 @@ class AudioPage(Page):
         if on:
             self.test_button.setText("S&top test")
             self._describe_choice()
-            self.monitor.start(self.source(), self.device_id())
+            self._restart_test()
         else:
             self.test_button.setText("&Test level")
-            self.monitor.stop()
-            self.meter.reset()
+            self._stop_test()
             self._describe_choice()
 
     def _restart_test(self) -> None:
-        if self.test_button.isChecked():
-            self.monitor.start(self.source(), self.device_id())
+        if not self.test_button.isChecked():
+            return
+        meeting = self.source() == "both"
+        self.monitor.start("mic" if meeting else self.source(), self.device_id())
+        if meeting:
+            self.system_monitor.start("system")
+        else:
+            self.system_monitor.stop()
+            self.system_meter.reset()
 
-    def _monitor_stopped(self, message: str) -> None:
+    def _stop_test(self) -> None:
+        for monitor, meter in ((self.monitor, self.meter), (self.system_monitor, self.system_meter)):
+            monitor.stop()
+            meter.reset()
+
+    def _monitor_stopped(self, message: str, which: str = "") -> None:
+        """A level test stopped (``which``: the source of meeting mode it tested, '' outside meeting mode)."""
+        running = self.monitor.running or self.system_monitor.running
         if message:
-            self.test_status.setText(f"Cannot test this source: {message}")
-        elif self.test_button.isChecked() and not self.monitor.running:
+            self.test_status.setText(f"Cannot test {which or 'this source'}: {message}")
+        elif self.test_button.isChecked() and not running:
             self.test_status.setText("The source stopped.")
-        if not self.monitor.running and self.test_button.isChecked():
+        if not running and self.test_button.isChecked():
             self.test_button.blockSignals(True)
             self.test_button.setChecked(False)
             self.test_button.setText("&Test level")
@@ -225,7 +299,7 @@ class AudioPage(Page):
         return settings.with_changes(source=self.source(), device=self.device_id())
 
     def close_page(self) -> None:
-        self.monitor.stop()
+        self._stop_test()
         self.test_button.blockSignals(True)
         self.test_button.setChecked(False)
         self.test_button.setText("&Test level")
