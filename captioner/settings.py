@@ -245,10 +245,15 @@ def merge(base: Settings, theirs: Settings, ours: Settings) -> Settings:
 # -- migrations ----------------------------------------------------------------------------------
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A copy of a JSON object of the file; anything else (a damaged section) counts as empty."""
+    return dict(value) if isinstance(value, dict) else {}
+
+
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """v1 kept a flat ``opacity`` and ``font_size`` and a single ``geometry``; v2 nests them."""
     data = dict(data)
-    appearance = dict(data.get("appearance", {}))
+    appearance = _object(data.get("appearance"))
     for key in ("font_size", "font_family"):
         if key in data:
             appearance.setdefault(key, data.pop(key))
@@ -256,7 +261,7 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
         appearance.setdefault("background_opacity", data.pop("opacity"))
     data["appearance"] = appearance
     if "geometry" in data:
-        overlay = dict(data.get("overlay", {}))
+        overlay = _object(data.get("overlay"))
         overlay.setdefault("geometry", {"default": data.pop("geometry")})
         data["overlay"] = overlay
     data["version"] = 2
@@ -304,14 +309,14 @@ def load(path: Path | None = None) -> Settings:
     """The saved settings, or defaults (a broken file is kept aside as ``settings.json.bad``)."""
     p = path or settings_path()
     try:
-        raw = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
         log.warning("cannot read settings %s: %s; using defaults", p, exc)
         return Settings()
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))  # not UTF-8 (a UnicodeDecodeError) is damaged too
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:
