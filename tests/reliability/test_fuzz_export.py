@@ -34,7 +34,7 @@ TIME = st.one_of(
 @st.composite
 def lines(draw: st.DrawFn) -> Line:
     text = draw(TEXT)
-    words = ()
+    words: tuple[Word, ...] = ()
     if draw(st.booleans()):
         times = draw(st.lists(st.floats(min_value=-10, max_value=1e5), min_size=2 * len(text.split())))
         words = tuple(Word(text=w, start=times[2 * i], end=times[2 * i + 1]) for i, w in enumerate(text.split()))
