@@ -34,7 +34,7 @@ from captioner.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from captioner.feed.security import new_token, parse_address
 from captioner.feed.server import FeedError, FeedServer
 from captioner.listings import cmd_devices, cmd_engines
-from captioner.session.build import SessionRequest, SetupError, prepare
+from captioner.session.build import LIVE_SOURCES, SessionRequest, SetupError, prepare
 from captioner.session.meeting import Meeting, is_meeting, prepare_meeting
 from captioner.session.session import Session
 
@@ -67,7 +67,7 @@ def _api_key(args: argparse.Namespace, err: TextIO) -> str | None:
             return secrets.read_key_file(args.api_key_file, sys.stdin)
         except secrets.KeyFileError as exc:
             raise UsageError(str(exc)) from None
-    if args.api_key is not None:
+    if args.api_key:
         err.write(
             "captioner: warning: a key given with --api-key is visible to other users of this computer "
             "(in the process list); use --api-key-file PATH, or --api-key-file - to read it from standard input\n"
@@ -75,9 +75,24 @@ def _api_key(args: argparse.Namespace, err: TextIO) -> str | None:
     return args.api_key or None
 
 
-async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _check_args(args: argparse.Namespace) -> None:
+    """Values argparse cannot check by their type alone: each bad one is a usage error naming its option."""
     if args.silence_ms is not None and not (0 <= args.silence_ms <= 60_000):
         raise UsageError("--silence-ms must be between 0 and 60000")
+    if args.max_retries is not None and args.max_retries < 0:
+        raise UsageError(f"--max-retries must be 0 or more, not {args.max_retries}")
+    if not args.source.strip():
+        raise UsageError("--source takes mic, system, both or the path of a WAV file, not an empty value")
+    if args.device is not None and args.source.strip().lower() not in LIVE_SOURCES:
+        raise UsageError("--device chooses a microphone or a system-audio device; a WAV file source takes none")
+    if args.language is not None and not args.language.strip():
+        raise UsageError("--language takes a language code such as en or fr, not an empty value")
+    if any(not term.strip() for term in args.word_boost):
+        raise UsageError("--word-boost takes a word or a phrase, not an empty value")
+
+
+async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _check_args(args)
     try:
         limits = CueLimits(max_chars=args.cue_chars, max_lines=args.cue_lines, max_seconds=args.cue_seconds).check()
     except ValueError as exc:

@@ -234,10 +234,13 @@ def describe_missing(engine_id: str, audience: Audience = "cli") -> str:
             + "."
         )
     if engine_id == "assemblyai":
-        return f"no AssemblyAI API key: pass --api-key, set {env_text}, or save it in the settings panel"
+        return (
+            f"no AssemblyAI API key: pass --api-key-file PATH (or - for standard input), set {env_text}, "
+            "or save it in the settings panel"
+        )
     if engine_id.startswith("uhlive"):
         return (
-            "no Uhlive credentials: pass --api-key CLIENT_ID:CLIENT_SECRET (or an access token), "
+            "no Uhlive credentials: pass --api-key-file PATH holding CLIENT_ID:CLIENT_SECRET (or an access token), "
             f"set {env_text} (or UHLIVE_CLIENT_ID, UHLIVE_USERNAME and UHLIVE_PASSWORD for an account with "
             "a user and a password), or save them in the settings panel"
         )
