@@ -16,6 +16,8 @@ from captioner.audio.base import AudioChunk, AudioError, AudioSource, to_pcm16
 
 FLOAT_FORMATS = ("unknown format: 3",)
 """How the wave module refuses IEEE-float samples (WAVE_FORMAT_IEEE_FLOAT)."""
+MIN_RATE = 4000
+"""The lowest sample rate taken (Hz): below it no speech is left to caption (telephone audio is 8000 Hz)."""
 CONVERT = "convert it to 16-bit PCM, e.g. sox IN.wav -b 16 OUT.wav"
 
 
@@ -47,6 +49,8 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
         raise AudioError(f"{p}: cannot read ({exc.strerror or exc})") from None
     if rate <= 0 or channels <= 0:
         raise AudioError(f"{p}: invalid WAV header (rate {rate}, channels {channels})")
+    if rate < MIN_RATE:
+        raise AudioError(f"{p}: a sample rate of {rate} Hz cannot hold speech (it takes at least {MIN_RATE} Hz)")
     frames = frames[: len(frames) // max(1, width) * max(1, width)]  # a truncated file can end mid-sample
     if width == 1:
         data = (np.frombuffer(frames, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
@@ -61,6 +65,8 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     else:
         raise AudioError(f"{p}: unsupported sample width of {width} bytes; {CONVERT}")
     usable = len(data) // channels * channels
+    if usable == 0:
+        raise AudioError(f"{p}: the file holds no audio (0 samples)")
     data = data[:usable].reshape(-1, channels).mean(axis=1) if channels > 1 else data[:usable]
     return np.ascontiguousarray(data, dtype=np.float32), rate
 
