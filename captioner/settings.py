@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -167,14 +168,16 @@ def _convert(tp: Any, value: Any) -> Any:
         if not isinstance(value, bool):
             raise TypeError("expected true/false")
         return value
-    if tp is int:
+    if tp is int or tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError("expected a number")
-        return int(value)
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError("expected a number")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            raise TypeError("expected a number of a sensible size") from None
+        if not math.isfinite(number):
+            raise TypeError("expected a finite number")
+        return int(value) if tp is int else number
     if tp is str:
         if not isinstance(value, str):
             raise TypeError("expected text")

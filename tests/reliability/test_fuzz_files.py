@@ -77,8 +77,9 @@ def test_the_wav_reader_raises_only_audio_error() -> None:
         run()
 
 
+EXTREMES = st.sampled_from([10**400, -(10**400), float("inf"), float("-inf"), float("nan"), 2**63, -0.0])
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | EXTREMES,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
@@ -97,9 +98,9 @@ def settings_files(draw: st.DrawFn) -> bytes:
     for key in draw(st.lists(st.sampled_from(SECTIONS), max_size=4)):
         if isinstance(base.get(key), dict) and base[key] and draw(st.booleans()):
             inner = draw(st.sampled_from(sorted(base[key])))
-            base[key][inner] = draw(JSON)
+            base[key][inner] = draw(EXTREMES | JSON)
         else:
-            base[key] = draw(JSON)
+            base[key] = draw(EXTREMES | JSON)
     return json.dumps(base).encode()
 
 
