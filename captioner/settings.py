@@ -327,7 +327,21 @@ def load(path: Path | None = None) -> Settings:
         with contextlib.suppress(OSError):
             os.replace(p, p.with_suffix(".json.bad"))
         return Settings()
-    return from_dict(Settings, migrate(data))
+    return from_dict(Settings, _without_secrets(migrate(data)))
+
+
+def _without_secrets(data: Any, where: str = "") -> Any:
+    """``data`` without the entries :func:`save` would refuse (secret-looking names), each dropped with a warning,
+    so that settings loaded from a hand-edited file can always be saved again."""
+    if not isinstance(data, dict):
+        return data
+    kept = {}
+    for k, v in data.items():
+        if any(h in str(k).lower() for h in _SECRET_HINTS):
+            log.warning("settings: ignoring %s%r (secrets belong in the keyring, not the settings file)", where, k)
+            continue
+        kept[k] = _without_secrets(v, f"{where}{k}.")
+    return kept
 
 
 def _check_no_secrets(data: Any, where: str = "") -> None:
