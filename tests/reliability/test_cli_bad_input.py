@@ -33,7 +33,8 @@ from tests.support.scripted_engine import Script, ScriptedEngine
 
 WAV = "{wav}"
 KEY = "{key}"
-"""Placeholders: a short WAV file and a file holding a key, made for each test."""
+EMPTY, TWO_LINES, BINARY = "{empty}", "{two lines}", "{binary}"
+"""Placeholders: a short WAV file, a file holding a key, and key files that hold none, made for each test."""
 BASE = ["caption", "--engine", "scripted", "--source", WAV, "--no-autosave", "--no-realtime"]
 
 # option -> [(the arguments to run, words the error line must hold)]; the bad value follows the option.
@@ -73,6 +74,9 @@ BAD_VALUES: dict[str, list[tuple[list[str], str]]] = {
     "--api-key-file": [
         ([*BASE, "--api-key-file", "/no/such/key"], "no such file"),
         ([*BASE, "--api-key-file", "/"], "is a directory"),
+        ([*BASE, "--api-key-file", EMPTY], "empty"),
+        ([*BASE, "--api-key-file", TWO_LINES], "2 lines"),
+        ([*BASE, "--api-key-file", BINARY], "not a text file"),
         ([*BASE, "--api-key", "k", "--api-key-file", KEY], "not both"),
     ],
     "--option": [
@@ -145,7 +149,11 @@ def test_every_option_has_bad_values() -> None:
 def files(tmp_path: Path) -> dict[str, str]:
     key = tmp_path / "key.txt"
     key.write_text("test-key-123\n")
-    return {WAV: str(_wav(tmp_path / "a.wav", 0.3)), KEY: str(key)}
+    (tmp_path / "empty").write_text(" \n\n")
+    (tmp_path / "two").write_text("secret-one\nsecret-two\n")
+    (tmp_path / "binary").write_bytes(b"\xff\xfe\x00secret")
+    named = {EMPTY: "empty", TWO_LINES: "two", BINARY: "binary"}
+    return {WAV: str(_wav(tmp_path / "a.wav", 0.3)), KEY: str(key)} | {k: str(tmp_path / v) for k, v in named.items()}
 
 
 @pytest.fixture(autouse=True)
@@ -210,6 +218,7 @@ def test_the_files_of_the_bad_values_are_good(files: dict[str, str]) -> None:
 def test_a_bad_value_exits_2_with_one_clear_line(files: dict[str, str], args: list[str], words: str) -> None:
     code, out, err = run([files.get(a, a) for a in args])
     _one_clear_line(err, words)
+    assert "secret" not in err, "a key file's content is never quoted"
     assert code == 2 and out == ""
 
 

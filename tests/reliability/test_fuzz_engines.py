@@ -331,18 +331,23 @@ def h2b_message(draw: st.DrawFn) -> str | bytes:
         return json.dumps(draw(ANY))
     causes = [c.value for c in CompletionCause]
     shape = {
-        "event": draw(st.sampled_from(sorted(H2B_EVENTS))),
+        "event": draw(st.just("RECOGNITION-COMPLETE") | st.sampled_from(sorted(H2B_EVENTS))),
         "request_id": draw(st.integers(0, 9)),
         "channel_id": draw(st.text(max_size=4)),
         "headers": draw(st.one_of(st.just({}), ANY)),
-        "completion_cause": draw(st.one_of(st.sampled_from(causes), SCALAR)),
+        "completion_cause": draw(st.just("Success") | st.sampled_from(causes) | SCALAR),
         "completion_reason": draw(SCALAR),
         "body": draw(
             st.one_of(
                 st.fixed_dictionaries(
                     {
                         "asr": st.fixed_dictionaries(
-                            {"transcript": st.text(max_size=10), "confidence": SCALAR, "start": TIME_MS, "end": TIME_MS}
+                            {
+                                "transcript": st.text(max_size=10),
+                                "confidence": st.floats(0, 1) | SCALAR,
+                                "start": st.integers(1_700_000_000_000, 1_700_000_100_000) | TIME_MS,
+                                "end": st.integers(1_700_000_000_000, 1_700_000_100_000) | TIME_MS,
+                            }
                         ),
                         "nlu": st.none(),
                         "grammar_uri": st.just("x"),
@@ -356,13 +361,42 @@ def h2b_message(draw: st.DrawFn) -> str | bytes:
     return json.dumps(_fields(draw, shape) | {"event": shape["event"]})
 
 
+WELL_FORMED_RESULT = st.builds(
+    lambda text, start: json.dumps(
+        {
+            "event": "RECOGNITION-COMPLETE",
+            "request_id": 1,
+            "channel_id": "c",
+            "headers": {},
+            "completion_cause": "Success",
+            "completion_reason": None,
+            "body": {
+                "asr": {"transcript": text, "confidence": 0.9, "start": start, "end": start + 800},
+                "nlu": None,
+                "grammar_uri": "builtin:speech/transcribe",
+                "version": "1.0",
+            },
+        }
+    ),
+    st.from_regex(r"[a-z]{1,8}( [a-z]{1,8}){0,3}", fullmatch=True),
+    st.integers(1_700_000_000_000, 1_700_000_030_000),
+)
+
+
 def test_uhlive_h2b_events_through_the_sdk() -> None:
     captions: list[Final] = []
     with counted("uhlive h2b") as tick:
 
-        @given(st.lists(h2b_message(), max_size=8), st.booleans(), st.floats(-10, 1e6))
-        def run(messages: list[str | bytes], audio: bool, lo: float) -> None:
+        @given(
+            st.lists(h2b_message(), max_size=8),
+            st.booleans(),
+            st.floats(-10, 1e6),
+            WELL_FORMED_RESULT,
+            st.integers(0, 8),
+        )
+        def run(messages: list[str | bytes], audio: bool, lo: float, result: str, at: int) -> None:
             tick()
+            messages.insert(at, result)  # among the mangled ones, one result as the service sends it
             recognizer = Recognizer()
             state = SessionState()
             if audio:
