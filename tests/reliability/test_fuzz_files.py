@@ -11,6 +11,7 @@ import json
 import struct
 import tempfile
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -58,23 +59,31 @@ def wav_bytes(draw: st.DrawFn) -> bytes:
     return bytes(data if cut is None else data[:cut])
 
 
-def test_the_wav_reader_raises_only_audio_error() -> None:
-    with tempfile.TemporaryDirectory() as tmp, counted("wav reader") as tick:
-        path = Path(tmp) / "fuzz.wav"
+def fuzz_file(target: str, name: str, contents: st.SearchStrategy[bytes], check: Callable[[Path], None]) -> None:
+    """Write each example of ``contents`` to a file called ``name`` and ``check`` it there, counting examples."""
+    with tempfile.TemporaryDirectory() as tmp, counted(target) as tick:
+        path = Path(tmp) / name
 
-        @given(wav_bytes())
+        @given(contents)
         def run(data: bytes) -> None:
             tick()
             path.write_bytes(data)
-            try:
-                samples, rate = read_wav(path)
-            except AudioError as exc:
-                assert str(exc).startswith(str(path)) and "\n" not in str(exc)
-                return
-            assert rate > 0 and samples.dtype == np.float32 and samples.ndim == 1
-            assert np.all(np.isfinite(samples)) and np.all(np.abs(samples) <= 1.0)
+            check(path)
 
         run()
+
+
+def test_the_wav_reader_raises_only_audio_error() -> None:
+    def check(path: Path) -> None:
+        try:
+            samples, rate = read_wav(path)
+        except AudioError as exc:
+            assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+            return
+        assert rate > 0 and samples.dtype == np.float32 and samples.ndim == 1
+        assert np.all(np.isfinite(samples)) and np.all(np.abs(samples) <= 1.0)
+
+    fuzz_file("wav reader", "fuzz.wav", wav_bytes(), check)
 
 
 EXTREMES = st.sampled_from([10**400, -(10**400), float("inf"), float("-inf"), float("nan"), 2**63, -0.0])
@@ -105,19 +114,13 @@ def settings_files(draw: st.DrawFn) -> bytes:
 
 
 def test_the_settings_loader_never_raises() -> None:
-    with tempfile.TemporaryDirectory() as tmp, counted("settings loader") as tick:
-        path = Path(tmp) / "settings.json"
+    def check(path: Path) -> None:
+        loaded = settings.load(path)
+        assert loaded == settings.clamp(loaded), "a loaded setting is out of range"
+        again = settings.load(settings.save(loaded, path))
+        assert again == loaded, "what was loaded does not survive a save"
 
-        @given(settings_files())
-        def run(data: bytes) -> None:
-            tick()
-            path.write_bytes(data)
-            loaded = settings.load(path)
-            assert loaded == settings.clamp(loaded), "a loaded setting is out of range"
-            again = settings.load(settings.save(loaded, path))
-            assert again == loaded, "what was loaded does not survive a save"
-
-        run()
+    fuzz_file("settings loader", "settings.json", settings_files(), check)
 
 
 def test_the_word_boost_parser_gives_clean_terms() -> None:
