@@ -20,21 +20,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from captioner import __version__, paths, settings
+from captioner import paths, secrets, settings
 from captioner.audio.base import AudioError
 from captioner.captions.cues import CueLimits
 from captioner.captions.events import AudioLevel, CaptionEvent, EngineError, Notice, Status
 from captioner.captions.profanity import mask_change, mask_event, mask_line, mask_lines
 from captioner.captions.progress import ProgressLine
 from captioner.captions.transcript import Change, Transcript
-from captioner.captions.writers import FORMATS, make_writer, render_transcript
-from captioner.engines import registry
+from captioner.captions.writers import make_writer, render_transcript
+from captioner.cli_args import build_parser
 from captioner.engines.base import EngineFailure, EngineOptions
 from captioner.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from captioner.feed.security import new_token, parse_address
 from captioner.feed.server import FeedError, FeedServer
 from captioner.listings import cmd_devices, cmd_engines
-from captioner.session.build import SessionRequest, SetupError, prepare
+from captioner.session.build import LIVE_SOURCES, SessionRequest, SetupError, prepare
 from captioner.session.meeting import Meeting, is_meeting, prepare_meeting
 from captioner.session.session import Session
 
@@ -43,89 +43,6 @@ log = logging.getLogger("captioner")
 
 class UsageError(Exception):
     """Bad usage or bad input: exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="captioner", description="Live captions of your microphone or of what your computer plays.")
-    p.add_argument("--version", action="version", version=f"captioner {__version__}")
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output on stderr")
-    p.add_argument(
-        "--self-test",
-        action="store_true",
-        help="start the app offscreen, caption a bundled sample with the local engine, print it and exit",
-    )
-    p.add_argument("--minimized", action="store_true", help="desktop app: start in the tray, captions hidden")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    c = sub.add_parser("caption", help="caption audio headless, to stdout (and optionally a file)")
-    c.add_argument("--engine", default=registry.DEFAULT_ENGINE, help="engine id (see `captioner engines`)")
-    c.add_argument(
-        "--source",
-        default="mic",
-        help="mic, system, both (also mic+system: you and the others, labelled), or the path of a WAV file "
-        "(default: mic)",
-    )
-    c.add_argument("--device", help="input device id or name (see `captioner devices`)")
-    c.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    c.add_argument("--word-boost", action="append", default=[], metavar="TERM", help="boost a word (repeatable)")
-    c.add_argument("--silence-ms", type=int, metavar="N", help="silence (ms) that ends a caption line")
-    c.add_argument("--language", metavar="CODE", help="language code, e.g. en, fr")
-    c.add_argument("--endpoint", metavar="URL", help="override the engine's server (region, proxy, tests)")
-    c.add_argument("--auth-endpoint", metavar="URL", help="override the token endpoint (Uhlive)")
-    c.add_argument("--api-key", metavar="KEY", help="API key (else the keyring, else the engine's env variable)")
-    c.add_argument(
-        "--option",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="engine-specific option, e.g. speech_model=universal-streaming-multilingual (repeatable)",
-    )
-    c.add_argument("--output", metavar="PATH", help="also write the captions to this file, in --format")
-    limits = CueLimits()
-    for flag, kind, meta, value, what in (
-        ("--cue-chars", int, "N", limits.max_chars, "characters per cue line"),
-        ("--cue-lines", int, "N", limits.max_lines, "lines per cue"),
-        ("--cue-seconds", float, "S", limits.max_seconds, "longest time a cue is shown"),
-    ):
-        c.add_argument(flag, type=kind, default=value, metavar=meta, help=f"srt/vtt: {what} (default {value:g})")
-    c.add_argument(
-        "--realtime",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="pace a file at 1x speed (default) or as fast as the engine allows; cloud engines always pace at 1x",
-    )
-    c.add_argument("--no-autosave", action="store_true", help="do not keep an autosave copy of the transcript")
-    c.add_argument(
-        "--serve",
-        metavar="[HOST:]PORT",
-        help="also serve the captions to other apps: a page for OBS or a browser, and a WebSocket feed "
-        "(on 127.0.0.1 unless HOST is given; see docs/caption-feed.md)",
-    )
-    c.add_argument(
-        "--filter-profanity",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="mask swear words and slurs in the output, f*** (default: on; the autosave keeps the raw text)",
-    )
-    c.add_argument(
-        "--max-retries",
-        type=int,
-        default=None,
-        metavar="N",
-        help="give up after N failed reconnects in a row (default: forever for live sources, 5 for files)",
-    )
-
-    d = sub.add_parser("devices", help="list microphones and system-audio sources, with ids for --device")
-    d.add_argument("--json", action="store_true", help="machine-readable output")
-
-    e = sub.add_parser("engines", help="list engines, whether each is usable here, and why not")
-    e.add_argument("--json", action="store_true", help="machine-readable output")
-    return p
 
 
 # -- engines / devices ------------------------------------------------------------------------
@@ -141,13 +58,46 @@ def _parse_options(items: Sequence[str]) -> dict[str, str]:
     return extra
 
 
-async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _api_key(args: argparse.Namespace, err: TextIO) -> str | None:
+    """The key of ``--api-key-file`` (a file, or ``-`` for standard input), or of ``--api-key`` with a warning."""
+    if args.api_key is not None and args.api_key_file is not None:
+        raise UsageError("give --api-key or --api-key-file, not both")
+    if args.api_key_file is not None:
+        try:
+            return secrets.read_key_file(args.api_key_file, sys.stdin)
+        except secrets.KeyFileError as exc:
+            raise UsageError(str(exc)) from None
+    if args.api_key:
+        err.write(
+            "captioner: warning: a key given with --api-key is visible to other users of this computer "
+            "(in the process list); use --api-key-file PATH, or --api-key-file - to read it from standard input\n"
+        )
+    return args.api_key or None
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    """Values argparse cannot check by their type alone: each bad one is a usage error naming its option."""
     if args.silence_ms is not None and not (0 <= args.silence_ms <= 60_000):
         raise UsageError("--silence-ms must be between 0 and 60000")
+    if args.max_retries is not None and args.max_retries < 0:
+        raise UsageError(f"--max-retries must be 0 or more, not {args.max_retries}")
+    if not args.source.strip():
+        raise UsageError("--source takes mic, system, both or the path of a WAV file, not an empty value")
+    if args.device is not None and args.source.strip().lower() not in LIVE_SOURCES:
+        raise UsageError("--device chooses a microphone or a system-audio device; a WAV file source takes none")
+    if args.language is not None and not args.language.strip():
+        raise UsageError("--language takes a language code such as en or fr, not an empty value")
+    if any(not term.strip() for term in args.word_boost):
+        raise UsageError("--word-boost takes a word or a phrase, not an empty value")
+
+
+async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    _check_args(args)
     try:
         limits = CueLimits(max_chars=args.cue_chars, max_lines=args.cue_lines, max_seconds=args.cue_seconds).check()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    api_key = _api_key(args, err)
     extra = _parse_options(args.option)
     if args.auth_endpoint:
         extra["auth_endpoint"] = args.auth_endpoint
@@ -164,7 +114,7 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         source="both" if meeting else args.source,
         device=args.device,
         options=options,
-        api_key=args.api_key,
+        api_key=api_key,
         realtime=True if args.realtime is None else args.realtime,
         max_retries=args.max_retries,
     )

@@ -1,6 +1,8 @@
 """API keys and client credentials: kept for this session only, the OS keyring, else environment variables.
 
-Secrets are never written to the settings file, to any other file, or to logs. Only the
+Secrets are never written to the settings file, to any other file, or to logs. On the command line a key is best
+read from a file or from standard input (:func:`read_key_file`): an argument is visible to every user of the
+computer in the process list. Only the
 composition roots (CLI, app) call this module; engines get a
 :class:`~captioner.engines.base.Credentials` object.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from typing import Literal
+from typing import Literal, TextIO
 
 from captioner.engines.base import Credentials
 
@@ -149,6 +151,44 @@ def where(engine_id: str, field: str, env: dict[str, str] | None = None) -> Wher
     return "environment" if var and environ.get(var) else ""
 
 
+MAX_KEY_FILE = 64 * 1024
+"""Bytes a key file may hold: a key is a line; anything bigger is the wrong file."""
+
+
+class KeyFileError(Exception):
+    """A key file that cannot give a key; the message says why in plain words (never with the file's content)."""
+
+
+def read_key_file(path: str, stdin: TextIO) -> str:
+    """The key in the file ``path`` (``-``: standard input): its one non-blank line, stripped.
+
+    Raises :class:`KeyFileError` for a missing, unreadable, empty, too large or several-line file.
+    """
+    where = "standard input" if path == "-" else path
+    try:
+        if path == "-":
+            text = stdin.read(MAX_KEY_FILE + 1)
+        else:
+            with open(path, encoding="utf-8") as f:
+                text = f.read(MAX_KEY_FILE + 1)
+    except FileNotFoundError:
+        raise KeyFileError(f"--api-key-file {where}: no such file") from None
+    except IsADirectoryError:
+        raise KeyFileError(f"--api-key-file {where}: is a directory, not a file") from None
+    except UnicodeDecodeError:
+        raise KeyFileError(f"--api-key-file {where}: not a text file") from None
+    except OSError as exc:
+        raise KeyFileError(f"--api-key-file {where}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    if len(text) > MAX_KEY_FILE:
+        raise KeyFileError(f"--api-key-file {where}: too large for a key (more than {MAX_KEY_FILE // 1024} KiB)")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise KeyFileError(f"--api-key-file {where}: empty (put the key on one line)")
+    if len(lines) > 1:
+        raise KeyFileError(f"--api-key-file {where}: {len(lines)} lines; put the key alone on one line")
+    return lines[0]
+
+
 def parse_api_key_arg(engine_id: str, value: str) -> Credentials:
     """Interpret ``--api-key``: an AssemblyAI key, or for Uhlive a token or ``CLIENT_ID:CLIENT_SECRET``."""
     if engine_id.startswith("uhlive"):
@@ -194,10 +234,13 @@ def describe_missing(engine_id: str, audience: Audience = "cli") -> str:
             + "."
         )
     if engine_id == "assemblyai":
-        return f"no AssemblyAI API key: pass --api-key, set {env_text}, or save it in the settings panel"
+        return (
+            f"no AssemblyAI API key: pass --api-key-file PATH (or - for standard input), set {env_text}, "
+            "or save it in the settings panel"
+        )
     if engine_id.startswith("uhlive"):
         return (
-            "no Uhlive credentials: pass --api-key CLIENT_ID:CLIENT_SECRET (or an access token), "
+            "no Uhlive credentials: pass --api-key-file PATH holding CLIENT_ID:CLIENT_SECRET (or an access token), "
             f"set {env_text} (or UHLIVE_CLIENT_ID, UHLIVE_USERNAME and UHLIVE_PASSWORD for an account with "
             "a user and a password), or save them in the settings panel"
         )

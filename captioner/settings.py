@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import os
 import re
 import tempfile
@@ -179,14 +180,16 @@ def _convert(tp: Any, value: Any) -> Any:
         if not isinstance(value, bool):
             raise TypeError("expected true/false")
         return value
-    if tp is int:
+    if tp is int or tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError("expected a number")
-        return int(value)
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError("expected a number")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond any float
+            raise TypeError("expected a number of a sensible size") from None
+        if not math.isfinite(number):
+            raise TypeError("expected a finite number")
+        return int(value) if tp is int else number
     if tp is str:
         if not isinstance(value, str):
             raise TypeError("expected text")
@@ -284,10 +287,15 @@ def merge(base: Settings, theirs: Settings, ours: Settings) -> Settings:
 # -- migrations ----------------------------------------------------------------------------------
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A copy of a JSON object of the file; anything else (a damaged section) counts as empty."""
+    return dict(value) if isinstance(value, dict) else {}
+
+
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """v1 kept a flat ``opacity`` and ``font_size`` and a single ``geometry``; v2 nests them."""
     data = dict(data)
-    appearance = dict(data.get("appearance", {}))
+    appearance = _object(data.get("appearance"))
     for key in ("font_size", "font_family"):
         if key in data:
             appearance.setdefault(key, data.pop(key))
@@ -295,7 +303,7 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
         appearance.setdefault("background_opacity", data.pop("opacity"))
     data["appearance"] = appearance
     if "geometry" in data:
-        overlay = dict(data.get("overlay", {}))
+        overlay = _object(data.get("overlay"))
         overlay.setdefault("geometry", {"default": data.pop("geometry")})
         data["overlay"] = overlay
     data["version"] = 2
@@ -343,14 +351,14 @@ def load(path: Path | None = None) -> Settings:
     """The saved settings, or defaults (a broken file is kept aside as ``settings.json.bad``)."""
     p = path or settings_path()
     try:
-        raw = p.read_text(encoding="utf-8")
+        raw = p.read_bytes()
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
         log.warning("cannot read settings %s: %s; using defaults", p, exc)
         return Settings()
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))  # not UTF-8 (a UnicodeDecodeError) is damaged too
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:
@@ -358,7 +366,21 @@ def load(path: Path | None = None) -> Settings:
         with contextlib.suppress(OSError):
             os.replace(p, p.with_suffix(".json.bad"))
         return Settings()
-    return from_dict(Settings, migrate(data))
+    return from_dict(Settings, _without_secrets(migrate(data)))
+
+
+def _without_secrets(data: Any, where: str = "") -> Any:
+    """``data`` without the entries :func:`save` would refuse (secret-looking names), each dropped with a warning,
+    so that settings loaded from a hand-edited file can always be saved again."""
+    if not isinstance(data, dict):
+        return data
+    kept = {}
+    for k, v in data.items():
+        if any(h in str(k).lower() for h in _SECRET_HINTS):
+            log.warning("settings: ignoring %s%r (secrets belong in the keyring, not the settings file)", where, k)
+            continue
+        kept[k] = _without_secrets(v, f"{where}{k}.")
+    return kept
 
 
 def _check_no_secrets(data: Any, where: str = "") -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 import wave
 from collections.abc import AsyncIterator
@@ -12,6 +13,12 @@ import numpy as np
 import soxr
 
 from captioner.audio.base import AudioChunk, AudioError, AudioSource, to_pcm16
+
+FLOAT_FORMATS = ("unknown format: 3",)
+"""How the wave module refuses IEEE-float samples (WAVE_FORMAT_IEEE_FLOAT)."""
+MIN_RATE = 4000
+"""The lowest sample rate taken (Hz): below it no speech is left to caption (telephone audio is 8000 Hz)."""
+CONVERT = "convert it to 16-bit PCM, e.g. sox IN.wav -b 16 OUT.wav"
 
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
@@ -30,12 +37,21 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
             width = w.getsampwidth()
             rate = w.getframerate()
             frames = w.readframes(w.getnframes())
-    except (wave.Error, EOFError) as exc:
+    except wave.Error as exc:
+        if str(exc) in FLOAT_FORMATS:
+            raise AudioError(f"{p}: floating-point WAV files are not supported; {CONVERT}") from None
         raise AudioError(f"{p}: not a readable PCM WAV file ({exc})") from None
+    except (EOFError, RuntimeError, ValueError, struct.error) as exc:  # what the wave module raises on bad chunks
+        raise AudioError(
+            f"{p}: not a readable PCM WAV file (damaged or truncated: {exc or type(exc).__name__})"
+        ) from None
     except OSError as exc:
         raise AudioError(f"{p}: cannot read ({exc.strerror or exc})") from None
     if rate <= 0 or channels <= 0:
         raise AudioError(f"{p}: invalid WAV header (rate {rate}, channels {channels})")
+    if rate < MIN_RATE:
+        raise AudioError(f"{p}: a sample rate of {rate} Hz cannot hold speech (it takes at least {MIN_RATE} Hz)")
+    frames = frames[: len(frames) // max(1, width) * max(1, width)]  # a truncated file can end mid-sample
     if width == 1:
         data = (np.frombuffer(frames, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
     elif width == 2:
@@ -47,8 +63,10 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     elif width == 4:
         data = np.frombuffer(frames, dtype="<i4").astype(np.float32) / 2147483648.0
     else:
-        raise AudioError(f"{p}: unsupported sample width of {width} bytes")
+        raise AudioError(f"{p}: unsupported sample width of {width} bytes; {CONVERT}")
     usable = len(data) // channels * channels
+    if usable == 0:
+        raise AudioError(f"{p}: the file holds no audio (0 samples)")
     data = data[:usable].reshape(-1, channels).mean(axis=1) if channels > 1 else data[:usable]
     return np.ascontiguousarray(data, dtype=np.float32), rate
 

@@ -9,11 +9,15 @@ the line in proportion to the characters. The lines of a cue are balanced (the s
 stays up until the next cue of the same caption line starts. Cues come out ordered by time and never overlap
 (lines from sessions or engines that overlapped are trimmed, a cue is never shorter than
 :data:`MIN_SHOW`), whatever order the lines were committed in. A speaker's name (``Name:``) is put before the
-first cue after a change of speaker when ``label_speakers``; it counts against the line length.
+first cue after a change of speaker when ``label_speakers``; it counts against the line length. Whatever the
+lines hold, the cues are valid subtitles: control characters are left out of the text and ``-->`` (the time
+separator) becomes ``->``; a time that is not a finite number within :data:`MAX_TIME` counts as unknown.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -23,6 +27,21 @@ MIN_CUE = 0.5
 """Seconds a line with no end time is shown."""
 MIN_SHOW = 0.2
 """A cue trimmed so as not to overlap the next is never shown for less than this (seconds)."""
+MAX_TIME = 359_999.999
+"""The latest time a subtitle can show (99:59:59.999); a line time beyond it (or not a number) is unknown."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_ARROW = re.compile(r"-{2,}>")
+
+
+def known_time(t: float | None) -> float | None:
+    """``t`` if it is a usable time (a finite number no further than :data:`MAX_TIME` from 0), else ``None``."""
+    return t if t is not None and math.isfinite(t) and abs(t) <= MAX_TIME else None
+
+
+def subtitle_text(text: str) -> str:
+    """``text`` fit for a subtitle: control characters left out, ``-->`` (the time separator) made ``->``."""
+    return _ARROW.sub("->", _CONTROL.sub("", text))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,11 +91,12 @@ def line_times(lines: Sequence[Line]) -> list[tuple[float, float]]:
     out: list[tuple[float, float]] = []
     prev_end = 0.0
     for i, line in enumerate(lines):
-        start = line.start if line.start is not None else prev_end
-        if line.end is not None and line.end > start:
-            end = line.end
+        known_start, known_end = known_time(line.start), known_time(line.end)
+        start = known_start if known_start is not None else prev_end
+        if known_end is not None and known_end > start:
+            end = known_end
         else:
-            nxt = next((n.start for n in lines[i + 1 :] if n.start is not None), None)
+            nxt = next((t for n in lines[i + 1 :] if (t := known_time(n.start)) is not None), None)
             end = nxt if nxt is not None and nxt > start else start + MIN_CUE
         out.append((start, end))
         prev_end = end
@@ -85,9 +105,10 @@ def line_times(lines: Sequence[Line]) -> list[tuple[float, float]]:
 
 def _tokens(line: Line, start: float, end: float) -> list[_Token]:
     """The words of ``line.text`` with times: the engine's word times if they match the words, else spread."""
-    texts = line.text.split()
+    texts = subtitle_text(line.text).split()
     words = line.words
-    if words and len(words) == len(texts):
+    timed = all(known_time(w.start) is not None and known_time(w.end) is not None for w in words)
+    if words and timed and len(words) == len(texts):
         return [_Token(t, max(start, w.start), max(start, w.end)) for t, w in zip(texts, words, strict=True)]
     total = sum(len(t) for t in texts) + len(texts) - 1
     out, pos = [], 0
@@ -155,7 +176,7 @@ def line_cues(line: Line, start: float, end: float, limits: CueLimits, label: st
     if not tokens:
         return []
     if label:
-        tokens[0] = replace(tokens[0], text=f"{label}: {tokens[0].text}")
+        tokens[0] = replace(tokens[0], text=" ".join(f"{subtitle_text(label)}: {tokens[0].text}".split()))
     groups = _group(tokens, limits)
     out = []
     for i, group in enumerate(groups):
@@ -163,7 +184,8 @@ def line_cues(line: Line, start: float, end: float, limits: CueLimits, label: st
         c_end = groups[i + 1][0].start if i + 1 < len(groups) else max(end, group[-1].end)
         c_end = min(max(c_end, group[-1].end, c_start + MIN_SHOW), c_start + limits.max_seconds)
         lines = _balanced([t.text for t in group], limits)
-        out.append(Cue(start=c_start, end=c_end, lines=lines, speaker=line.speaker))
+        speaker = " ".join(subtitle_text(line.speaker).split()) if line.speaker else None
+        out.append(Cue(start=c_start, end=c_end, lines=lines, speaker=speaker or None))
     return out
 
 
@@ -194,7 +216,7 @@ def cues(lines: Sequence[Line], limits: CueLimits | None = None, *, label_speake
     have more than one speaker).
     """
     limits = limits or CueLimits()
-    seq = [line for line in lines if line.text.strip()]
+    seq = [line for line in lines if subtitle_text(line.text).strip()]
     if label_speakers is None:
         label_speakers = speakers_differ(seq)
     timed = sorted(zip(seq, line_times(seq), strict=True), key=lambda lt: lt[1][0])

@@ -4,16 +4,18 @@ SRT and WebVTT are subtitles: every line is cut into cues within :class:`~captio
 ordered and non-overlapping (:mod:`captioner.captions.cues`). TXT (one caption line per line) and JSON (one
 record per line, with its word times when the engine gave them) keep every line whole, in time order. Who
 speaks: JSON has a ``speaker`` field and WebVTT a ``<v Name>`` voice tag whenever it is known; when the lines
-have more than one speaker, TXT lines and the cue after each change of speaker also start with ``Name:``.
+have more than one speaker, TXT lines and the cue after each change of speaker also start with ``Name:``. A line
+time that is not a usable number (:func:`~captioner.captions.cues.known_time`) is exported as unknown.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Iterable, Sequence
 
-from captioner.captions.cues import Cue, CueLimits, cues, speakers_differ
+from captioner.captions.cues import Cue, CueLimits, cues, known_time, speakers_differ
 from captioner.captions.transcript import Line, line_record
 
 FORMATS = ("txt", "srt", "vtt", "json")
@@ -38,15 +40,25 @@ def vtt_time(seconds: float) -> str:
 
 
 def _in_time_order(lines: Iterable[Line]) -> list[Line]:
-    """Non-empty lines ordered by start (lines without one stay after the line before them)."""
+    """Non-empty lines ordered by start (lines without one stay after the line before them), unusable times
+    made unknown."""
     last = 0.0
     keyed = []
     for i, line in enumerate(lines):
         if not line.text.strip():
             continue
+        line = _known_times(line)
         last = line.start if line.start is not None else last
         keyed.append((last, i, line))
     return [line for _, _, line in sorted(keyed, key=lambda k: (k[0], k[1]))]
+
+
+def _known_times(line: Line) -> Line:
+    start, end = known_time(line.start), known_time(line.end)
+    timed = all(known_time(w.start) is not None and known_time(w.end) is not None for w in line.words)
+    if start == line.start and end == line.end and timed:
+        return line
+    return dataclasses.replace(line, start=start, end=end, words=line.words if timed else ())
 
 
 def to_txt(lines: Iterable[Line], *, timestamps: bool = False, label_speakers: bool | None = None) -> str:
@@ -56,7 +68,8 @@ def to_txt(lines: Iterable[Line], *, timestamps: bool = False, label_speakers: b
     named = speakers_differ(seq) if label_speakers is None else label_speakers
     out = []
     for line in seq:
-        text = f"{line.speaker}: {line.text}" if named and line.speaker else line.text
+        text = " ".join(line.text.split())  # one caption, one line
+        text = f"{line.speaker}: {text}" if named and line.speaker else text
         if timestamps and line.start is not None:
             text = f"[{_hms(line.start, '.')[:8]}] {text}"
         out.append(text)

@@ -132,7 +132,9 @@ def test_refused_exits_3(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     wav = write_wav(tmp_path / "a.wav", 0.3)
     code, _, err = run(capsys, "caption", "--engine", "refusing", "--api-key", "k", "--source", str(wav))
     assert code == 3
-    assert err.strip() == "captioner: Test service rejected the API key"
+    warning, refusal = err.strip().splitlines()
+    assert refusal == "captioner: Test service rejected the API key"
+    assert "--api-key-file" in warning
 
 
 def test_gave_up_retrying_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

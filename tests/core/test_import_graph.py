@@ -12,7 +12,8 @@ Layers, bottom to top; a module imports only from its own package or from layers
 3. ``secrets``, ``settings``
 4. ``session``, ``feed`` (the caption feed: a view of events and transcript changes, like the UI, without Qt)
 5. ``ui``
-6. ``app`` (the desktop app's composition root) and ``listings`` (the CLI's listing commands), then ``cli`` (the
+6. ``app`` (the desktop app's composition root), ``listings`` (the CLI's listing commands) and ``cli_args`` (its
+   parser), then ``cli`` (the
    command, which starts the app), then
    ``__main__``
 """
@@ -31,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("captioner.secrets", "captioner.settings"),
     ("captioner.session", "captioner.feed"),
     ("captioner.ui",),
-    ("captioner.app", "captioner.listings"),
+    ("captioner.app", "captioner.listings", "captioner.cli_args"),
     ("captioner.cli",),
     ("captioner.__main__",),
 ]

@@ -119,7 +119,9 @@ async def test_cli_bad_options_exit_2(token_server: FakeTokenServer, short_tone:
         "--engine", "uhlive", "--source", str(short_tone), "--api-key", "t0ken", "--language", "it"
     )
     assert code == 2
-    assert err.strip() == "captioner: Uhlive does not offer language 'it'; choose one of fr, en, es, de"
+    assert (
+        err.strip().splitlines()[-1] == "captioner: Uhlive does not offer language 'it'; choose one of fr, en, es, de"
+    )
     code, _, err = await run_cli(
         "--engine", "uhlive-h2b", "--source", str(short_tone), "--api-key", "t0ken", "--endpoint", "https://x"
     )

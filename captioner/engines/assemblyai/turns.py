@@ -45,6 +45,17 @@ log = logging.getLogger(__name__)
 _TAG = re.compile(r"\[[^\[\]]*\]")
 
 
+def number(value: object) -> float | None:
+    """``value`` as a finite float if it is a JSON number (not a boolean) that fits one, else ``None``."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        result = float(value)
+    except OverflowError:  # an integer beyond any float
+        return None
+    return result if math.isfinite(result) else None
+
+
 def non_speech(utterance: object) -> bool:
     """An utterance made only of bracketed tags (``"[ Silence] [ Silence]"``, ``"[Música]"``)."""
     return isinstance(utterance, str) and "[" in utterance and not _TAG.sub("", utterance).strip()
@@ -107,13 +118,14 @@ class TurnTracker:
         return f"{self.prefix}{turn_order}"
 
     def _t(self, ms: object, *, end: bool = False) -> float | None:
-        if isinstance(ms, int | float) and not isinstance(ms, bool) and math.isfinite(ms):
-            if self.timeline:
-                mapped = self.timeline.to_source(float(ms) / 1000.0, end=end)
-                assert mapped is not None
-                return round(mapped, 3)
-            return round(self.offset + float(ms) / 1000.0, 3)
-        return None
+        value = number(ms)
+        if value is None:
+            return None
+        if self.timeline:
+            mapped = self.timeline.to_source(value / 1000.0, end=end)
+            assert mapped is not None
+            return round(mapped, 3)
+        return round(self.offset + value / 1000.0, 3)
 
     def _words(self, words: list[dict[str, object]]) -> tuple[Word, ...]:
         """The turn's words with their source times (none if any word has no times)."""
@@ -158,7 +170,7 @@ class TurnTracker:
                 return []
             if kind == "Warning":
                 return [Notice(engine=ENGINE_ID, message=f"AssemblyAI warning: {msg.get('warning', '')}".strip())]
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
             self.malformed += 1
             log.warning("AssemblyAI: skipped a malformed %s message (%s)", kind, exc)
             return []
@@ -168,19 +180,20 @@ class TurnTracker:
     def _begin(self, msg: dict[str, object]) -> list[EngineEvent]:
         sid = str(msg.get("id", ""))
         exp = msg.get("expires_at")
-        expires: float | None = None
-        if isinstance(exp, int | float) and not isinstance(exp, bool):
-            expires = float(exp)
-        elif isinstance(exp, str):
+        expires = number(exp)
+        if isinstance(exp, str):
             try:
                 dt = datetime.fromisoformat(exp.replace("Z", "+00:00"))
                 expires = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
-            except ValueError:
+            except (ValueError, OverflowError):
                 expires = None
-        self.session = SessionInfo(sid, expires)
         when = ""
         if expires is not None:
-            when = f", expires {time.strftime('%H:%M:%S', time.localtime(expires))}"
+            try:
+                when = f", expires {time.strftime('%H:%M:%S', time.localtime(expires))}"
+            except (OverflowError, OSError, ValueError):  # no date this computer can show: not a real expiry
+                expires = None
+        self.session = SessionInfo(sid, expires)
         return [
             Status(
                 engine=ENGINE_ID, state=EngineState.LISTENING, message=f"connected to AssemblyAI (session {sid}{when})"
@@ -193,8 +206,8 @@ class TurnTracker:
         sess = msg.get("session_duration_seconds")
         self.usage = Usage(
             engine=ENGINE_ID,
-            audio_seconds=float(audio) if isinstance(audio, int | float) else 0.0,
-            session_seconds=float(sess) if isinstance(sess, int | float) else None,
+            audio_seconds=number(audio) or 0.0,
+            session_seconds=number(sess),
             session_id=self.session.session_id if self.session else None,
         )
         return [self.usage]

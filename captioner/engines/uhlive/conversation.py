@@ -144,17 +144,12 @@ class UhliveConversationEngine(Engine):
                 continue
             except ConnectionClosed as exc:
                 raise common.closed_failure(exc, WHAT, "while joining") from None
-            msg = protocol.phoenix_frame(raw, conversation.topic)
-            if msg is None:
-                continue
             try:
-                conversation.receive(raw)
+                protocol.decode(raw, conversation)
             except UhliveError as exc:
                 raise EngineFailure(
                     f"Uhlive refused to join the conversation: {exc}", retryable=False, refused=True
                 ) from None
-            except (KeyError, TypeError, ValueError, AttributeError, AssertionError):
-                log.warning("skipping a malformed %r message while joining", msg[3])
 
     async def _send(
         self,
@@ -197,27 +192,19 @@ class UhliveConversationEngine(Engine):
             except ConnectionClosed as exc:
                 await common.raise_sender_error(sender)
                 raise common.closed_failure(exc, WHAT) from None
-            msg = protocol.phoenix_frame(raw, conversation.topic)
-            if msg is None:
-                continue
-            name = msg[3]
-            if name == "phx_close" and not state.leaving.is_set():
-                raise EngineFailure(f"{WHAT} closed the conversation", retryable=True)
             try:
-                event = conversation.receive(raw)
+                decoded = protocol.decode(raw, conversation)
             except UhliveError as exc:
                 raise EngineFailure(f"Uhlive Conversation error: {exc}", retryable=True) from None
-            except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
-                log.warning("skipping a malformed Uhlive %r event (%s)", name, exc.__class__.__name__)
+            if decoded is None:
                 continue
+            name, event = decoded
+            if name == "phx_close" and not state.leaving.is_set():
+                raise EngineFailure(f"{WHAT} closed the conversation", retryable=True)
             if state.leaving.is_set() and conversation.left:
                 break  # our speaker_left: every transcript of ours has arrived
             if isinstance(event, AudioSpeechDecoded):
-                try:
-                    line = protocol.caption(event, timeline, speaker=self.speaker, engine_id=self.id)
-                except (KeyError, TypeError, ValueError) as exc:
-                    log.warning("skipping a malformed Uhlive %r event (%s)", name, exc.__class__.__name__)
-                    continue
+                line = protocol.line(event, timeline, speaker=self.speaker, engine_id=self.id)
                 if line is None:
                     continue
                 if isinstance(line, Interim):

@@ -5,7 +5,8 @@ Owns everything of the Conversation engine that does no I/O: its advanced option
 messages are ours for the SDK to parse: a Phoenix v2 array on our topic; a heartbeat
 reply on ``phoenix`` would trip the SDK's topic assertion), :class:`Timeline`
 (server times, ms after the join's ``origin``, → source seconds) and :func:`caption`
-(a transcript event of our speaker → :class:`Interim` / :class:`Final`). The websocket
+(a transcript event of our speaker → :class:`Interim` / :class:`Final`); :func:`decode` and
+:func:`line` are one received message, step by step, as the runner takes it. The websocket
 runner and the engine class live in :mod:`captioner.engines.uhlive.conversation`.
 Protocol facts: ``docs/protocols/uhlive.md``.
 """
@@ -15,16 +16,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 
 from captioner.captions.events import Final, Interim
 from captioner.engines.options import OptionSpec
 from captioner.engines.timeline import AudioTimeline
+from uhlive.stream.conversation import Conversation
 from uhlive.stream.conversation.events import (
     AudioSegmentDecoded,
     AudioSegmentNormalized,
     AudioSpeechDecoded,
     AudioWordsDecoded,
+    Event,
 )
 
 log = logging.getLogger(__name__)
@@ -65,7 +69,13 @@ class Timeline:
     def to_source(self, ms: object, *, end: bool = False) -> float | None:
         if not isinstance(ms, int | float) or isinstance(ms, bool):
             return None
-        t = self.sent.to_source((float(ms) - self.origin_ms) / 1000.0, end=end)
+        try:
+            sent = (float(ms) - self.origin_ms) / 1000.0
+        except OverflowError:  # an integer beyond any float
+            return None
+        if not math.isfinite(sent):
+            return None
+        t = self.sent.to_source(sent, end=end)
         return None if t is None else round(t, 3)
 
 
@@ -113,3 +123,35 @@ def phoenix_frame(raw: str | bytes, topic: str) -> list[object] | None:
         log.debug("skipping %r on topic %r", msg[3], msg[2])
         return None
     return msg
+
+
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, AssertionError, IndexError)
+"""What the SDK raises on a message it cannot parse."""
+
+
+def decode(raw: str | bytes, conversation: Conversation) -> tuple[str, Event] | None:
+    """One server message parsed by the SDK: ``(event name, event)``, or ``None`` for a message to skip (logged).
+
+    The SDK's :class:`~uhlive.stream.conversation.error.UhliveError` (an error reply, a crashed channel) is raised
+    for the caller to report; nothing else is.
+    """
+    msg = phoenix_frame(raw, conversation.topic)
+    if msg is None:
+        return None
+    name = str(msg[3])
+    try:
+        return name, conversation.receive(raw)
+    except MALFORMED as exc:
+        log.warning("skipping a malformed Uhlive %r event (%s)", name, exc.__class__.__name__)
+        return None
+
+
+def line(event: Event, timeline: Timeline, *, speaker: str, engine_id: str) -> Interim | Final | None:
+    """The caption of a parsed event: :func:`caption` for a transcript, ``None`` otherwise or when malformed."""
+    if not isinstance(event, AudioSpeechDecoded):
+        return None
+    try:
+        return caption(event, timeline, speaker=speaker, engine_id=engine_id)
+    except MALFORMED as exc:
+        log.warning("skipping a malformed Uhlive transcript (%s)", exc.__class__.__name__)
+        return None

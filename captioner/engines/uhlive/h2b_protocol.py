@@ -213,7 +213,7 @@ def recognition_final(
         # A quiet re-arm; close the "…" line if one was shown.
         return Final(line_id=line_id, text="", engine=engine_id, start=None, end=None) if shown is not None else None
     start = end = None
-    with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+    with contextlib.suppress(*MALFORMED, AttributeError):
         asr = json.loads(raw)["body"]["asr"]
         start = state.to_source(asr.get("start"), lo)
         end = state.to_source(asr.get("end"), lo, end=True)
@@ -222,6 +222,10 @@ def recognition_final(
     if start is None and state.audio_start is not None:
         start = lo
     return Final(line_id=line_id, text=text, engine=engine_id, start=start, end=end)
+
+
+MALFORMED = (ValueError, KeyError, TypeError, OverflowError, OSError)
+"""What the SDK raises on a message it cannot parse (times out of range: ``OverflowError``, ``OSError``)."""
 
 
 def parse_event(recognizer: Recognizer, raw: str | bytes) -> Event | None:
@@ -240,12 +244,12 @@ def parse_event(recognizer: Recognizer, raw: str | bytes) -> Event | None:
         return None
     try:
         return recognizer.receive(raw)
-    except (ValueError, KeyError, TypeError) as exc:
+    except MALFORMED as exc:
         if name == "RECOGNITION-COMPLETE" and isinstance(data, dict):
             # e.g. a completion cause this SDK does not know: keep the protocol state right.
             log.warning("Uhlive H2B result with an unknown completion cause (%s)", exc.__class__.__name__)
             data["completion_cause"] = None
-            with contextlib.suppress(ValueError, KeyError, TypeError):
+            with contextlib.suppress(*MALFORMED):
                 return recognizer.receive(json.dumps(data))
         log.warning("skipping a malformed Uhlive H2B %r event (%s)", name, exc.__class__.__name__)
         return None
