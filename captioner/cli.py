@@ -30,6 +30,7 @@ from captioner.captions.transcript import Change, Transcript
 from captioner.captions.writers import make_writer, render_transcript
 from captioner.cli_args import build_parser
 from captioner.engines.base import EngineFailure, EngineOptions
+from captioner.engines.wire.logging import redact
 from captioner.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from captioner.feed.security import new_token, parse_address
 from captioner.feed.server import FeedError, FeedServer
@@ -64,9 +65,12 @@ def _api_key(args: argparse.Namespace, err: TextIO) -> str | None:
         raise UsageError("give --api-key or --api-key-file, not both")
     if args.api_key_file is not None:
         try:
-            return secrets.read_key_file(args.api_key_file, sys.stdin)
+            key = secrets.read_key_file(args.api_key_file, sys.stdin)
         except secrets.KeyFileError as exc:
             raise UsageError(str(exc)) from None
+        secrets.remember(key)
+        return key
+    secrets.remember(args.api_key)
     if args.api_key:
         err.write(
             "captioner: warning: a key given with --api-key is visible to other users of this computer "
@@ -287,7 +291,7 @@ def _log_crash() -> Path | None:
         d.mkdir(parents=True, exist_ok=True)
         path = d / "crash.log"
         with open(path, "a", encoding="utf-8") as f:
-            f.write(traceback.format_exc() + "\n")
+            f.write(redact(traceback.format_exc(), secrets.known()) + "\n")
         return path
     except OSError:
         return None
@@ -332,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         where = _log_crash()
         err.write(
-            f"captioner: internal error: {exc.__class__.__name__}: {exc}"
+            f"captioner: internal error: {exc.__class__.__name__}: {redact(str(exc), secrets.known())}"
             + (f" (details in {where})" if where else "")
             + "\n"
         )

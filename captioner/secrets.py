@@ -51,6 +51,22 @@ Where = Literal["session", "keyring", "environment", ""]
 """Where a secret comes from ('' when it is not set anywhere)."""
 
 _session: dict[tuple[str, str], str] = {}  # (account, field) -> secret, in memory only
+_seen: set[str] = set()  # secrets given on the command line or in a key file during this run (to redact)
+
+
+def remember(value: str | None) -> None:
+    """Note a secret this process was given (a key file, ``--api-key``) so :func:`known` can redact it."""
+    if value:
+        _seen.add(value)
+
+
+def known(env: dict[str, str] | None = None) -> list[str]:
+    """Every secret this process may hold: session-only keys, the credential environment variables, and those
+    noted with :func:`remember` (never the keyring's: reading it could prompt). For redacting crash reports."""
+    env = os.environ if env is None else env
+    names = {name for _, fields in ACCOUNTS.values() for name in fields.values()}
+    found = {env[name] for name in names if env.get(name)} | set(_session.values()) | _seen
+    return sorted(found, key=len, reverse=True)  # longest first, so a secret containing another is masked whole
 
 
 def _account(engine_id: str) -> str:

@@ -171,3 +171,32 @@ async def test_the_process_list_shows_a_key_only_from_api_key(tmp_path: Path) ->
     cmdline, err = await _cmdline_while_running(tmp_path, "--api-key", KEY)
     assert KEY in cmdline, "the reason for the warning: any user can read it"
     assert "visible to other users" in err and "--api-key-file" in err and KEY not in err
+
+
+@pytest.mark.parametrize("given", ["environment", "key file"])
+def test_a_crash_report_never_quotes_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], given: str
+) -> None:
+    """An unexpected error whose message quotes the key: the one line on stderr and crash.log show ``***``."""
+    from captioner import cli
+
+    monkeypatch.setenv("CAPTIONER_LOG_DIR", str(tmp_path / "logs"))
+    argv = ["caption", "--engine", "assemblyai", "--source", str(tmp_path / "in.wav")]
+    if given == "environment":
+        monkeypatch.setenv("ASSEMBLYAI_API_KEY", KEY)
+    else:
+        monkeypatch.delenv("ASSEMBLYAI_API_KEY", raising=False)
+        (tmp_path / "key").write_text(KEY + "\n")
+        argv[1:1] = ["--api-key-file", str(tmp_path / "key")]
+
+    async def crash(args: object, out: object, err: object) -> int:
+        cli._api_key(args, sys.stderr)  # type: ignore[arg-type]  # reads the key file as the command does
+        raise RuntimeError(f"server said: invalid key {KEY!r} (Authorization: {KEY})")
+
+    monkeypatch.setattr(cli, "_caption", crash)
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    log = (tmp_path / "logs" / "crash.log").read_text()
+    assert "internal error: RuntimeError" in err and "***" in err
+    assert "RuntimeError" in log
+    assert KEY not in err and KEY not in log
