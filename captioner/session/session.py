@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from captioner.audio.base import AudioSource
+from captioner.audio.base import AudioSource, DeviceChange
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
@@ -138,6 +138,7 @@ class Session:
         self._finishing: set[asyncio.Task[None]] = set()
         self._old_cursors: list[Cursor] = []
         self.engine_name = ""
+        source.watch_devices(self._device_changed)
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -239,6 +240,15 @@ class Session:
                     last_level, peak_db, dropped_reported = now, -120.0, dropped
         finally:
             self._backlog.end()
+
+    def _device_changed(self, change: DeviceChange) -> None:
+        """The device went away (captions wait for it, like a reconnect) or capture resumed: say so."""
+        engine = self.engine_name
+        if not change.available:
+            self._emit(EngineError(engine=engine, message=change.message, retryable=True))
+            return
+        self._emit(Notice(engine=engine, message=change.message))
+        self._emit(Status(engine=engine, state=EngineState.LISTENING, message=change.message))
 
     def _forget_cursor(self, cursor: Cursor) -> Callable[[asyncio.Task[None]], None]:
         def forget(_task: asyncio.Task[None]) -> None:

@@ -1,0 +1,108 @@
+"""Audio device faults with the real PulseAudio daemon: the device being captured is unplugged mid-caption (its
+module unloaded) and plugged in again. The session says what happened, keeps every caption, and resumes by
+itself; the time from the replug to audio reaching the engine again is printed and bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from captioner.audio import open_source
+from captioner.captions.events import CaptionEvent, EngineError, Notice
+from captioner.session.build import SessionRequest, prepare
+from tests.audio.pulse import PulseServer, started_pulse_server
+from tests.support.scripted_engine import Script, ScriptedEngine
+from tests.support.speech import speech_wav
+from tests.support.unplug import Socket
+
+pytestmark = [pytest.mark.pulse]
+
+CHECK_EVERY = 0.2  # how often the source asks the sound server (the app's default is 1 s)
+
+
+@pytest.fixture(scope="module")
+def daemon() -> Iterator[PulseServer]:
+    with started_pulse_server() as server:
+        yield server
+
+
+@pytest.fixture
+def socket(daemon: PulseServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Socket]:
+    monkeypatch.setenv("PULSE_SERVER", daemon.server)
+    monkeypatch.delenv("PULSE_SOURCE", raising=False)
+    socket = Socket(daemon, "usbdev")
+    socket.plug()
+    yield socket
+    socket.remove()
+
+
+async def wait_for(condition: object, timeout: float) -> float:
+    """Poll ``condition()`` until true; the monotonic time it became true."""
+    async with asyncio.timeout(timeout):
+        while not condition():  # type: ignore[operator]
+            await asyncio.sleep(0.02)
+    return time.monotonic()
+
+
+def heard(engine: ScriptedEngine, since: float) -> bool:
+    """The engine received sound (not silence) captured after ``since``."""
+    return any(not engine.quiet(c) and c.captured_at > since for c in engine.received)
+
+
+@pytest.mark.parametrize("kind", ["mic", "system"])
+async def test_unplug_then_replug_resumes_by_itself_and_keeps_the_transcript(socket: Socket, kind: str) -> None:
+    ScriptedEngine.script = Script(per_final=10)
+    device = socket.mic if kind == "mic" else socket.monitor
+    plan = prepare(
+        SessionRequest(engine="scripted", source=kind, device=device), overrides={"scripted": ScriptedEngine}
+    )
+    source = open_source(kind, 16000, device=device, check_every=CHECK_EVERY)
+    events: list[CaptionEvent] = []
+    session = plan.session(source, on_event=events.append)
+    task = asyncio.create_task(session.run())
+    speech = speech_wav("two_cities.wav")
+    player = socket.server.play(speech, sink=socket.sink)
+    try:
+        await wait_for(lambda: heard(ScriptedEngine.script.instances[-1], 0.0), 20)
+        await wait_for(lambda: len(session.transcript.finals) >= 2, 20)
+        before = [(f.line_id, f.text) for f in session.transcript.finals]
+        unplugged = time.monotonic()
+        if kind == "mic":
+            socket.unplug_mic()
+        else:
+            socket.unplug_output()
+        told = await wait_for(lambda: any(isinstance(e, EngineError) for e in events), 10)
+        [lost] = [e for e in events if isinstance(e, EngineError)]
+        assert lost.retryable and lost.message == f"{source.description} was disconnected", lost
+        print(f"\n[{kind}] unplug noticed in {told - unplugged:.2f} s: {lost.message!r}")
+        await asyncio.sleep(3 * CHECK_EVERY)  # unplugged for a while: nothing may come from elsewhere
+        engine = ScriptedEngine.script.instances[-1]
+        assert not heard(engine, told + CHECK_EVERY), "audio arrived from another device while unplugged"
+        if kind == "system":  # the player went with its sink
+            player.kill()
+            player.wait(10)
+        socket.plug()
+        replugged = time.monotonic()
+        if kind == "system":
+            player = socket.server.play(speech, sink=socket.sink)
+        back = await wait_for(lambda: any(isinstance(e, Notice) and "is back" in e.message for e in events), 10)
+        resumed = await wait_for(lambda: heard(engine, replugged), 20)
+        print(
+            f"[{kind}] replug → capture resumed in {back - replugged:.2f} s, sound at the engine in "
+            f"{resumed - replugged:.2f} s"
+        )
+        assert back - replugged < CHECK_EVERY + 1.0  # the next check, then opening the device
+        assert resumed - replugged < 5.0  # a new null sink's monitor takes ~2 s to deliver its first block
+        finals_before = len(session.transcript.finals)
+        await wait_for(lambda: len(session.transcript.finals) > finals_before, 20)
+    finally:
+        player.kill()
+        player.wait(10)
+        await session.stop()
+        await asyncio.wait_for(task, 20)
+    after = {f.line_id: f.text for f in session.transcript.finals}
+    assert all(after.get(line_id) == text for line_id, text in before), "a caption was lost or changed"
+    assert len(source.outages) == 1  # type: ignore[attr-defined]
