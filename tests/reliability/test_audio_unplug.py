@@ -106,3 +106,42 @@ async def test_unplug_then_replug_resumes_by_itself_and_keeps_the_transcript(soc
     after = {f.line_id: f.text for f in session.transcript.finals}
     assert all(after.get(line_id) == text for line_id, text in before), "a caption was lost or changed"
     assert len(source.outages) == 1  # type: ignore[attr-defined]
+
+
+async def test_an_error_in_the_portaudio_callback_is_reported_and_capture_reopens(
+    socket: Socket, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from captioner.audio.base import DeviceChange
+    from captioner.audio.mic import MicrophoneSource
+
+    source = open_source("system", 16000, device=socket.monitor, check_every=CHECK_EVERY)
+    first = source.source  # type: ignore[attr-defined]
+    assert isinstance(first, MicrophoneSource)
+    calls = 0
+    push = first.push_block
+
+    def failing_push(block: object, captured_at: float) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            raise RuntimeError("injected fault")
+        push(block, captured_at)  # type: ignore[arg-type]
+
+    first.push_block = failing_push  # type: ignore[method-assign]
+    changes: list[DeviceChange] = []
+    source.watch_devices(changes.append)
+    player = socket.server.play(speech_wav("beckett.wav"), sink=socket.sink)
+    try:
+        async with asyncio.timeout(20):
+            async for _chunk in source.chunks():
+                if len(changes) >= 2:
+                    break
+    finally:
+        player.kill()
+        player.wait(10)
+        await source.close()
+    lost, back = changes
+    assert not lost.available and "audio capture failed (RuntimeError: injected fault)" in lost.message, lost
+    assert back.available and "is back" in back.message
+    assert source.source is not first  # type: ignore[attr-defined]
+    assert "Traceback" not in capfd.readouterr().err
