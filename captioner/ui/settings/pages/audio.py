@@ -1,7 +1,9 @@
 """Audio page: microphone or system audio, the device, and a live level meter to test the choice.
 
 Devices are named as the sound server names them (see :mod:`captioner.audio.devices`); the page says so when
-the default "microphone" is really a monitor of the speakers, and its texts follow the choice at once.
+the default "microphone" is really a monitor of the speakers, and its texts follow the choice at once. The list
+is read again each time the device list is opened and when the page is shown, so a device plugged in or out
+while the panel is open appears or goes (a chosen device that went is kept, marked "not found now").
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -57,6 +61,16 @@ def list_devices() -> tuple[list[Any], str]:
         return [], f"Cannot list audio devices ({exc}); the default device will be used."
 
 
+class DeviceCombo(QComboBox):
+    """A combo box that says when its list is about to open (so that the list can be read again first)."""
+
+    opening = Signal()
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        self.opening.emit()
+        super().showPopup()
+
+
 class AudioPage(Page):
     title = "&Audio"
 
@@ -73,7 +87,7 @@ class AudioPage(Page):
         self.group.addButton(self.system)
         (self.system if settings.source == "system" else self.mic).setChecked(True)
 
-        self.device = QComboBox()
+        self.device = DeviceCombo()
         self.device.setObjectName("device")
         self.device.setAccessibleName("Audio device")
         self.device_note = note_label(name="device_note")
@@ -97,6 +111,7 @@ class AudioPage(Page):
 
         self.group.buttonToggled.connect(self._source_toggled)
         self.device.activated.connect(self._device_picked)
+        self.device.opening.connect(self.refresh_devices)
 
         form = QFormLayout()
         form.addRow("&Device:", self.device)
@@ -115,6 +130,18 @@ class AudioPage(Page):
     # -- devices ---------------------------------------------------------------------------
     def source(self) -> str:
         return "system" if self.system.isChecked() else "mic"
+
+    def refresh_devices(self) -> None:
+        """Read the device list again (plugged in or out since), keeping the device chosen."""
+        devices, problem = list_devices()
+        if (devices, problem) == (self._devices, self._device_problem):
+            return
+        self._devices, self._device_problem = devices, problem
+        self._fill_devices()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self.refresh_devices()
 
     def _fill_devices(self) -> None:
         kind = self.source()
