@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(args.source).is_file():
             sys.stderr.write(f"captioner: {args.source}: no such file\n")
             return EXIT_USAGE
-    settings = settings_store.load()
+    loaded = settings_store.load_checked()
+    settings = loaded.settings
     if args.engine:
         settings = settings.with_changes(engine=args.engine)
 
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             minimized=args.minimized,
             exit_when_done=args.exit_when_done,
             persist=not args.engine,
+            settings_problem=loaded.problem,
         )
         guard.on_activate = app.activate
         qapp.aboutToQuit.connect(app.request_quit)

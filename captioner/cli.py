@@ -291,6 +291,14 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return code
 
 
+def _settings(err: TextIO) -> settings.Settings:
+    """The saved settings; a file that could not be used is reported in one line (it was kept aside)."""
+    loaded = settings.load_checked()
+    if loaded.problem:
+        err.write(f"captioner: warning: {loaded.problem}\n")
+    return loaded.settings
+
+
 async def _start_feed(spec: str, transcript: Transcript, err: TextIO, clean: bool) -> FeedServer:
     """Start the caption feed of ``--serve`` and say where it is; bad addresses are usage errors."""
     try:
@@ -302,7 +310,7 @@ async def _start_feed(spec: str, transcript: Transcript, err: TextIO, clean: boo
         address,
         transcript=transcript,
         token=token,
-        style=settings.load().appearance,
+        style=_settings(err).appearance,
         present=mask_line if clean else None,
     )
     try:

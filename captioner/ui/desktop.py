@@ -56,8 +56,11 @@ class DesktopApp:
         engines: Mapping[str, type[Engine]] | None = None,
         opener: SourceOpener | None = None,
         persist: bool = True,
+        settings_problem: str = "",
     ) -> None:
         self.settings = settings
+        self.settings_problem = settings_problem
+        """What was wrong with the settings file (it was kept aside; defaults are used): told once, at start."""
         self.persist = persist
         self.minimized = minimized
         self.exit_when_done = exit_when_done
@@ -131,6 +134,9 @@ class DesktopApp:
         if notes.message:
             self.overlay.show_notice(notes.message, 15000)
             self.tray.notify("Captioner on Wayland", notes.message)
+        if self.settings_problem:
+            self.overlay.show_notice(self.settings_problem, 15000)
+            self.tray.notify("Captioner settings", self.settings_problem, warning=True)
         self._offer_previous()
         self.feed.apply(self.settings)
         if self.settings.autostart_captions:

@@ -1,0 +1,22 @@
+"""The desktop app says at start, once, that its settings file could not be used (it was kept aside)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM = "The settings file was damaged (x): Captioner started with default settings. The old file is kept as /k."
+
+
+def test_the_overlay_and_the_tray_say_it_at_start(desktop: Any, monkeypatch: Any) -> None:
+    from captioner.ui.tray import Tray
+
+    told: list[tuple[str, str]] = []
+    monkeypatch.setattr(Tray, "notify", lambda self, title, message, *a, **kw: told.append((title, message)) or True)
+    app = desktop(settings_problem=PROBLEM)
+    assert app.overlay._notice == PROBLEM
+    assert told == [("Captioner settings", PROBLEM)]
+
+
+def test_nothing_is_said_when_the_file_was_fine(desktop: Any) -> None:
+    app = desktop()
+    assert "settings" not in app.overlay._notice
