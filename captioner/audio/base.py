@@ -79,6 +79,7 @@ class AudioSource(abc.ABC):
     def watch_devices(self, listener: Callable[[DeviceChange], None]) -> None:
         """Have ``listener`` called, on the loop, when the device goes away or capture resumes (a source that
         wraps another passes it on; a source without a device never calls it)."""
+        del listener  # no device here: nothing to watch
 
     @abc.abstractmethod
     def chunks(self) -> AsyncIterator[AudioChunk]:

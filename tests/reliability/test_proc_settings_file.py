@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
 import pytest
 
 from captioner import settings as S

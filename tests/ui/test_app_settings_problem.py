@@ -11,7 +11,12 @@ def test_the_overlay_and_the_tray_say_it_at_start(desktop: Any, monkeypatch: Any
     from captioner.ui.tray import Tray
 
     told: list[tuple[str, str]] = []
-    monkeypatch.setattr(Tray, "notify", lambda self, title, message, *a, **kw: told.append((title, message)) or True)
+
+    def notify(self: Tray, title: str, message: str, *args: Any, **kw: Any) -> bool:
+        told.append((title, message))
+        return True
+
+    monkeypatch.setattr(Tray, "notify", notify)
     app = desktop(settings_problem=PROBLEM)
     assert app.overlay._notice == PROBLEM
     assert told == [("Captioner settings", PROBLEM)]

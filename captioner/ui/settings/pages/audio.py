@@ -66,7 +66,7 @@ class DeviceCombo(QComboBox):
 
     opening = Signal()
 
-    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+    def showPopup(self) -> None:
         self.opening.emit()
         super().showPopup()
 
@@ -139,7 +139,7 @@ class AudioPage(Page):
         self._devices, self._device_problem = devices, problem
         self._fill_devices()
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.refresh_devices()
 
