@@ -211,6 +211,8 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(message)
             err.flush()
 
+    transcript.on_autosave_error = lambda message: say(f"captioner: warning: {message}\n")
+
     def on_event(event: CaptionEvent) -> None:
         if isinstance(event, AudioLevel):
             seen = dropped_seen.get(event.speaker, 0)

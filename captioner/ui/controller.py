@@ -94,6 +94,7 @@ class CaptionController(QObject):
     error = Signal(str)  # a failure the user must act on, with what to do
     notice = Signal(str)  # a passing note (word boost unsupported, dropped audio…)
     trouble = Signal(str)  # captions are interrupted but the session keeps trying: why (once per reason)
+    warning = Signal(str)  # captions go on, but something the user relies on does not (the autosave): once
     running_changed = Signal(bool)
 
     def __init__(
@@ -130,6 +131,7 @@ class CaptionController(QObject):
         self._monitor_mic = ""  # description of the monitor that the "microphone" records, if it is one
         self._pending: set[asyncio.Task[Any]] = set()
         self.transcript.subscribe(self._emit_change)
+        self.transcript.on_autosave_error = lambda message: self.warning.emit(status_text.sentence(message) + ".")
 
     # -- state ---------------------------------------------------------------------------------
     @property

@@ -94,6 +94,7 @@ class DesktopApp:
         c.lag.connect(ov.set_lag)
         c.error.connect(self._on_error)
         c.trouble.connect(self._on_trouble)
+        c.warning.connect(self._on_warning)
         c.notice.connect(lambda msg: ov.show_notice(msg))
         c.running_changed.connect(self._on_running)
         ov.overlay_settings_changed.connect(self._on_overlay_settings)
@@ -359,6 +360,11 @@ class DesktopApp:
     def _on_trouble(self, message: str) -> None:
         """Captions are interrupted (a cloud engine cannot connect) but Captioner keeps trying: say why, whole."""
         self.tray.notify("Captioner: captions interrupted", message, warning=True)
+
+    def _on_warning(self, message: str) -> None:
+        """Captions go on but the transcript is not saved (a full disk, a read-only folder): say it once."""
+        self.overlay.show_notice(message, 15000)
+        self.tray.notify("Captioner: transcript not saved", message, warning=True)
 
     def _credentials_changed(self, engine_id: str) -> None:
         """A key was entered: if captions could not start for want of one, start them now."""
