@@ -293,14 +293,6 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return code
 
 
-def _settings(err: TextIO) -> settings.Settings:
-    """The saved settings; a file that could not be used is reported in one line (it was kept aside)."""
-    loaded = settings.load_checked()
-    if loaded.problem:
-        err.write(f"captioner: warning: {loaded.problem}\n")
-    return loaded.settings
-
-
 async def _start_feed(spec: str, transcript: Transcript, err: TextIO, clean: bool) -> FeedServer:
     """Start the caption feed of ``--serve`` and say where it is; bad addresses are usage errors."""
     try:
@@ -308,11 +300,14 @@ async def _start_feed(spec: str, transcript: Transcript, err: TextIO, clean: boo
     except ValueError as exc:
         raise UsageError(f"--serve: {exc}") from None
     token = None if address.loopback else os.environ.get("CAPTIONER_FEED_TOKEN") or new_token()
+    loaded = settings.load_checked()  # a file that could not be used was kept aside: say so in one line
+    if loaded.problem:
+        err.write(f"captioner: warning: {loaded.problem}\n")
     feed = FeedServer(
         address,
         transcript=transcript,
         token=token,
-        style=_settings(err).appearance,
+        style=loaded.settings.appearance,
         present=mask_line if clean else None,
     )
     try:

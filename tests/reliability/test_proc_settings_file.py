@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from captioner import settings as S
+from tests.support.net import free_port
 from tests.support.repo import REPO
 from tests.support.speech import speech_wav
 
@@ -89,3 +90,23 @@ def test_the_real_app_starts_on_a_damaged_file_and_captions(tmp_path: Path) -> N
     assert backup.read_bytes() == b'{"engine": "local", "appearance": {'
     [autosave] = Path(os.environ["CAPTIONER_DATA_DIR"]).glob("transcripts/*.jsonl")
     assert "fail" in autosave.read_text()  # it captioned the recording ("… fail again, fail better")
+
+
+def test_the_command_says_it_in_one_line_when_it_reads_the_settings(tmp_path: Path) -> None:
+    p = S.settings_path()
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(json.dumps({"version": 99}).encode())
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    args = ["--engine", "scripted", "--source", str(speech_wav("beckett.wav")), "--no-realtime"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.support.scripted_cli", "caption", *args, "--serve", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 1, proc.stderr
+    assert warnings[0].startswith("captioner: warning: The settings were saved by a newer version of Captioner (99)")
+    assert len(list(p.parent.glob("settings.json.v99-*"))) == 1
