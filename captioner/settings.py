@@ -303,7 +303,8 @@ def settings_path() -> Path:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Loaded:
-    """What :func:`load_checked` read: the settings, and what to tell the user once ('' when all was well)."""
+    """What :func:`load_checked` read: the settings, and what to tell the user once ('' when all was well; its
+    first sentence says it in short)."""
 
     settings: Settings
     problem: str = ""
@@ -336,14 +337,16 @@ def load_checked(path: Path | None = None) -> Loaded:
             raise ValueError("not a JSON object")
     except ValueError as exc:  # also a UnicodeDecodeError
         why = "it is not text" if isinstance(exc, UnicodeDecodeError) else str(exc)[:80]
-        return _set_aside(p, "bad", f"the settings file was damaged ({why})")
+        return _set_aside(p, "bad", "the settings file was damaged", why)
     version = data.get("version", 1)
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
-        return _set_aside(p, f"v{version}", f"the settings were saved by a newer version of Captioner ({version})")
+        return _set_aside(
+            p, f"v{version}", "the settings were saved by a newer version of Captioner", f"version {version}"
+        )
     return Loaded(settings=from_dict(Settings, migrate(data)))
 
 
-def _set_aside(p: Path, tag: str, what: str) -> Loaded:
+def _set_aside(p: Path, tag: str, what: str, why: str) -> Loaded:
     """Keep ``p`` as ``<name>.<tag>-<time>`` (never over an earlier one) and start from defaults, saying so."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     backup = p.with_name(f"{p.name}.{tag}-{stamp}")
@@ -351,13 +354,13 @@ def _set_aside(p: Path, tag: str, what: str) -> Loaded:
     while backup.exists():
         n += 1
         backup = p.with_name(f"{p.name}.{tag}-{stamp}-{n}")
-    said = f"{what[:1].upper()}{what[1:]}: Captioner started with default settings."
+    said = f"{what[:1].upper()}{what[1:]}; Captioner started with default settings. ({why}.)"
     try:
         os.replace(p, backup)
     except OSError as exc:
-        log.warning("%s; cannot keep it aside (%s)", what, exc)
+        log.warning("%s (%s); cannot keep it aside (%s)", what, why, exc)
         return Loaded(settings=Settings(), problem=f"{said} The file could not be kept aside ({exc}).")
-    log.warning("%s; starting from defaults; the file is kept as %s", what, backup)
+    log.warning("%s (%s); starting from defaults; the file is kept as %s", what, why, backup)
     return Loaded(settings=Settings(), problem=f"{said} The old file is kept as {backup}.", backup=backup)
 
 

@@ -54,7 +54,7 @@ class AutosaveFile:
         if not first:
             return
         why = exc.strerror or str(exc)
-        message = f"cannot save the transcript to {self.path} ({why}): captions go on, but are not kept on disk"
+        message = f"the transcript cannot be saved ({why}); captions go on. It was to be kept in {self.path}"
         if self.on_error is None:
             log.warning("%s", message)
             return

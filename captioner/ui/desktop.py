@@ -136,7 +136,7 @@ class DesktopApp:
             self.overlay.show_notice(notes.message, 15000)
             self.tray.notify("Captioner on Wayland", notes.message)
         if self.settings_problem:
-            self.overlay.show_notice(self.settings_problem, 15000)
+            self.overlay.show_notice(self.settings_problem.partition(". ")[0] + ".", 15000)  # one line: in short
             self.tray.notify("Captioner settings", self.settings_problem, warning=True)
         self._offer_previous()
         self.feed.apply(self.settings)
@@ -363,7 +363,7 @@ class DesktopApp:
 
     def _on_warning(self, message: str) -> None:
         """Captions go on but the transcript is not saved (a full disk, a read-only folder): say it once."""
-        self.overlay.show_notice(message, 15000)
+        self.overlay.show_notice(message.partition(". ")[0] + ".", 15000)  # one line: in short
         self.tray.notify("Captioner: transcript not saved", message, warning=True)
 
     def _credentials_changed(self, engine_id: str) -> None:

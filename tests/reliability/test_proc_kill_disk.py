@@ -97,7 +97,7 @@ def test_autosave_faults_keep_the_captions_whole_with_one_warning(tmp_path: Path
     )
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert proc.stdout.splitlines() == expected  # the captions do not suffer
-    assert len(warnings) == 1 and warnings[0].startswith("captioner: warning: cannot save the transcript to ")
-    assert "captions go on" in warnings[0]
+    assert len(warnings) == 1 and warnings[0].startswith("captioner: warning: the transcript cannot be saved (")
+    assert "; captions go on. It was to be kept in " in warnings[0] and str(mount) in warnings[0]
     if fault == "full disk":
         assert 0 < len(saved) < len(expected) and saved == expected[: len(saved)]  # what fitted, in order

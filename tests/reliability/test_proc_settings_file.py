@@ -108,5 +108,8 @@ def test_the_command_says_it_in_one_line_when_it_reads_the_settings(tmp_path: Pa
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 1, proc.stderr
-    assert warnings[0].startswith("captioner: warning: The settings were saved by a newer version of Captioner (99)")
+    assert warnings[0].startswith(
+        "captioner: warning: The settings were saved by a newer version of Captioner; "
+        "Captioner started with default settings. (version 99.)"
+    )
     assert len(list(p.parent.glob("settings.json.v99-*"))) == 1

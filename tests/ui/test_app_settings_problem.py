@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-PROBLEM = "The settings file was damaged (x): Captioner started with default settings. The old file is kept as /k."
+PROBLEM = "The settings file was damaged; Captioner started with default settings. (x.) The old file is kept as /k."
 
 
-def test_the_overlay_and_the_tray_say_it_at_start(desktop: Any, monkeypatch: Any) -> None:
+def test_the_overlay_says_it_in_short_and_the_tray_whole_at_start(desktop: Any, monkeypatch: Any) -> None:
     from captioner.ui.tray import Tray
 
     told: list[tuple[str, str]] = []
@@ -18,7 +18,7 @@ def test_the_overlay_and_the_tray_say_it_at_start(desktop: Any, monkeypatch: Any
 
     monkeypatch.setattr(Tray, "notify", notify)
     app = desktop(settings_problem=PROBLEM)
-    assert app.overlay._notice == PROBLEM
+    assert app.overlay._notice == "The settings file was damaged; Captioner started with default settings."
     assert told == [("Captioner settings", PROBLEM)]
 
 

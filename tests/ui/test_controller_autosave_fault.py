@@ -42,8 +42,8 @@ def test_captions_reach_the_views_and_the_user_is_warned_once(
     commits = [ch for ch in shown if ch.kind == "commit"]
     assert c.state[0] == "stopped"
     assert len(commits) == len(c.transcript.finals) > 20  # every caption reached the views
-    assert len(warnings) == 1 and warnings[0].startswith("Cannot save the transcript to "), warnings
-    assert warnings[0].endswith("captions go on, but are not kept on disk.")
+    assert len(warnings) == 1 and warnings[0].startswith("The transcript cannot be saved ("), warnings
+    assert "; captions go on. It was to be kept in " in warnings[0] and warnings[0].endswith("now.jsonl.")
 
 
 def test_the_desktop_shows_the_warning_in_the_overlay_and_the_tray(desktop: Any, monkeypatch: Any) -> None:
@@ -57,6 +57,7 @@ def test_the_desktop_shows_the_warning_in_the_overlay_and_the_tray(desktop: Any,
 
     monkeypatch.setattr(Tray, "notify", notify)
     app = desktop()
-    app.controller.warning.emit("Cannot save the transcript to /x (Read-only file system): captions go on.")
-    assert app.overlay._notice.startswith("Cannot save the transcript")
-    assert told == [("Captioner: transcript not saved", app.overlay._notice)]
+    message = "The transcript cannot be saved (Read-only file system); captions go on. It was to be kept in /x."
+    app.controller.warning.emit(message)
+    assert app.overlay._notice == "The transcript cannot be saved (Read-only file system); captions go on."
+    assert told == [("Captioner: transcript not saved", message)]
