@@ -138,6 +138,8 @@ class Session:
         self._finishing: set[asyncio.Task[None]] = set()
         self._old_cursors: list[Cursor] = []
         self.engine_name = ""
+        self.device_lost = False
+        """The audio device is gone (captions wait for it; the engine hears silence meanwhile)."""
         source.watch_devices(self._device_changed)
 
     # -- public --------------------------------------------------------------------------
@@ -244,6 +246,7 @@ class Session:
     def _device_changed(self, change: DeviceChange) -> None:
         """The device went away (captions wait for it, like a reconnect) or capture resumed: say so."""
         engine = self.engine_name
+        self.device_lost = not change.available
         if not change.available:
             self._emit(EngineError(engine=engine, message=change.message, retryable=True))
             return

@@ -358,7 +358,11 @@ class CaptionController(QObject):
                     self.trouble.emit(status_text.interrupted(event.message))
         elif isinstance(event, Notice):
             self.notice.emit(event.message)
-        elif isinstance(event, Interim | Final | SpeechStarted) and self._state[0] in ("connecting", "reconnecting"):
+        elif (
+            isinstance(event, Interim | Final | SpeechStarted)
+            and self._state[0] in ("connecting", "reconnecting")
+            and not getattr(self._session, "device_lost", False)  # the engine ending a line brings no device back
+        ):
             self._listening()
 
     def _listening(self) -> None:

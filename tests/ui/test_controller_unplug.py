@@ -58,6 +58,8 @@ def test_unplugged_microphone_shows_why_and_listening_again_after_the_replug(
         "PulseAudio source headset was disconnected. Captions resume by themselves when it is back; "
         "Captioner keeps trying."
     ]
+    qtbot.wait(600)  # the engine goes on (hearing silence): that does not bring the device back
+    assert c.state[0] == "reconnecting", c.state
     socket.plug()
     qtbot.waitUntil(lambda: c.state[0] == "listening", timeout=10000)
     assert c.state[1].startswith("Listening · Microphone")
