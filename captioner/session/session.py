@@ -15,6 +15,9 @@ The session owns everything between the source and the transcript:
   its :attr:`Session.offset` (:meth:`~captioner.captions.transcript.Transcript.run_offset`, taken when it
   starts), so sessions that feed one transcript in turn never go back in time. The first (or only) session
   of a transcript has offset 0;
+* the audio device going away and coming back (:meth:`~captioner.audio.base.AudioSource.watch_devices`): a
+  retryable :class:`~captioner.captions.events.EngineError` while it is gone (:attr:`Session.device_lost`), a
+  :class:`~captioner.captions.events.Notice` and "listening" when capture resumes;
 * audio level, dropped blocks and caption lag, reported as
   :class:`~captioner.captions.events.AudioLevel` events;
 * **catch-up** for engines that take audio at 1× only (``realtime_input``:

@@ -13,30 +13,20 @@ import pytest
 from captioner.audio import open_source
 from captioner.captions.events import CaptionEvent, EngineError, Notice
 from captioner.session.build import SessionRequest, prepare
-from tests.audio.pulse import PulseServer, started_pulse_server
+from tests.audio.pulse import PulseServer
 from tests.support.scripted_engine import Script, ScriptedEngine
 from tests.support.speech import speech_wav
-from tests.support.unplug import Socket
+from tests.support.unplug import Socket, daemon, plugged  # noqa: F401 - daemon: a fixture
 
 pytestmark = [pytest.mark.pulse]
 
 CHECK_EVERY = 0.2  # how often the source asks the sound server (the app's default is 1 s)
 
 
-@pytest.fixture(scope="module")
-def daemon() -> Iterator[PulseServer]:
-    with started_pulse_server() as server:
-        yield server
-
-
 @pytest.fixture
-def socket(daemon: PulseServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Socket]:
-    monkeypatch.setenv("PULSE_SERVER", daemon.server)
-    monkeypatch.delenv("PULSE_SOURCE", raising=False)
-    socket = Socket(daemon, "usbdev")
-    socket.plug()
-    yield socket
-    socket.remove()
+def socket(daemon: PulseServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Socket]:  # noqa: F811
+    with plugged(daemon, monkeypatch, "usbdev") as socket:
+        yield socket
 
 
 async def wait_for(condition: object, timeout: float) -> float:

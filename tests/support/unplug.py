@@ -5,13 +5,18 @@ monitor system audio captures), and optionally a source ``<name>`` remapped from
 microphone: what is played into the sink is what it hears). :meth:`Socket.unplug_mic` unloads the remapped
 source, :meth:`Socket.unplug_output` the sink (and the source on top of it); :meth:`Socket.plug` loads what is
 missing again. The modules are the daemon's, so this is what the sound server does when a USB device goes away.
+:func:`daemon` is a fixture (a test module imports it) with a daemon of its own; :func:`plugged` a socket on it.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tests.audio.pulse import PulseServer
+import pytest
+
+from tests.audio.pulse import PulseServer, started_pulse_server
 
 
 @dataclass
@@ -60,3 +65,23 @@ class Socket:
 
     def _load(self, module: str, *args: str) -> str:
         return self.server.pactl("load-module", module, *args).strip()
+
+
+@pytest.fixture(scope="module")
+def daemon() -> Iterator[PulseServer]:
+    """A PulseAudio daemon of the test module's own (its devices are unplugged: no other test may share it)."""
+    with started_pulse_server() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def plugged(server: PulseServer, monkeypatch: pytest.MonkeyPatch, name: str) -> Iterator[Socket]:
+    """A :class:`Socket` plugged in on ``server``, which this process (and its children) then talk to."""
+    monkeypatch.setenv("PULSE_SERVER", server.server)
+    monkeypatch.delenv("PULSE_SOURCE", raising=False)
+    socket = Socket(server, name)
+    socket.plug()
+    try:
+        yield socket
+    finally:
+        socket.remove()

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support import notifications
+
 PROBLEM = "The settings file was damaged; Captioner started with default settings. (x.) The old file is kept as /k."
 
 
 def test_the_overlay_says_it_in_short_and_the_tray_whole_at_start(desktop: Any, monkeypatch: Any) -> None:
-    from captioner.ui.tray import Tray
-
-    told: list[tuple[str, str]] = []
-
-    def notify(self: Tray, title: str, message: str, *args: Any, **kw: Any) -> bool:
-        told.append((title, message))
-        return True
-
-    monkeypatch.setattr(Tray, "notify", notify)
+    told = notifications.recorded(monkeypatch)
     app = desktop(settings_problem=PROBLEM)
     assert app.overlay._notice == "The settings file was damaged; Captioner started with default settings."
     assert told == [("Captioner settings", PROBLEM)]

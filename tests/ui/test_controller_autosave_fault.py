@@ -12,6 +12,7 @@ from captioner.audio.file import WavFileSource
 from captioner.captions.transcript import Change, Transcript
 from captioner.settings import Settings
 from captioner.ui.controller import CaptionController
+from tests.support import notifications
 from tests.support.mounts import tmpfs
 from tests.support.speech import speech_wav
 
@@ -47,15 +48,7 @@ def test_captions_reach_the_views_and_the_user_is_warned_once(
 
 
 def test_the_desktop_shows_the_warning_in_the_overlay_and_the_tray(desktop: Any, monkeypatch: Any) -> None:
-    from captioner.ui.tray import Tray
-
-    told: list[tuple[str, str]] = []
-
-    def notify(self: Tray, title: str, message: str, *args: Any, **kw: Any) -> bool:
-        told.append((title, message))
-        return True
-
-    monkeypatch.setattr(Tray, "notify", notify)
+    told = notifications.recorded(monkeypatch)
     app = desktop()
     message = "The transcript cannot be saved (Read-only file system); captions go on. It was to be kept in /x."
     app.controller.warning.emit(message)

@@ -13,26 +13,16 @@ from captioner.audio import open_source
 from captioner.captions.transcript import Transcript
 from captioner.settings import Settings
 from captioner.ui.controller import CaptionController
-from tests.audio.pulse import PulseServer, started_pulse_server
-from tests.support.unplug import Socket
+from tests.audio.pulse import PulseServer
+from tests.support.unplug import Socket, daemon, plugged  # noqa: F401 - daemon: a fixture
 
 pytestmark = [pytest.mark.pulse]
 
 
-@pytest.fixture(scope="module")
-def daemon() -> Iterator[PulseServer]:
-    with started_pulse_server() as server:
-        yield server
-
-
 @pytest.fixture
-def socket(daemon: PulseServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Socket]:
-    monkeypatch.setenv("PULSE_SERVER", daemon.server)
-    monkeypatch.delenv("PULSE_SOURCE", raising=False)
-    socket = Socket(daemon, "headset")
-    socket.plug()
-    yield socket
-    socket.remove()
+def socket(daemon: PulseServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Socket]:  # noqa: F811
+    with plugged(daemon, monkeypatch, "headset") as socket:
+        yield socket
 
 
 def test_unplugged_microphone_shows_why_and_listening_again_after_the_replug(
