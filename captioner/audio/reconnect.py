@@ -95,7 +95,7 @@ class ReconnectingSource(AudioSource):
                 return  # closed, or the source ended by itself
             self._dropped_before += inner.dropped_blocks
             lost_at = time.monotonic()
-            lost = inner.description
+            lost, lost_device = inner.description, self._device
             if self._gone is None or failure or not await self._open_again():
                 self._tell(available=False, message=failure or f"{lost} was disconnected")
                 async for chunk in self._silence_until_back(end):
@@ -106,7 +106,8 @@ class ReconnectingSource(AudioSource):
             offset = end
             self.outages.append(time.monotonic() - lost_at)
             now = self.source.description
-            back = f"{now} is back: captioning resumed" if now == lost else f"{lost} is gone: now capturing {now}"
+            same = self._device == lost_device if self._probe is not None else now == lost
+            back = f"{now} is back: captioning resumed" if same else f"{lost} is gone: now capturing {now}"
             self._tell(available=True, message=back)
 
     async def _watch(self, inner: AudioSource) -> None:

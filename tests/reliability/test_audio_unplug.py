@@ -135,3 +135,30 @@ async def test_an_error_in_the_portaudio_callback_is_reported_and_capture_reopen
     assert back.available and "is back" in back.message
     assert source.source is not first  # type: ignore[attr-defined]
     assert "Traceback" not in capfd.readouterr().err
+
+
+async def test_a_default_device_unplugged_moves_to_the_new_default_at_once(socket: Socket) -> None:
+    from captioner.audio.base import DeviceChange
+
+    socket.server.pactl("set-default-sink", socket.sink)
+    source = open_source("system", 16000, check_every=CHECK_EVERY)
+    first = source.description
+    changes: list[DeviceChange] = []
+    source.watch_devices(changes.append)
+    unplugged = 0.0
+    try:
+        async with asyncio.timeout(20):
+            async for _chunk in source.chunks():
+                if not unplugged:
+                    socket.unplug_output()
+                    unplugged = time.monotonic()
+                if changes:
+                    break
+    finally:
+        await source.close()
+    moved = time.monotonic() - unplugged
+    print(f"\ndefault output unplugged: capture moved in {moved:.2f} s: {changes[0].message!r}")
+    [change] = changes
+    assert change.available and change.message.startswith(f"{first} is gone: now capturing ")
+    assert moved < CHECK_EVERY + 1.0
+    assert source.outages and source.source.pulse_source != socket.monitor  # type: ignore[attr-defined]
