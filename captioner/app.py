@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 from captioner import __version__
 from captioner import settings as settings_store
 from captioner.exit_codes import EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from captioner.ui.lifecycle import SingleInstance
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(args.source).is_file():
             sys.stderr.write(f"captioner: {args.source}: no such file\n")
             return EXIT_USAGE
-    settings = settings_store.load()
+    loaded = settings_store.load_checked()
+    settings = loaded.settings
     if args.engine:
         settings = settings.with_changes(engine=args.engine)
 
@@ -75,9 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 
     quit_signals = QuitSignals()
     guard = SingleInstance()
-    if not guard.acquire():
+    if not guard.acquire() and not _start_beside_hung(guard):
         quit_signals.close()
-        sys.stderr.write("captioner: already running; showing the captions of the running app\n")
         return EXIT_OK
 
     async def run() -> int:
@@ -88,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             minimized=args.minimized,
             exit_when_done=args.exit_when_done,
             persist=not args.engine,
+            settings_problem=loaded.problem,
         )
         guard.on_activate = app.activate
         qapp.aboutToQuit.connect(app.request_quit)
@@ -102,6 +107,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         guard.release()
         quit_signals.close()
+
+
+def _start_beside_hung(guard: SingleInstance) -> bool:
+    """Another app runs: True when it does not answer and the user chose to start anyway (this one takes over)."""
+    from captioner.ui.lifecycle import HUNG_TEXT, ask_start_anyway
+
+    if guard.answered:
+        sys.stderr.write("captioner: already running; showing the captions of the running app\n")
+        return False
+    sys.stderr.write(f"captioner: {HUNG_TEXT.partition(' Start')[0]}\n")
+    if not ask_start_anyway():
+        return False
+    return guard.take_over()
 
 
 if __name__ == "__main__":

@@ -165,6 +165,8 @@ async def _caption(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(message)
             err.flush()
 
+    transcript.on_autosave_error = lambda message: say(f"captioner: warning: {message}\n")
+
     def on_event(event: CaptionEvent) -> None:
         if isinstance(event, AudioLevel):
             seen = dropped_seen.get(event.speaker, 0)
@@ -252,11 +254,14 @@ async def _start_feed(spec: str, transcript: Transcript, err: TextIO, clean: boo
     except ValueError as exc:
         raise UsageError(f"--serve: {exc}") from None
     token = None if address.loopback else os.environ.get("CAPTIONER_FEED_TOKEN") or new_token()
+    loaded = settings.load_checked()  # a file that could not be used was kept aside: say so in one line
+    if loaded.problem:
+        err.write(f"captioner: warning: {loaded.problem}\n")
     feed = FeedServer(
         address,
         transcript=transcript,
         token=token,
-        style=settings.load().appearance,
+        style=loaded.settings.appearance,
         present=mask_line if clean else None,
     )
     try:

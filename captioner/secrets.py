@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Mapping
 from typing import Literal, TextIO
 
 from captioner.engines.base import Credentials
@@ -60,12 +61,12 @@ def remember(value: str | None) -> None:
         _seen.add(value)
 
 
-def known(env: dict[str, str] | None = None) -> list[str]:
+def known(env: Mapping[str, str] | None = None) -> list[str]:
     """Every secret this process may hold: session-only keys, the credential environment variables, and those
     noted with :func:`remember` (never the keyring's: reading it could prompt). For redacting crash reports."""
-    env = os.environ if env is None else env
+    values: Mapping[str, str] = os.environ if env is None else env
     names = {name for _, fields in ACCOUNTS.values() for name in fields.values()}
-    found = {env[name] for name in names if env.get(name)} | set(_session.values()) | _seen
+    found = {values[name] for name in names if values.get(name)} | set(_session.values()) | _seen
     return sorted(found, key=len, reverse=True)  # longest first, so a secret containing another is masked whole
 
 

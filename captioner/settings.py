@@ -20,6 +20,7 @@ import math
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -347,26 +348,67 @@ def settings_path() -> Path:
     return paths.config_dir() / "settings.json"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Loaded:
+    """What :func:`load_checked` read: the settings, and what to tell the user once ('' when all was well; its
+    first sentence says it in short)."""
+
+    settings: Settings
+    problem: str = ""
+    backup: Path | None = None
+    """Where a file that could not be used was kept."""
+
+
 def load(path: Path | None = None) -> Settings:
-    """The saved settings, or defaults (a broken file is kept aside as ``settings.json.bad``)."""
+    """The saved settings, or defaults (see :func:`load_checked`)."""
+    return load_checked(path).settings
+
+
+def load_checked(path: Path | None = None) -> Loaded:
+    """The saved settings; defaults when the file is damaged, truncated or from a newer version of Captioner.
+
+    Such a file is kept aside as ``settings.json.bad-<time>`` (a newer version's as
+    ``settings.json.v<N>-<time>``), never overwritten, and :attr:`Loaded.problem` says so in plain words.
+    """
     p = path or settings_path()
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
-        return Settings()
+        return Loaded(settings=Settings())
     except OSError as exc:
         log.warning("cannot read settings %s: %s; using defaults", p, exc)
-        return Settings()
+        return Loaded(settings=Settings(), problem=f"Captioner cannot read its settings ({exc}); it uses defaults.")
     try:
-        data = json.loads(raw.decode("utf-8"))  # not UTF-8 (a UnicodeDecodeError) is damaged too
+        data = json.loads(raw.decode("utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-    except ValueError as exc:
-        log.warning("settings file %s is damaged (%s); starting from defaults", p, exc)
-        with contextlib.suppress(OSError):
-            os.replace(p, p.with_suffix(".json.bad"))
-        return Settings()
-    return from_dict(Settings, _without_secrets(migrate(data)))
+    except ValueError as exc:  # also a UnicodeDecodeError
+        why = "it is not text" if isinstance(exc, UnicodeDecodeError) else str(exc)[:80]
+        return _set_aside(p, "bad", "the settings file was damaged", why)
+    version = data.get("version", 1)
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        return _set_aside(
+            p, f"v{version}", "the settings were saved by a newer version of Captioner", f"version {version}"
+        )
+    return Loaded(settings=from_dict(Settings, _without_secrets(migrate(data))))
+
+
+def _set_aside(p: Path, tag: str, what: str, why: str) -> Loaded:
+    """Keep ``p`` as ``<name>.<tag>-<time>`` (never over an earlier one) and start from defaults, saying so."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup = p.with_name(f"{p.name}.{tag}-{stamp}")
+    n = 1
+    while backup.exists():
+        n += 1
+        backup = p.with_name(f"{p.name}.{tag}-{stamp}-{n}")
+    said = f"{what[:1].upper()}{what[1:]}; Captioner started with default settings. ({why}.)"
+    try:
+        os.replace(p, backup)
+    except OSError as exc:
+        log.warning("%s (%s); cannot keep it aside (%s)", what, why, exc)
+        return Loaded(settings=Settings(), problem=f"{said} The file could not be kept aside ({exc}).")
+    log.warning("%s (%s); starting from defaults; the file is kept as %s", what, why, backup)
+    return Loaded(settings=Settings(), problem=f"{said} The old file is kept as {backup}.", backup=backup)
 
 
 def _without_secrets(data: Any, where: str = "") -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +12,17 @@ import numpy as np
 
 class AudioError(Exception):
     """An audio source cannot be opened or read. The message is shown to the user as is."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceChange:
+    """The device behind a live source went away (``available`` false) or capture resumed on one (true).
+
+    ``message`` says so in plain words ("microphone X was disconnected"); the session shows it to the user.
+    """
+
+    available: bool
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,11 @@ class AudioSource(abc.ABC):
     @property
     def dropped_blocks(self) -> int:
         return 0
+
+    def watch_devices(self, listener: Callable[[DeviceChange], None]) -> None:
+        """Have ``listener`` called, on the loop, when the device goes away or capture resumes (a source that
+        wraps another passes it on; a source without a device never calls it)."""
+        del listener  # no device here: nothing to watch
 
     @abc.abstractmethod
     def chunks(self) -> AsyncIterator[AudioChunk]:

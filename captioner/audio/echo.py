@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Callable
 
 import numpy as np
 
-from captioner.audio.base import AudioChunk, AudioSource
+from captioner.audio.base import AudioChunk, AudioSource, DeviceChange
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +247,9 @@ class ReferenceTap(AudioSource):
     def dropped_blocks(self) -> int:
         return self.source.dropped_blocks
 
+    def watch_devices(self, listener: Callable[[DeviceChange], None]) -> None:
+        self.source.watch_devices(listener)
+
     async def chunks(self) -> AsyncIterator[AudioChunk]:
         try:
             async for chunk in self.source.chunks():
@@ -274,6 +277,9 @@ class EchoCancelledSource(AudioSource):
     @property
     def dropped_blocks(self) -> int:
         return self.source.dropped_blocks
+
+    def watch_devices(self, listener: Callable[[DeviceChange], None]) -> None:
+        self.source.watch_devices(listener)
 
     async def chunks(self) -> AsyncIterator[AudioChunk]:
         async for chunk in self.source.chunks():

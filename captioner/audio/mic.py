@@ -12,6 +12,7 @@ Device listing and resolution live in :mod:`~captioner.audio.portaudio`.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import time
@@ -31,6 +32,8 @@ from captioner.audio.portaudio import (
     resolve_input_device,
     sounddevice,
 )
+
+log = logging.getLogger(__name__)
 
 
 class MicrophoneSource(CaptureSource):
@@ -86,6 +89,7 @@ class MicrophoneSource(CaptureSource):
                 description = f"PulseAudio source {self.pulse_source}"
         self.description = description
         self._stream: Any = None
+        self._callback_error = ""
         super().__init__(
             sample_rate,
             device_rate=rate,
@@ -95,14 +99,24 @@ class MicrophoneSource(CaptureSource):
         )
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        """PortAudio's thread: copy the block and hand it to the loop. Nothing else."""
-        if status.input_overflow:
-            self.count_backend_drop()
-        self.push_block(indata.copy(), time.monotonic())
+        """PortAudio's thread: copy the block and hand it to the loop. Nothing else.
+
+        An error here would reach PortAudio as a traceback on stderr and an aborted stream; instead the
+        stream is ended with the reason, which ``chunks()`` raises as an :class:`AudioError`.
+        """
+        try:
+            if status.input_overflow:
+                self.count_backend_drop()
+            self.push_block(indata.copy(), time.monotonic())
+        except Exception as exc:
+            log.debug("error in the audio callback", exc_info=True)
+            self._callback_error = f"{exc.__class__.__name__}: {exc}"
+            self.fail(f"{self.description} stopped: audio capture failed ({self._callback_error})")
+            raise self._sd.CallbackAbort from None
 
     def _finished(self) -> None:
-        """PortAudio's thread: the stream ended. Unless we stopped it, the device went away."""
-        if not self._stopped:
+        """PortAudio's thread: the stream ended. Unless we stopped it (or the callback failed), the device went away."""
+        if not self._stopped and not self._callback_error:
             self.fail(f"{self.description} stopped delivering audio (disconnected?)")
 
     def _start(self) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from captioner.audio.base import AudioError
@@ -169,3 +170,36 @@ def match_source(sources: list[PulseSourceInfo], wanted: str, *, monitors_only: 
         raise AudioError(f"no {what} matches {wanted!r} (see `captioner devices`)")
     names = ", ".join(s.name for s in matches[:6])
     raise AudioError(f"{wanted!r} matches several sources ({names}); pass the full id")
+
+
+def device_probe(kind: str, device: str | None) -> Callable[[], str | None]:
+    """What the capture of ``kind`` (``mic`` or ``system``) with ``device`` should record now, for
+    :class:`~captioner.audio.reconnect.ReconnectingSource`: the source's name, ``None`` when it is gone.
+
+    A default device follows the server's default (source, or default sink's monitor); a chosen device is the
+    source it named the first time, by its exact name (a part of a name could match another device once it
+    is gone).
+    """
+    key = (device or "").strip()
+    follows_default = key.casefold() in DEFAULT_DEVICE_NAMES
+    chosen: list[str] = []
+
+    def resolve(sources: list[PulseSourceInfo]) -> str | None:
+        if kind == "mic":
+            found = recorded_source(sources, key or None, default_source() if follows_default else "")
+            return found.name if found is not None else None
+        return (match_source(sources, key) if key else pick_default_monitor(sources, default_sink())).name
+
+    def probe() -> str | None:
+        try:
+            sources = list_sources()
+            if chosen:
+                return chosen[0] if any(s.name == chosen[0] for s in sources) else None
+            name = resolve(sources)
+        except AudioError:
+            return None
+        if name is not None and not follows_default:
+            chosen.append(name)
+        return name
+
+    return probe

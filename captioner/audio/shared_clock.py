@@ -10,9 +10,9 @@ stays contiguous for the engine. Captions of both sources can then be ordered an
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
-from captioner.audio.base import AudioChunk, AudioSource
+from captioner.audio.base import AudioChunk, AudioSource, DeviceChange
 
 
 class SharedClockSource(AudioSource):
@@ -29,6 +29,9 @@ class SharedClockSource(AudioSource):
     @property
     def dropped_blocks(self) -> int:
         return self.source.dropped_blocks
+
+    def watch_devices(self, listener: Callable[[DeviceChange], None]) -> None:
+        self.source.watch_devices(listener)
 
     async def chunks(self) -> AsyncIterator[AudioChunk]:
         async for chunk in self.source.chunks():

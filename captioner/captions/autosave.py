@@ -3,7 +3,8 @@
 Each record is written and flushed to the operating system at once (so a killed process loses nothing that was
 shown), and a background thread then ``fsync``s the file so that a power cut loses at most the last moment. The
 caller (the transcript, on the event-loop or Qt thread) never waits for the disk. A write error (full disk,
-read-only folder) is kept in :attr:`AutosaveFile.error` rather than raised: captioning goes on.
+read-only folder) is kept in :attr:`AutosaveFile.error` rather than raised, also when closing: captioning goes
+on, and ``on_error`` is told once, in words for the user. Each later record is tried again (space may be freed).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -20,8 +22,10 @@ log = logging.getLogger(__name__)
 class AutosaveFile:
     """Appends lines to ``path``; :meth:`close` syncs and closes it."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, on_error: Callable[[str], None] | None = None) -> None:
         self.path = path
+        self.on_error = on_error
+        """Called once, on the writer's thread, with a message for the user when writing first fails."""
         self.error: OSError | None = None
         self._file: IO[str] | None = None
         self._dirty = threading.Event()
@@ -42,9 +46,23 @@ class AutosaveFile:
                 self._file.flush()
             self._dirty.set()
         except OSError as exc:
-            if self.error is None:
-                log.warning("cannot write the autosave file %s: %s", self.path, exc)
-            self.error = exc
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        first = self.error is None
+        self.error = exc
+        if not first:
+            return
+        why = exc.strerror or str(exc)
+        message = f"the transcript cannot be saved ({why}); captions go on. It was to be kept in {self.path}"
+        if self.on_error is None:
+            log.warning("%s", message)
+            return
+        log.info("%s", message)
+        try:
+            self.on_error(message)
+        except Exception:  # a view's failure must not stop the captions
+            log.exception("autosave error handler failed")
 
     def _sync_loop(self) -> None:
         while True:
@@ -71,9 +89,12 @@ class AutosaveFile:
                     f.flush()
                     os.fsync(f.fileno())
                 except OSError as exc:
-                    self.error = exc
+                    self._failed(exc)
                 finally:
-                    f.close()
+                    try:
+                        f.close()  # flushes what a full disk held back: may fail again
+                    except OSError as exc:
+                        self._failed(exc)
         self._dirty.set()
         if self._syncer is not None:
             self._syncer.join(timeout=1.0)

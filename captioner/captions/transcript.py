@@ -22,6 +22,7 @@ replacement final is appended too (same id): readers keep the last one.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections import OrderedDict, deque
@@ -32,6 +33,8 @@ from typing import Literal
 
 from captioner.captions.autosave import AutosaveFile
 from captioner.captions.events import CaptionEvent, Final, Interim, Word
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +94,8 @@ class Transcript:
         self._listeners: list[Listener] = []
         self._autosave_path = autosave
         self._autosave: AutosaveFile | None = None
+        self.on_autosave_error: Callable[[str], None] | None = None
+        """Told once, with a message for the user, when the autosave cannot be written (captioning goes on)."""
         self.revisions: deque[Change] = deque(maxlen=100)
         self._runs = 0
         self._many_runs = many_runs
@@ -244,10 +249,16 @@ class Transcript:
         if self._autosave_path is None:
             return
         if self._autosave is None:
-            self._autosave = AutosaveFile(self._autosave_path)
+            self._autosave = AutosaveFile(self._autosave_path, on_error=self._autosave_failed)
         record = line_record(line)
         record["time"] = line.wall_time
         self._autosave.append(json.dumps(record, ensure_ascii=False))
+
+    def _autosave_failed(self, message: str) -> None:
+        if self.on_autosave_error is None:
+            log.warning("%s", message)
+        else:
+            self.on_autosave_error(message)
 
     def close(self) -> None:
         """Close the autosave file (every final is already on disk)."""

@@ -15,6 +15,9 @@ The session owns everything between the source and the transcript:
   its :attr:`Session.offset` (:meth:`~captioner.captions.transcript.Transcript.run_offset`, taken when it
   starts), so sessions that feed one transcript in turn never go back in time. The first (or only) session
   of a transcript has offset 0;
+* the audio device going away and coming back (:meth:`~captioner.audio.base.AudioSource.watch_devices`): a
+  retryable :class:`~captioner.captions.events.EngineError` while it is gone (:attr:`Session.device_lost`), a
+  :class:`~captioner.captions.events.Notice` and "listening" when capture resumes;
 * audio level, dropped blocks and caption lag, reported as
   :class:`~captioner.captions.events.AudioLevel` events;
 * **catch-up** for engines that take audio at 1× only (``realtime_input``:
@@ -43,7 +46,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from captioner.audio.base import AudioSource
+from captioner.audio.base import AudioSource, DeviceChange
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
@@ -138,6 +141,9 @@ class Session:
         self._finishing: set[asyncio.Task[None]] = set()
         self._old_cursors: list[Cursor] = []
         self.engine_name = ""
+        self.device_lost = False
+        """The audio device is gone (captions wait for it; the engine hears silence meanwhile)."""
+        source.watch_devices(self._device_changed)
 
     # -- public --------------------------------------------------------------------------
     @property
@@ -239,6 +245,16 @@ class Session:
                     last_level, peak_db, dropped_reported = now, -120.0, dropped
         finally:
             self._backlog.end()
+
+    def _device_changed(self, change: DeviceChange) -> None:
+        """The device went away (captions wait for it, like a reconnect) or capture resumed: say so."""
+        engine = self.engine_name
+        self.device_lost = not change.available
+        if not change.available:
+            self._emit(EngineError(engine=engine, message=change.message, retryable=True))
+            return
+        self._emit(Notice(engine=engine, message=change.message))
+        self._emit(Status(engine=engine, state=EngineState.LISTENING, message=change.message))
 
     def _forget_cursor(self, cursor: Cursor) -> Callable[[asyncio.Task[None]], None]:
         def forget(_task: asyncio.Task[None]) -> None:

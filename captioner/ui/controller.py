@@ -85,6 +85,7 @@ class CaptionController(QObject):
     error = Signal(str)  # a failure the user must act on, with what to do
     notice = Signal(str)  # a passing note (word boost unsupported, dropped audio…)
     trouble = Signal(str)  # captions are interrupted but the session keeps trying: why (once per reason)
+    warning = Signal(str)  # captions go on, but something the user relies on does not (the autosave): once
     running_changed = Signal(bool)
 
     def __init__(
@@ -121,6 +122,7 @@ class CaptionController(QObject):
         self._monitor_mic = ""  # description of the monitor that the "microphone" records, if it is one
         self._pending: set[asyncio.Task[Any]] = set()
         self.transcript.subscribe(self._emit_change)
+        self.transcript.on_autosave_error = lambda message: self.warning.emit(status_text.sentence(message) + ".")
 
     # -- state ---------------------------------------------------------------------------------
     @property
@@ -357,7 +359,11 @@ class CaptionController(QObject):
                     self.trouble.emit(status_text.interrupted(reason))
         elif isinstance(event, Notice):
             self.notice.emit(event.message)
-        elif isinstance(event, Interim | Final | SpeechStarted) and self._state[0] in ("connecting", "reconnecting"):
+        elif (
+            isinstance(event, Interim | Final | SpeechStarted)
+            and self._state[0] in ("connecting", "reconnecting")
+            and not getattr(self._session, "device_lost", False)  # the engine ending a line brings no device back
+        ):
             self._listening(back)
 
     def _on_level(self, event: AudioLevel) -> None:

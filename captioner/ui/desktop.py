@@ -56,8 +56,11 @@ class DesktopApp:
         engines: Mapping[str, type[Engine]] | None = None,
         opener: SourceOpener | None = None,
         persist: bool = True,
+        settings_problem: str = "",
     ) -> None:
         self.settings = settings
+        self.settings_problem = settings_problem
+        """What was wrong with the settings file (it was kept aside; defaults are used): told once, at start."""
         self.persist = persist
         self.minimized = minimized
         self.exit_when_done = exit_when_done
@@ -91,6 +94,7 @@ class DesktopApp:
         c.lag.connect(ov.set_lag)
         c.error.connect(self._on_error)
         c.trouble.connect(self._on_trouble)
+        c.warning.connect(self._on_warning)
         c.notice.connect(lambda msg: ov.show_notice(msg))
         c.running_changed.connect(self._on_running)
         ov.overlay_settings_changed.connect(self._on_overlay_settings)
@@ -131,6 +135,9 @@ class DesktopApp:
         if notes.message:
             self.overlay.show_notice(notes.message, 15000)
             self.tray.notify("Captioner on Wayland", notes.message)
+        if self.settings_problem:
+            self.overlay.show_notice(self.settings_problem.partition(". ")[0] + ".", 15000)  # one line: in short
+            self.tray.notify("Captioner settings", self.settings_problem, warning=True)
         self._offer_previous()
         self.feed.apply(self.settings)
         if self.settings.autostart_captions:
@@ -361,6 +368,11 @@ class DesktopApp:
     def _on_trouble(self, message: str) -> None:
         """Captions are interrupted (a cloud engine cannot connect) but Captioner keeps trying: say why, whole."""
         self.tray.notify("Captioner: captions interrupted", message, warning=True)
+
+    def _on_warning(self, message: str) -> None:
+        """Captions go on but the transcript is not saved (a full disk, a read-only folder): say it once."""
+        self.overlay.show_notice(message.partition(". ")[0] + ".", 15000)  # one line: in short
+        self.tray.notify("Captioner: transcript not saved", message, warning=True)
 
     def _credentials_changed(self, engine_id: str) -> None:
         """A key was entered: if captions could not start for want of one, start them now."""

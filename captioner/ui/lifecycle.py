@@ -1,7 +1,9 @@
 """How the desktop app's process starts and ends: one running app per user, and a quick, clean quit.
 
-:class:`SingleInstance` makes a second launch hand over to the running app (which shows its captions)
-instead of opening a second overlay. :class:`QuitSignals` turns SIGINT/SIGTERM into a normal Quit.
+:class:`SingleInstance` makes a second launch hand over to the running app (which shows its captions and
+answers) instead of opening a second overlay; a running app that does not answer within a moment is hung (stopped,
+frozen): the second launch then says so and asks whether to start anyway (:func:`ask_start_anyway`), and if so
+takes the name over. :class:`QuitSignals` turns SIGINT/SIGTERM into a normal Quit.
 :class:`DaemonExecutor` runs the loop's blocking work (opening a sound device, resolving a host name) on
 threads that a quit does not wait for.
 """
@@ -32,21 +34,30 @@ def instance_name() -> str:
 class SingleInstance:
     """A local socket: the first app listens; a second launch asks it to show itself and exits."""
 
-    def __init__(self, name: str | None = None) -> None:
+    def __init__(self, name: str | None = None, *, answer_timeout_ms: int = 2000) -> None:
         self.name = name or instance_name()
         self.server = QLocalServer()
         self.on_activate: Callable[[], None] | None = None
+        self.answer_timeout_ms = answer_timeout_ms
+        self.answered = False
+        """After :meth:`acquire` returned False: whether the running app answered (False: it is hung)."""
 
     def acquire(self) -> bool:
-        """True if this is the first instance (now listening); False if another one is running."""
+        """True if this is the first instance (now listening); False if another one is running (see
+        :attr:`answered`)."""
         probe = QLocalSocket()
         probe.connectToServer(self.name)
         if probe.waitForConnected(500):
             probe.write(b"activate\n")
             probe.waitForBytesWritten(500)
-            probe.disconnectFromServer()
+            self.answered = probe.waitForReadyRead(self.answer_timeout_ms) and b"ok" in bytes(probe.readAll().data())
+            probe.abort()
             return False
-        QLocalServer.removeServer(self.name)  # a stale socket from a crash
+        return self.take_over()
+
+    def take_over(self) -> bool:
+        """Listen under the name, removing a stale socket (a crash) or the one of an app that does not answer."""
+        QLocalServer.removeServer(self.name)
         self.server.newConnection.connect(self._incoming)
         return bool(self.server.listen(self.name))
 
@@ -57,12 +68,34 @@ class SingleInstance:
 
     def _read(self, conn: Any) -> None:
         data = bytes(conn.readAll().data())
-        if b"activate" in data and self.on_activate is not None:
-            self.on_activate()
+        if b"activate" in data:
+            conn.write(b"ok\n")
+            conn.flush()
+            if self.on_activate is not None:
+                self.on_activate()
         conn.disconnectFromServer()
 
     def release(self) -> None:
         self.server.close()
+
+
+HUNG_TEXT = (
+    "Captioner is already running, but it does not answer: it may be frozen or stopped. "
+    "Start a new Captioner anyway? (The other one may come back later: quit it then.)"
+)
+
+
+def ask_start_anyway(parent: Any = None) -> bool:
+    """Ask whether to start although a hung Captioner runs; True to start (the default button)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Warning, "Captioner is not answering", HUNG_TEXT, parent=parent)
+    start = box.addButton("&Start anyway", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("&Quit", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(start)
+    box.setObjectName("hung-instance")
+    box.exec()
+    return box.clickedButton() is start
 
 
 class QuitSignals:

@@ -1,5 +1,5 @@
 """With real capture (the PulseAudio test daemon): when the microphone's stream dies mid-meeting, the failure is
-reported with its speaker and the system audio goes on being captioned."""
+reported with its speaker, the system audio goes on being captioned, and the microphone is opened again."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def inner(source: object) -> MicrophoneSource:
     return source
 
 
-async def test_the_microphone_dies_and_the_others_are_still_captioned(meeting_pulse: PulseServer) -> None:
+async def test_the_microphone_dies_the_others_are_still_captioned_and_it_comes_back(meeting_pulse: PulseServer) -> None:
     ScriptedEngine.script = Script(per_final=10)
     plan = prepare_meeting(SessionRequest(engine="scripted"), overrides={"scripted": ScriptedEngine})
     mic, system = plan.open_sources()
@@ -45,15 +45,18 @@ async def test_the_microphone_dies_and_the_others_are_still_captioned(meeting_pu
         failed_at = time.monotonic()
         [error] = [e for e in events if isinstance(e, EngineError)]
         assert error.speaker == "You" and "stopped delivering audio" in error.message, error
-        assert "Others still captioned" in error.message
+        assert error.retryable  # the microphone is opened again when it can be
         async with asyncio.timeout(20):
             while not any(isinstance(e, Final) and e.speaker == "Others" for e in events[events.index(error) :]):
                 await asyncio.sleep(0.05)
         assert not task.done()
         assert time.monotonic() - failed_at < 20
+        async with asyncio.timeout(20):
+            while not any(isinstance(e, Final) and e.speaker == "You" for e in events[events.index(error) :]):
+                await asyncio.sleep(0.05)
     finally:
         player.kill()
         player.wait(10)
         await meeting.stop()
         await asyncio.wait_for(task, 20)
-    assert set(meeting.failures) == {"You"}
+    assert not meeting.failures

@@ -118,7 +118,7 @@ def test_single_instance_hands_over_to_the_running_app(qtbot: Any) -> None:
     first.on_activate = lambda: activated.append(True)
     assert first.acquire()
     try:
-        second = SingleInstance("captioner-test-instance")
+        second = SingleInstance("captioner-test-instance", answer_timeout_ms=50)  # one thread: no answer in time
         assert not second.acquire()
         qtbot.waitUntil(lambda: bool(activated), timeout=3000)
     finally:

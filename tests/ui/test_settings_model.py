@@ -84,7 +84,8 @@ def test_damaged_file_is_kept_aside(tmp_path: Path) -> None:
     p = tmp_path / "settings.json"
     p.write_text("{not json")
     assert S.load(p) == S.Settings()
-    assert (tmp_path / "settings.json.bad").read_text() == "{not json"
+    [backup] = tmp_path.glob("settings.json.bad-*")
+    assert backup.read_text() == "{not json"
 
 
 def test_save_refuses_secret_looking_settings(tmp_path: Path) -> None:

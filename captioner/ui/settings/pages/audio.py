@@ -3,7 +3,9 @@
 Devices are named as the sound server names them (see :mod:`captioner.audio.devices`); the page says so when
 the default "microphone" is really a monitor of the speakers, and its texts follow the choice at once. With
 both chosen, the device is the microphone's, the level test shows two bars (microphone, system audio), and the
-page says who is labelled how and, for a cloud engine, that two connections double the usage.
+page says who is labelled how and, for a cloud engine, that two connections double the usage. The list
+is read again each time the device list is opened and when the page is shown, so a device plugged in or out
+while the panel is open appears or goes (a chosen device that went is kept, marked "not found now").
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -77,6 +81,16 @@ def list_devices() -> tuple[list[Any], str]:
         return [], f"Cannot list audio devices ({exc}); the default device will be used."
 
 
+class DeviceCombo(QComboBox):
+    """A combo box that says when its list is about to open (so that the list can be read again first)."""
+
+    opening = Signal()
+
+    def showPopup(self) -> None:
+        self.opening.emit()
+        super().showPopup()
+
+
 class AudioPage(Page):
     title = "&Audio"
 
@@ -99,7 +113,7 @@ class AudioPage(Page):
         self.cloud_note = note_label(name="cloud_note")
         self._engine = settings.engine
 
-        self.device = QComboBox()
+        self.device = DeviceCombo()
         self.device.setObjectName("device")
         self.device.setAccessibleName("Audio device")
         self.device_note = note_label(name="device_note")
@@ -132,6 +146,7 @@ class AudioPage(Page):
 
         self.group.buttonToggled.connect(self._source_toggled)
         self.device.activated.connect(self._device_picked)
+        self.device.opening.connect(self.refresh_devices)
 
         form = QFormLayout()
         form.addRow("&Device:", self.device)
@@ -172,6 +187,18 @@ class AudioPage(Page):
         self.level_label.setText("Microphone:" if meeting else "Level:")
         self.meter.setAccessibleName("Microphone level" if meeting else "Audio level")
         self.system_meter.setAccessibleName("System audio level")
+
+    def refresh_devices(self) -> None:
+        """Read the device list again (plugged in or out since), keeping the device chosen."""
+        devices, problem = list_devices()
+        if (devices, problem) == (self._devices, self._device_problem):
+            return
+        self._devices, self._device_problem = devices, problem
+        self._fill_devices()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.refresh_devices()
 
     def _fill_devices(self) -> None:
         kind = "mic" if self.source() == "both" else self.source()
