@@ -387,9 +387,8 @@ def load_checked(path: Path | None = None) -> Loaded:
         return _set_aside(p, "bad", "the settings file was damaged", why)
     version = data.get("version", 1)
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
-        return _set_aside(
-            p, f"v{version}", "the settings were saved by a newer version of Captioner", f"version {version}"
-        )
+        shown = str(version) if version < 10**6 else "newer"  # a huge number would make the name too long
+        return _set_aside(p, f"v{shown}", "the settings were saved by a newer version of Captioner", f"version {shown}")
     return Loaded(settings=from_dict(Settings, _without_secrets(migrate(data))))
 
 

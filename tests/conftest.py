@@ -5,6 +5,7 @@ Area-specific fixtures live in the conftest.py of each sub-directory.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,3 +42,15 @@ def speech_wav() -> Path:
     from tests.support.speech import speech_wav as get
 
     return get("two_cities.wav")
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """``captioner.cli.main`` run in-process points the root logger at the stderr of that moment (a capture that
+    pytest closes after the test): put the root logger back, so a later test's log records do not hit a closed
+    stream ("--- Logging error ---")."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -66,6 +66,15 @@ def test_a_second_bad_file_does_not_overwrite_the_first_backup(tmp_path: Path) -
     assert [b.read_bytes() for b in backups if b is not None] == [b"{first", b"{second"]
 
 
+def test_an_absurd_future_version_still_gives_defaults_and_a_backup(tmp_path: Path) -> None:
+    """A version number of hundreds of digits (found by the fuzzer) must not make a backup name too long."""
+    p = tmp_path / "settings.json"
+    p.write_text(json.dumps({"version": 10**400, "engine": "local"}))
+    loaded = S.load_checked(p)
+    assert loaded.settings == S.Settings() and loaded.backup is not None and loaded.backup.exists()
+    assert "newer version" in (loaded.problem or "") and len(loaded.backup.name) < 80
+
+
 def test_a_good_file_from_this_or_an_older_version_is_used_as_is(tmp_path: Path) -> None:
     p = tmp_path / "settings.json"
     p.write_bytes(saved_file(tmp_path))

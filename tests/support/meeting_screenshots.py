@@ -7,8 +7,6 @@
 * ``menu-meeting.png``: the overlay's context menu (the tray menu) with the three source choices;
 * ``app-meeting.png``: the app captioning in meeting mode with the default engine, "you" reading into the stand-in
   microphone and "the others" playing through the speakers of the PulseAudio test daemon (``tests/meeting``);
-* ``app-meeting-mic-lost.png``: then the microphone's stream ends (as when it is unplugged): the state names it and
-  the others are still captioned.
 
 Each is grabbed from the composited screen with ImageMagick's ``import -window root``.
 """
@@ -52,7 +50,6 @@ def meeting_daemon(server: PulseServer) -> None:
 async def shots(qapp: Any, out: Path, server: PulseServer) -> list[Path]:
     from PySide6.QtCore import QPoint
 
-    from captioner.audio.mic import MicrophoneSource
     from captioner.settings import Appearance, OverlaySettings, Settings
     from captioner.ui.desktop import DesktopApp
     from captioner.ui.settings.dialog import SettingsDialog
@@ -98,14 +95,6 @@ async def shots(qapp: Any, out: Path, server: PulseServer) -> list[Path]:
     you = server.play(speech_wav("beckett.wav"), sink=server.other_sink)
     await asyncio.sleep(9.0)
     written.append(grab(out / "app-meeting.png"))
-    meeting = app.controller.meeting
-    capture = meeting.meeting.you.source if meeting is not None else None
-    while capture is not None and not isinstance(capture, MicrophoneSource):  # under the meeting's wrappers
-        capture = getattr(capture, "source", None)
-    if capture is not None:
-        capture._stream.abort()  # the microphone goes away (as when unplugged): PortAudio ends its stream
-        await asyncio.sleep(4.0)
-        written.append(grab(out / "app-meeting-mic-lost.png"))
     for player in (you, others):
         player.kill()
         player.wait(10)
