@@ -43,7 +43,7 @@ from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Notice, Status
 from captioner.engines.assemblyai.audio import AudioFramer, Frame
 from captioner.engines.assemblyai.config import CAPABILITIES, AssemblyAIConfig, parse_config
-from captioner.engines.assemblyai.connection import Connection, open_connection
+from captioner.engines.assemblyai.connection import SOCKET, Connection, open_connection
 from captioner.engines.assemblyai.request import redact, update_configuration_message
 from captioner.engines.assemblyai.rollover import Rollover
 from captioner.engines.assemblyai.settings import ADVANCED_OPTIONS
@@ -82,6 +82,8 @@ class AssemblyAIEngine(Engine):
         self._rollover: Rollover | None = None
         self._token_used = False
         self.trace: Trace | None = None
+        self.socket = SOCKET
+        """The heartbeat that notices a dead link, and the close timeout (the tests scale them down)."""
         self.speakers = SpeakerBook()
         """Speaker labels across this engine's sessions (rollover), carried over to the engine of a reconnect."""
 
@@ -202,6 +204,7 @@ class AssemblyAIEngine(Engine):
             lambda ev: out.put_nowait((ev, None)),
             ready_token=ready,
             speakers=self.speakers,
+            socket=self.socket,
         )
         self._connections.append(conn)
         conn.reader = asyncio.create_task(self._read_loop(conn), name=f"assemblyai-reader-{index}")

@@ -45,9 +45,9 @@ BYTES_PER_SECOND = SAMPLE_RATE * 2
 FRAME_MS = 100
 FRAME_BYTES = BYTES_PER_SECOND * FRAME_MS // 1000
 DEFAULT_API_URL = "wss://api.uh.live"
-PING_INTERVAL = 15.0
-"""Websocket pings keep the connection alive through silences (the server drops it after 60 s idle)."""
-SOCKET = SocketSettings(open_timeout=15, ping_interval=PING_INTERVAL, close_timeout=5)
+SOCKET = SocketSettings(open_timeout=15, close_timeout=5)
+"""The default heartbeat (a ping every 5 s, :data:`~captioner.engines.wire.connect.HEARTBEAT`) notices a dead link
+within 10 s and keeps the connection alive through silences (the server drops it after 60 s idle)."""
 
 LANGUAGES = ("fr", "en", "es", "de")
 DEFAULT_LANGUAGE = "fr"
@@ -116,7 +116,14 @@ def framed(audio: AsyncIterator[AudioChunk], pacer: Pacer) -> AsyncIterator[Fram
     return paced(Framer(SAMPLE_RATE, FRAME_MS, service=OWNER).frames(audio), pacer)
 
 
-async def open_socket(url: str, what: str, token: str, headers: Mapping[str, str] | None = None) -> ClientConnection:
+async def open_socket(
+    url: str,
+    what: str,
+    token: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    settings: SocketSettings = SOCKET,
+) -> ClientConnection:
     """Connect (see :func:`captioner.engines.wire.connect.open_websocket`); ``url`` and ``headers`` may hold ``token``.
 
     Messages and logs name the URL without its query, and never the token.
@@ -129,7 +136,7 @@ async def open_socket(url: str, what: str, token: str, headers: Mapping[str, str
         rejected=f"{what} did not accept the credentials or token",
         logger=_WS_LOG,
         headers=list((headers or {}).items()),
-        settings=SOCKET,
+        settings=settings,
         secrets=(token,),
     )
 

@@ -68,6 +68,8 @@ class UhliveConversationEngine(Engine):
         notes=f"{NO_WORD_BOOST_NOTE}; {NO_SILENCE_NOTE}",
     )
 
+    socket = common.SOCKET
+    """The websocket's heartbeat (it notices a dead link) and timeouts (the tests scale them down)."""
     join_timeout = 15.0
     """Seconds to wait for the reply to ``phx_join``."""
     leave_timeout = 15.0
@@ -103,7 +105,7 @@ class UhliveConversationEngine(Engine):
         )
         conversation = Conversation(identifier, f"captioner-{uuid.uuid4().hex[:12]}", self.speaker)
         query = urllib.parse.urlencode({"jwt": token, "vsn": "2.0.0"})
-        ws = await common.open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT, token)
+        ws = await common.open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT, token, settings=self.socket)
         sender: asyncio.Task[None] | None = None
         try:
             timeline = protocol.Timeline(origin_ms=int(time.time() * 1000))

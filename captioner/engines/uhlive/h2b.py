@@ -96,6 +96,8 @@ class UhliveH2BEngine(Engine):
         ),
     )
 
+    socket = common.SOCKET
+    """The websocket's heartbeat (it notices a dead link) and timeouts (the tests scale them down)."""
     open_timeout = 15.0
     """Seconds to wait for each set-up reply (OPENED, PARAMS-SET)."""
     close_timeout = 10.0
@@ -137,7 +139,7 @@ class UhliveH2BEngine(Engine):
     async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
         token = await access_token(self.credentials, self.auth_url)
         _sdk_url, headers = build_connection_request(token)
-        ws = await common.open_socket(f"{self.base_url}/bots", WHAT, token, headers)
+        ws = await common.open_socket(f"{self.base_url}/bots", WHAT, token, headers, settings=self.socket)
         recognizer = Recognizer()
         state = SessionState()
         sender: asyncio.Task[None] | None = None

@@ -23,6 +23,7 @@ message; a code a vendor's table does not list is retried.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -123,14 +124,58 @@ def close_failure(
     return EngineFailure(f"{text}{suffix}", retryable=rule.retryable, refused=rule.refused, code=code)
 
 
-@dataclass(frozen=True, slots=True)
+HEARTBEAT = 5.0
+"""Seconds between websocket pings, and the wait for each pong: a dead link is noticed within 10 s.
+
+A healthy link answers a ping within one round trip (well under a second, also with 500 ms of delay each way or a
+link barely faster than the audio), so 5 s never cuts a working connection, and a stall costs at most 10 s of
+captions (they are replayed after the reconnect) instead of the 40 s the websockets default (20 + 20) would."""
+
+
+class Heartbeat(ClientConnection):
+    """A client connection whose heartbeat also notices a dead link while audio is queued for it.
+
+    The websockets keepalive times out only the wait for a pong; sending the ping waits first for the send
+    buffer to drain, which over a stalled link (no FIN, no RST) never happens while audio keeps coming, so
+    the stall went unnoticed. Here the whole ping (sending it, then its pong) must finish within
+    ``ping_timeout``, else the socket is aborted: the reader sees the connection lost (1006) at once.
+    """
+
+    async def keepalive(self) -> None:
+        assert self.ping_interval is not None
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            try:
+                async with asyncio.timeout(self.ping_timeout):
+                    pong = await self.ping()
+                    await pong
+            except TimeoutError:
+                log.warning("no answer to a websocket ping within %.1f s: the link is dead; closing", self.ping_timeout)
+                self.transport.abort()
+                return
+            except ConnectionClosed:
+                return
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SocketSettings:
-    """How a websocket to a vendor is kept: timeouts (s) and pings (they keep idle connections open)."""
+    """How a websocket to a vendor is kept: timeouts (s) and the heartbeat.
+
+    The heartbeat is a websocket ping every ``ping_interval``; a pong not back within ``ping_timeout`` means
+    the link is dead (a stall with no FIN or RST, which TCP alone would not notice for many minutes): the
+    connection is closed and reported lost, so the session reconnects. Pings also keep idle connections open.
+    """
 
     open_timeout: float = 10.0
-    ping_interval: float = 20.0
+    ping_interval: float = HEARTBEAT
+    ping_timeout: float = HEARTBEAT
     close_timeout: float = 2.0
     max_size: int = 2**22
+
+    @property
+    def stall_noticed_within(self) -> float:
+        """The longest a dead link can go unnoticed: a ping just missed, then its pong awaited."""
+        return self.ping_interval + self.ping_timeout
 
 
 DEFAULT_SOCKET = SocketSettings()
@@ -163,9 +208,10 @@ async def open_websocket(
             compression=None,
             max_size=settings.max_size,
             ping_interval=settings.ping_interval,
-            ping_timeout=settings.ping_interval,
+            ping_timeout=settings.ping_timeout,
             close_timeout=settings.close_timeout,
             logger=logger,
+            create_connection=Heartbeat,
         )
     except InvalidStatus as exc:
         resp = exc.response
