@@ -84,6 +84,14 @@ class Target:
     bytes_per_second: int
     """Audio bytes per second of source on the wire (the fault scenarios start at a point of the audio)."""
     fake: Any = None
+    same_text: bool = True
+    """Whether a line replayed after a reconnect must have the clean run's text. The Uhlive fakes "recognise"
+    tones: a reading's words become one of their phrases by its pitch, which the fake measures in 20 ms windows
+    counted from the first byte of a connection, so replayed audio (windows shifted by up to 10 ms) may get
+    another phrase for the same line. There lines are matched by their times alone."""
+    tolerance: float = 0.011
+    """How close (s) a line's times must be to the clean run's: AssemblyAI's are its scripted words', to the ms;
+    the Uhlive fakes' are counted in 20 ms windows from the first byte of a connection."""
 
 
 @contextlib.asynccontextmanager
@@ -123,7 +131,21 @@ async def target(name: str, clip: Path) -> AsyncIterator[Target]:
                     ),
                     16000,
                     uhlive_fake,
+                    same_text=False,
+                    tolerance=0.03,
                 )
+
+
+def with_end_wait(cls: type[CloudEngine], opts: EngineOptions, creds: Credentials, seconds: float) -> CloudEngine:
+    """An engine that waits ``seconds`` for the end of its session to be confirmed (each engine has its knob)."""
+    if cls is AssemblyAIEngine:
+        return cls(dataclasses.replace(opts, extra={**opts.extra, "terminate_timeout": str(seconds)}), creds)
+    engine = cls(opts, creds)
+    if isinstance(engine, UhliveConversationEngine):
+        engine.leave_timeout = seconds
+    elif isinstance(engine, UhliveH2BEngine):
+        engine.close_timeout = seconds
+    return engine
 
 
 @dataclass
@@ -136,6 +158,8 @@ class Run:
     fault_start: float | None = None
     """The loop time the fault began (the scenario sets it)."""
     fault_end: float | None = None
+    same_text: bool = True
+    tolerance: float = 0.011
 
     def lines(self) -> list[tuple[str, float, float]]:
         """Every committed line: text, start and end on the source timeline (ms precision)."""
@@ -144,6 +168,10 @@ class Run:
             for line in self.transcript.lines()
             if line.final
         ]
+
+    def lost_and_extra(self, clean: Run) -> tuple[list[tuple[str, float, float]], list[tuple[str, float, float]]]:
+        """The clean run's lines this run lacks, and this run's lines the clean run lacks (see :func:`compare`)."""
+        return compare(clean.lines(), self.lines(), same_text=self.same_text, tol=self.tolerance)
 
     def messages(self) -> list[str]:
         """What the user was told: errors, notices and statuses other than the routine ones."""
@@ -168,6 +196,31 @@ class Run:
         return None
 
 
+def compare(
+    expected: list[tuple[str, float, float]], got: list[tuple[str, float, float]], *, same_text: bool, tol: float
+) -> tuple[list[tuple[str, float, float]], list[tuple[str, float, float]]]:
+    """``(lost, extra)``: lines of ``expected`` with no match in ``got``, and lines of ``got`` left over.
+
+    A match has the same source times within ``tol`` (and the same text if ``same_text``); each line matches once,
+    so a line committed twice is extra."""
+    left = list(got)
+    lost = []
+    for text, start, end in expected:
+        match = next(
+            (
+                line
+                for line in left
+                if abs(line[1] - start) <= tol and abs(line[2] - end) <= tol and (line[0] == text or not same_text)
+            ),
+            None,
+        )
+        if match is None:
+            lost.append((text, start, end))
+        else:
+            left.remove(match)
+    return lost, left
+
+
 Scenario = Callable[[Target, Run], Awaitable[float | None]]
 """Runs a fault on the target's proxy while the session captions (into the run); returns the loop time the
 fault ended."""
@@ -180,12 +233,14 @@ async def caption(
     *,
     endpoint: Callable[[int], str] | None = None,
     socket: SocketSettings | None = FAST_SOCKET,
+    end_wait: float | None = None,
     timeout: float = 40.0,
 ) -> Run:
     """Caption ``clip`` through ``tgt``'s proxy (or, per attempt, ``endpoint(attempt)``) while ``scenario`` runs.
 
-    ``socket``: the engine's socket settings (``None``: the engine's defaults)."""
-    run = Run()
+    ``socket``: the engine's socket settings (``None``: the engine's defaults); ``end_wait``: how long the engine
+    waits for the service to confirm the end of the session once the audio has ended (``None``: its default)."""
+    run = Run(same_text=tgt.same_text, tolerance=tgt.tolerance)
     loop = asyncio.get_running_loop()
     attempts = 0
 
@@ -194,7 +249,10 @@ async def caption(
         attempts += 1
         if endpoint is not None:
             opts = dataclasses.replace(opts, endpoint=endpoint(attempts))
-        engine = tgt.engine_cls(opts, tgt.credentials)
+        if end_wait is None:
+            engine = tgt.engine_cls(opts, tgt.credentials)
+        else:
+            engine = with_end_wait(tgt.engine_cls, opts, tgt.credentials, end_wait)
         if socket is not None:
             engine.socket = socket
         return engine

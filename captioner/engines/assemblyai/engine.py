@@ -293,7 +293,12 @@ class AssemblyAIEngine(Engine):
             try:
                 await asyncio.wait_for(asyncio.gather(*pending), self._config.terminate_timeout)
             except TimeoutError:
-                log.warning("AssemblyAI did not confirm the end of the session in time; closing")
+                # Its last turns may be stuck in a dead link: never end as if everything were final. The
+                # session captions the audio since the last final again (when it still runs).
+                log.warning("AssemblyAI did not confirm the end of the session in time")
+                raise EngineFailure(
+                    "AssemblyAI did not confirm the end of the session in time", retryable=True, code=1006
+                ) from None
         if conn.failure is not None:
             # Raised by the reader already (it is in the queue before us).
             await asyncio.sleep(0)

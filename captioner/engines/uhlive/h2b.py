@@ -51,6 +51,7 @@ from captioner.engines.uhlive.h2b_protocol import (
     describe,
     parse_event,
     recognition_final,
+    replay_floor,
     session_params,
 )
 from captioner.engines.wire.framer import Frame
@@ -195,14 +196,20 @@ class UhliveH2BEngine(Engine):
                 raise EngineFailure(f"Uhlive H2B protocol error: {describe(event)}", retryable=True)
             log.debug("Uhlive H2B event while waiting for %s: %s", kind.__name__, type(event).__name__)
 
-    async def _recognize(self, ws: ClientConnection, recognizer: Recognizer, state: SessionState) -> None:
+    async def _recognize(
+        self, ws: ClientConnection, recognizer: Recognizer, state: SessionState, floor: float = 0.0
+    ) -> float:
         """Start the next recognition and let audio flow into it: first what reached the server after the last
-        result (about a round trip of audio, :meth:`SessionState.replay`), then the live audio."""
+        result (about a round trip of audio, :meth:`SessionState.replay`), then the live audio. Returns the
+        source time the new recognition's audio starts at (its lines cannot start earlier)."""
         await common.send_text(ws, recognizer.recognize(GRAMMAR, **self._override), WHAT)
         state.recognize_at = time.monotonic()
-        for _frame, pcm in state.replay():
+        start = state.sent_until
+        for frame, pcm in state.replay(floor):
+            start = min(start, frame.start)
             await common.send_text(ws, recognizer.send_audio_chunk(pcm), WHAT)
         state.armed.set()
+        return start
 
     async def _send_audio(
         self, ws: ClientConnection, recognizer: Recognizer, audio: AsyncIterator[AudioChunk], state: SessionState
@@ -252,10 +259,9 @@ class UhliveH2BEngine(Engine):
                 timeout = None if deadline is None else max(0.0, deadline - loop.time())
                 done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 if not done:
-                    log.warning("%s did not close the session in time", WHAT)
-                    if shown is not None:
-                        yield Final(line_id=shown, text="", engine=self.id, start=None, end=None)
-                    return
+                    # Its last result may be stuck in a dead link: never end as if everything were final.
+                    # The session captions the audio since the last final again (when it still runs).
+                    raise EngineFailure(f"{WHAT} did not confirm the end of the session in time", retryable=True)
                 if done_waiter in done and not finishing:
                     finishing = True
                     deadline = loop.time() + self.close_timeout
@@ -301,7 +307,9 @@ class UhliveH2BEngine(Engine):
                     if finishing:
                         await common.send_text(ws, recognizer.close(), WHAT)
                     else:
-                        await self._recognize(ws, recognizer, state)  # at once: no audio between the two
+                        # At once: no audio between the two. The next line may start in the audio sent again.
+                        floor = replay_floor(event.completion_cause, self.endpoint_silence())
+                        recognition_from = await self._recognize(ws, recognizer, state, floor)
                     final = recognition_final(
                         event,
                         raw,

@@ -24,8 +24,11 @@ message; a code a vendor's table does not list is retried.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
+import os
+import socket
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -157,6 +160,20 @@ class Heartbeat(ClientConnection):
                 return
 
 
+def unreachable_reason(exc: OSError | TimeoutError) -> str:
+    """Why a server could not be reached, in plain words: the name not found, the connection refused…
+
+    asyncio words a refused connection "Connect call failed ('127.0.0.1', 9)": the system's own text for the
+    error number says it plainly ("Connection refused")."""
+    if isinstance(exc, socket.gaierror):
+        return f"its name could not be looked up (no network, or a wrong address: {exc.strerror or exc})"
+    if isinstance(exc, TimeoutError) or exc.errno == errno.ETIMEDOUT:
+        return "no answer in time"
+    if exc.errno:
+        return os.strerror(exc.errno)
+    return exc.strerror or str(exc) or "unknown network error"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SocketSettings:
     """How a websocket to a vendor is kept: timeouts (s) and the heartbeat.
@@ -224,7 +241,7 @@ async def open_websocket(
             f"{service} handshake failed: {redact(str(exc), hidden)}", retryable=True, code=LOST
         ) from None
     except (OSError, TimeoutError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or "timed out"
+        reason = unreachable_reason(exc)
         raise EngineFailure(
             f"cannot reach {service} at {where}: {redact(reason, hidden)}", retryable=True, code=LOST
         ) from None
