@@ -71,7 +71,7 @@ class Connection:
         self.ws = ws
         self.tracker = tracker
         self.index = index
-        self.opened_at = time.monotonic()
+        self.opened_at = asyncio.get_running_loop().time()
         self.rollover_at = float("inf")
         self.pacer = Pacer.cumulative(self.opened_at)
         self.first_frame = True
@@ -91,7 +91,7 @@ class Connection:
 
     def began(self, config: AssemblyAIConfig) -> None:
         """``Begin`` arrived: pacing and the time to roll over count from now."""
-        self.opened_at = self.pacer.anchor = time.monotonic()
+        self.opened_at = self.pacer.anchor = asyncio.get_running_loop().time()
         self.rollover_at = self.opened_at + rollover_after(config, self.tracker.session)
 
     async def read(
