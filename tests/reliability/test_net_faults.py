@@ -77,28 +77,22 @@ async def reset(tgt: Target, run: Run, _dns: dict[str, bool]) -> float:
     return run.fault_start
 
 
-async def stall(tgt: Target, run: Run, _dns: dict[str, bool]) -> float:
-    await _start(tgt, run)
-    tgt.proxy.stall()
-    await asyncio.sleep(1.5)
-    tgt.proxy.clear()
-    return asyncio.get_running_loop().time()
+def for_a_while(seconds: float, switch_on: Callable[[Target], None]) -> Callable[..., Awaitable[float]]:
+    """A fault of the link itself: on at :data:`FAULT_AT`, off ``seconds`` later."""
+
+    async def fault(tgt: Target, run: Run, _dns: dict[str, bool]) -> float:
+        await _start(tgt, run)
+        switch_on(tgt)
+        await asyncio.sleep(seconds)
+        tgt.proxy.clear()
+        return asyncio.get_running_loop().time()
+
+    return fault
 
 
-async def slow_link(tgt: Target, run: Run, _dns: dict[str, bool]) -> float:
-    await _start(tgt, run)
-    tgt.proxy.limit(20_000)
-    await asyncio.sleep(2.0)
-    tgt.proxy.clear()
-    return asyncio.get_running_loop().time()
-
-
-async def delayed(tgt: Target, run: Run, _dns: dict[str, bool]) -> float:
-    await _start(tgt, run)
-    tgt.proxy.delay(0.5)
-    await asyncio.sleep(2.0)
-    tgt.proxy.clear()
-    return asyncio.get_running_loop().time()
+stall = for_a_while(1.5, lambda t: t.proxy.stall())
+slow_link = for_a_while(2.0, lambda t: t.proxy.limit(20_000))
+delayed = for_a_while(2.0, lambda t: t.proxy.delay(0.5))
 
 
 async def dns_failure(tgt: Target, run: Run, dns: dict[str, bool]) -> float:

@@ -61,9 +61,7 @@ def speech_clip(path: Path, seconds: float = CLIP_SECONDS) -> Path:
     clip = np.asarray(samples[: int(seconds * rate)], dtype=np.float32)
     pcm = to_pcm16(clip * (0.89 / float(np.max(np.abs(clip)))))
     with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
+        w.setparams((1, 2, rate, 0, "NONE", "not compressed"))  # mono PCM16
         w.writeframes(pcm)
     return path
 
