@@ -15,9 +15,10 @@ middle of a stream, and off again:
 * :meth:`~FaultProxy.limit`: a bandwidth limit (bytes per second, each direction);
 * :meth:`~FaultProxy.delay`: every piece of data is held back a fixed time (each direction), in order.
 
-It is a few dozen lines of asyncio rather than a maintained tool (toxiproxy needs its own server
-binary and an HTTP API; none is packaged for the venv), and it runs in the test's own event loop, so a
-test switches faults at exact points of its audio. ``upstream`` counts the bytes clients sent.
+It is a couple of hundred lines of asyncio rather than a maintained tool: toxiproxy is a separate Go server
+driven over HTTP (its Python client, toxiproxy-python, was last released in 2019), while this runs in the
+test's own event loop, so a test switches faults at exact points of its audio, with nothing to install.
+``upstream`` counts the bytes clients sent.
 """
 
 from __future__ import annotations
