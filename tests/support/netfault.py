@@ -232,12 +232,14 @@ async def caption(
     endpoint: Callable[[int], str] | None = None,
     socket: SocketSettings | None = FAST_SOCKET,
     end_wait: float | None = None,
+    setup: Callable[[CloudEngine], None] | None = None,
     timeout: float = 40.0,
 ) -> Run:
     """Caption ``clip`` through ``tgt``'s proxy (or, per attempt, ``endpoint(attempt)``) while ``scenario`` runs.
 
     ``socket``: the engine's socket settings (``None``: the engine's defaults); ``end_wait``: how long the engine
-    waits for the service to confirm the end of the session once the audio has ended (``None``: its default)."""
+    waits for the service to confirm the end of the session once the audio has ended (``None``: its default);
+    ``setup``: anything else to set on each engine."""
     run = Run(same_text=tgt.same_text, tolerance=tgt.tolerance)
     loop = asyncio.get_running_loop()
     attempts = 0
@@ -253,6 +255,8 @@ async def caption(
             engine = with_end_wait(tgt.engine_cls, opts, tgt.credentials, end_wait)
         if socket is not None:
             engine.socket = socket
+        if setup is not None:
+            setup(engine)
         return engine
 
     session = Session(

@@ -53,6 +53,8 @@ from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOpt
 log = logging.getLogger(__name__)
 
 _DONE = object()
+SLOW_LINK = 2.0
+"""A heartbeat round trip longer than this (s) means the audio reaches the service that late: the user is told."""
 
 
 @dataclass
@@ -84,6 +86,9 @@ class AssemblyAIEngine(Engine):
         self.trace: Trace | None = None
         self.socket = SOCKET
         """The heartbeat that notices a dead link, and the close timeout (the tests scale them down)."""
+        self.slow_link_after = SLOW_LINK
+        """Seconds the heartbeat's round trip may take before the user is told the network is too slow."""
+        self._slow_link_told = False
         self.speakers = SpeakerBook()
         """Speaker labels across this engine's sessions (rollover), carried over to the engine of a reconnect."""
 
@@ -97,9 +102,11 @@ class AssemblyAIEngine(Engine):
         return not str(options.extra.get("key_service", "")).strip()
 
     def carry_over(self, previous: Engine) -> None:
-        """A reconnect: keep the speaker labels already shown, so that new sessions never reuse a letter."""
+        """A reconnect: keep the speaker labels already shown, so that new sessions never reuse a letter (and
+        do not say again that the network is slow)."""
         if isinstance(previous, AssemblyAIEngine):
             self.speakers = previous.speakers
+            self._slow_link_told = previous._slow_link_told  # said once per session, not per reconnect
 
     @property
     def config(self) -> AssemblyAIConfig:
@@ -266,12 +273,34 @@ class AssemblyAIEngine(Engine):
         except ConnectionClosed:
             return await self._lost(conn)
         conn.pacer.sent(frame.duration)
+        self._check_link(conn, frame)
         await self._rollover.feed(frame)
         if self.trace is not None:
             now = time.monotonic()
             self.trace.frames += 1
             self.trace.capture_to_wire.extend(now - c for c in frame.captured_at)
         return True
+
+    def _check_link(self, conn: Connection, frame: Frame) -> None:
+        """Say once when the network is too slow for the audio: nothing fails then, the socket's buffers fill and
+        the captions come later and later. The heartbeat's ping waits behind the audio in those buffers, so its
+        round trip is how late the audio reaches the service."""
+        latency = float(getattr(conn.ws, "latency", 0.0) or 0.0)
+        if self._slow_link_told or latency <= self.slow_link_after or self._out is None:
+            return
+        self._slow_link_told = True
+        need = len(frame.payload) / frame.duration / 1000 if frame.duration > 0 else 0.0
+        advice = (
+            "; with the pcm_mulaw audio encoding (Advanced settings, or --option encoding=pcm_mulaw) it needs half"
+            if self._config.encoding == "pcm_s16le"
+            else ""
+        )
+        message = (
+            f"the network is slow: audio takes {latency:.1f} s to reach AssemblyAI, so captions come late. "
+            f"The audio needs {need:.0f} kB/s{advice}"
+        )
+        log.warning("AssemblyAI: %s", message)
+        self._out.put_nowait((Notice(engine=self.id, message=message), None))
 
     async def _lost(self, conn: Connection) -> bool:
         """The current connection closed: its reader reports why (give it a moment)."""
