@@ -8,7 +8,7 @@ middle of a stream, and off again:
   kernel (``ECONNREFUSED``), as when a server is down; :meth:`~FaultProxy.clear` listens again on the
   same port;
 * :meth:`~FaultProxy.reset`: every open connection is reset (a TCP RST to both sides, no FIN, no
-  close frame), now or once a connection has carried ``after_bytes`` upstream;
+  close frame), now, after some seconds, or once a connection has carried ``after_bytes`` upstream;
 * :meth:`~FaultProxy.stall`: nothing is forwarded either way and every socket stays open (no FIN, no
   RST): the proxy stops reading, so the sender's buffers fill as over a dead link; new connections are
   accepted and stall too. When it ends, what was held is delivered, as TCP does after an outage;
@@ -162,10 +162,14 @@ class FaultProxy:
         """New connections are refused (nothing listens on the port); open ones are not touched."""
         await self._close_listener()
 
-    def reset(self, *, after_bytes: int | None = None) -> None:
-        """Reset every open connection now, or the first one to carry ``after_bytes`` upstream."""
+    def reset(self, *, after_bytes: int | None = None, after_seconds: float | None = None) -> None:
+        """Reset every open connection now, ``after_seconds`` from now, or the first one to carry
+        ``after_bytes`` upstream."""
         if after_bytes is not None:
             self.fault.reset_after = after_bytes
+            return
+        if after_seconds is not None:
+            asyncio.get_running_loop().call_later(after_seconds, self.reset)
             return
         for pipe in list(self._pipes):
             pipe.abort()
