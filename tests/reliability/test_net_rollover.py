@@ -11,30 +11,17 @@ the source must reach exactly one session, with no error shown.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
-import numpy as np
-
-from captioner.audio.base import AudioChunk, AudioSource
-from captioner.audio.file import read_wav
-from captioner.captions.events import CaptionEvent, EngineError, Final, Status
+from captioner.captions.events import EngineError, Status
 from captioner.engines.assemblyai.connection import ROLLOVER_MARGIN
-from captioner.engines.assemblyai.engine import AssemblyAIEngine
-from captioner.engines.base import Credentials, EngineOptions
-from captioner.session.session import Session
-from tests.support.fakes.assemblyai import FakeAssemblyAI, ScriptTurn, make_turn
-from tests.support.speech import speech_wav
+from tests.support.fakes.assemblyai import ScriptTurn, make_turn
+from tests.support.looped_speech import caption_for
 from tests.support.virtual_clock import run
 
-RATE = 16000
-BLOCK = RATE // 20  # 50 ms: every block of the source carries its index in its first two samples
 LIMIT = 3 * 3600.0
 SECONDS = LIMIT + 60.0
 HANDOVER = LIMIT - ROLLOVER_MARGIN  # source time (about) at which the audio moves to the next session
-KEY = "rollover-key-0123456789"
 
 
 def script() -> tuple[ScriptTurn, ...]:
@@ -45,84 +32,14 @@ def script() -> tuple[ScriptTurn, ...]:
     return tuple(sorted((*turns, long), key=lambda t: t.words[0].start))
 
 
-def block_index(frame: bytes, rate: int) -> float | None:
-    """The fake's position hook: where a connection's first frame sits (from the index the source wrote)."""
-    return int.from_bytes(frame[:4], "little") * BLOCK / rate if len(frame) >= 4 else None
-
-
-class LoopedSpeech(AudioSource):
-    """``seconds`` of the Beckett reading, looped, delivered at 1× on the loop's clock in 1 s chunks."""
-
-    sample_rate = RATE
-    description = "the Beckett reading, looped"
-
-    def __init__(self, seconds: float) -> None:
-        samples = np.asarray(read_wav(speech_wav("beckett.wav"))[0], dtype=np.float32)
-        self.clip = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-        self.seconds = seconds
-        self.closed = False
-
-    def pcm(self, second: int) -> bytes:
-        idx = (np.arange(RATE) + second * RATE) % len(self.clip)
-        block = np.take(self.clip, idx)
-        stamps = np.arange(RATE // BLOCK, dtype="<u4") + second * (RATE // BLOCK)
-        words = block.view("<u2").copy()
-        words[0::BLOCK] = stamps & 0xFFFF
-        words[1::BLOCK] = stamps >> 16
-        return words.tobytes()
-
-    async def chunks(self) -> AsyncIterator[AudioChunk]:
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
-        for second in range(int(self.seconds)):
-            await asyncio.sleep(max(0.0, t0 + second + 1 - loop.time()))
-            if self.closed:
-                return
-            yield AudioChunk(self.pcm(second), RATE, float(second), time.monotonic())
-
-    async def close(self) -> None:
-        self.closed = True
-
-
-@dataclass
-class Result:
-    events: list[CaptionEvent] = field(default_factory=list)
-    fake: FakeAssemblyAI | None = None
-    error: BaseException | None = None
-
-
-async def three_hours(turns: tuple[ScriptTurn, ...]) -> Result:
-    result = Result()
-    fake = FakeAssemblyAI(
-        keys=(KEY,), script=turns, formatting="in-place", max_session_s=LIMIT, position=block_index, keep_audio=False
-    )
-    async with fake:
-        session = Session(
-            LoopedSpeech(SECONDS),
-            lambda opts: AssemblyAIEngine(opts, Credentials(api_key=KEY)),
-            EngineOptions(endpoint=fake.url, extra={"chunk_ms": "1000"}),
-            on_event=result.events.append,
-        )
-        try:
-            await session.run()
-        except Exception as exc:
-            result.error = exc
-    result.fake = fake
-    return result
-
-
 def test_three_hours_through_the_rollover_lose_and_duplicate_no_word() -> None:
     turns = script()
     started = time.perf_counter()
-    result, simulated = run(three_hours(turns))
+    result, simulated = run(caption_for(turns, SECONDS, limit=LIMIT))
     wall = time.perf_counter() - started
     fake = result.fake
-    assert fake is not None
-    finals: dict[str, Final] = {}
-    for e in result.events:
-        if isinstance(e, Final):
-            finals[e.line_id] = e  # the last version of each line
-    committed = [(w.text, w.start, w.end) for f in finals.values() for w in f.words]
+    finals = result.finals()
+    committed = result.words()
     expected = [(w.text, w.start, w.end) for t in turns for w in t.words]
     print(
         f"\nsimulated {simulated / 3600:.2f} h in {wall:.1f} s; {len(fake.connections)} sessions, "
