@@ -2,7 +2,7 @@
 
 AssemblyAI's 16-bit audio needs 32 kB/s. Over a 20 kB/s link (the fault proxy's limit, from the start) the
 socket's buffers fill and every caption comes later than the one before; the heartbeat's ping waits behind that
-audio, so its round trip shows the delay, and past a threshold (2 s by default, 0.8 s here) the engine says so
+audio, so its round trip shows the delay, and past a threshold (2 s by default, 0.5 s here) the engine says so
 once, with the remedy: µ-law audio needs 16 kB/s, which the same link carries with no delay and no notice. Both
 runs caption the same reading at once (≈ 8 s).
 """
@@ -23,7 +23,7 @@ HEARTBEAT = SocketSettings(open_timeout=2.0, ping_interval=0.25, ping_timeout=4.
 
 def sooner(engine: CloudEngine) -> None:
     assert isinstance(engine, AssemblyAIEngine)
-    engine.slow_link_after = 0.8
+    engine.slow_link_after = 0.5
 
 
 async def test_a_link_slower_than_the_audio_is_said_once_with_the_remedy(tmp_path: Path) -> None:
