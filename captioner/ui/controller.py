@@ -10,7 +10,7 @@ happens as Qt signals. Widgets never touch audio or engines.
 * Engine, source or device: the session is stopped (its last words flushed) and
   a new one started on the same :class:`~captioner.captions.transcript.Transcript`.
 * Every failure becomes an ``error`` signal with what to do next; the app lives on. While a cloud engine
-  reconnects, its reason ("cannot reach AssemblyAI at …: Name or service not known") is in the state text,
+  reconnects, its reason ("cannot reach AssemblyAI at …: its name could not be looked up …") is in the state text,
   whole, and a ``trouble`` signal (one per distinct reason) asks for a notification.
 * The state text names the source and the engine ("Listening · Microphone · Local (offline)"), and says so
   when the "microphone" is really a monitor of the speakers.

@@ -166,7 +166,7 @@ def unreachable_reason(exc: OSError | TimeoutError) -> str:
     asyncio words a refused connection "Connect call failed ('127.0.0.1', 9)": the system's own text for the
     error number says it plainly ("Connection refused")."""
     if isinstance(exc, socket.gaierror):
-        return f"its name could not be looked up (no network, or a wrong address: {exc.strerror or exc})"
+        return "its name could not be looked up (no network, or a wrong address)"
     if isinstance(exc, TimeoutError) or exc.errno == errno.ETIMEDOUT:
         return "no answer in time"
     if exc.errno:
