@@ -326,7 +326,7 @@ class AssemblyAIEngine(Engine):
                 # session captions the audio since the last final again (when it still runs).
                 log.warning("AssemblyAI did not confirm the end of the session in time")
                 raise EngineFailure(
-                    "AssemblyAI did not confirm the end of the session in time", retryable=True, code=1006
+                    "AssemblyAI did not confirm the end of the session in time", retryable=True
                 ) from None
         if conn.failure is not None:
             # Raised by the reader already (it is in the queue before us).

@@ -2,7 +2,9 @@
 
 Owns :func:`open_websocket` (the upgrade request with our socket settings and
 the redacting logger, handshake errors mapped to
-:class:`~captioner.engines.base.EngineFailure`), :func:`http_verdict` /
+:class:`~captioner.engines.base.EngineFailure`, an unreachable server worded
+plainly by :func:`unreachable_reason`), the :class:`Heartbeat` that notices a
+dead link within 10 s (:data:`HEARTBEAT`), :func:`http_verdict` /
 :func:`http_failure` (an HTTP status → retry or not), and :func:`close_failure`
 (a websocket close code → a failure, through a per-vendor table of
 :class:`CloseRule`).
