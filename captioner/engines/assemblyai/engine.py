@@ -49,12 +49,11 @@ from captioner.engines.assemblyai.rollover import Rollover
 from captioner.engines.assemblyai.settings import ADVANCED_OPTIONS
 from captioner.engines.assemblyai.speakers import SpeakerBook
 from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions, check_word_boost
+from captioner.engines.wire.connect import SlowLink
 
 log = logging.getLogger(__name__)
 
 _DONE = object()
-SLOW_LINK = 2.0
-"""A heartbeat round trip longer than this (s) means the audio reaches the service that late: the user is told."""
 
 
 @dataclass
@@ -86,9 +85,8 @@ class AssemblyAIEngine(Engine):
         self.trace: Trace | None = None
         self.socket = SOCKET
         """The heartbeat that notices a dead link, and the close timeout (the tests scale them down)."""
-        self.slow_link_after = SLOW_LINK
-        """Seconds the heartbeat's round trip may take before the user is told the network is too slow."""
-        self._slow_link_told = False
+        self.slow_link = SlowLink()
+        """Says once when the network is too slow for the audio (the tests lower its threshold)."""
         self.speakers = SpeakerBook()
         """Speaker labels across this engine's sessions (rollover), carried over to the engine of a reconnect."""
 
@@ -106,7 +104,7 @@ class AssemblyAIEngine(Engine):
         do not say again that the network is slow)."""
         if isinstance(previous, AssemblyAIEngine):
             self.speakers = previous.speakers
-            self._slow_link_told = previous._slow_link_told  # said once per session, not per reconnect
+            self.slow_link = previous.slow_link  # said once per session, not per reconnect
 
     @property
     def config(self) -> AssemblyAIConfig:
@@ -282,25 +280,17 @@ class AssemblyAIEngine(Engine):
         return True
 
     def _check_link(self, conn: Connection, frame: Frame) -> None:
-        """Say once when the network is too slow for the audio: nothing fails then, the socket's buffers fill and
-        the captions come later and later. The heartbeat's ping waits behind the audio in those buffers, so its
-        round trip is how late the audio reaches the service."""
-        latency = float(getattr(conn.ws, "latency", 0.0) or 0.0)
-        if self._slow_link_told or latency <= self.slow_link_after or self._out is None:
-            return
-        self._slow_link_told = True
+        """Say once when the network is too slow for the audio (:class:`~captioner.engines.wire.connect.SlowLink`)."""
         need = len(frame.payload) / frame.duration / 1000 if frame.duration > 0 else 0.0
-        advice = (
+        remedy = (
             "; with the pcm_mulaw audio encoding (Advanced settings, or --option encoding=pcm_mulaw) it needs half"
             if self._config.encoding == "pcm_s16le"
             else ""
         )
-        message = (
-            f"the network is slow: audio takes {latency:.1f} s to reach AssemblyAI, so captions come late. "
-            f"The audio needs {need:.0f} kB/s{advice}"
-        )
-        log.warning("AssemblyAI: %s", message)
-        self._out.put_nowait((Notice(engine=self.id, message=message), None))
+        message = self.slow_link.check(conn.ws, service="AssemblyAI", needs=f"{need:.0f} kB/s", remedy=remedy)
+        if message is not None and self._out is not None:
+            log.warning("AssemblyAI: %s", message)
+            self._out.put_nowait((Notice(engine=self.id, message=message), None))
 
     async def _lost(self, conn: Connection) -> bool:
         """The current connection closed: its reader reports why (give it a moment)."""

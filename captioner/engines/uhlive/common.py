@@ -19,10 +19,11 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
+from captioner.captions.events import Notice
 from captioner.engines.base import Capabilities, EngineFailure, EngineOptions
 from captioner.engines.options import OptionSpec
 from captioner.engines.uhlive.auth import DEFAULT_AUTH_ENDPOINT, check_auth_endpoint
-from captioner.engines.wire.connect import SocketSettings, close_failure, open_websocket
+from captioner.engines.wire.connect import SlowLink, SocketSettings, close_failure, open_websocket
 from captioner.engines.wire.framer import Frame, Framer
 from captioner.engines.wire.logging import websocket_logger
 from captioner.engines.wire.pacer import Pacer, paced
@@ -181,6 +182,12 @@ async def raise_sender_error(sender: asyncio.Task[None]) -> None:
         error = sender.exception()
         if error is not None:
             raise error
+
+
+def slow_link_notice(slow_link: SlowLink, ws: ClientConnection, what: str, engine_id: str) -> Notice | None:
+    """A notice, once, when the network is too slow for the audio (8 kHz PCM16: 16 kB/s, no cheaper codec used)."""
+    message = slow_link.check(ws, service=what, needs=f"{BYTES_PER_SECOND // 1000} kB/s")
+    return None if message is None else Notice(engine=engine_id, message=message)
 
 
 def closed_failure(exc: ConnectionClosed, what: str, when: str = "") -> EngineFailure:

@@ -54,6 +54,7 @@ from captioner.engines.uhlive.h2b_protocol import (
     replay_floor,
     session_params,
 )
+from captioner.engines.wire.connect import SlowLink
 from captioner.engines.wire.framer import Frame
 from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.recognition import (
@@ -111,6 +112,13 @@ class UhliveH2BEngine(Engine):
         self._params = session_params(options)
         self._override: dict[str, Any] = {}
         self._utterance = 0
+        self.slow_link = SlowLink()
+        """Says once when the network is too slow for the audio (the tests lower its threshold)."""
+
+    def carry_over(self, previous: Engine) -> None:
+        """A reconnect: the slow network, if it was said, is not said again."""
+        if isinstance(previous, type(self)):
+            self.slow_link = previous.slow_link
 
     @classmethod
     def check_available(cls) -> tuple[bool, str]:
@@ -253,6 +261,9 @@ class UhliveH2BEngine(Engine):
         shown: str | None = None  # line id of the "…" interim on screen
         try:
             while True:
+                notice = common.slow_link_notice(self.slow_link, ws, WHAT, self.id)
+                if notice is not None:
+                    yield notice
                 if recv is None:
                     recv = asyncio.ensure_future(ws.recv())
                 waiting: set[asyncio.Future[Any]] = {recv} if finishing else {recv, done_waiter}

@@ -4,7 +4,8 @@ Owns :func:`open_websocket` (the upgrade request with our socket settings and
 the redacting logger, handshake errors mapped to
 :class:`~captioner.engines.base.EngineFailure`, an unreachable server worded
 plainly by :func:`unreachable_reason`), the :class:`Heartbeat` that notices a
-dead link within 10 s (:data:`HEARTBEAT`), :func:`http_verdict` /
+dead link within 10 s (:data:`HEARTBEAT`) and :class:`SlowLink`, which says when
+the link is too slow for the audio, :func:`http_verdict` /
 :func:`http_failure` (an HTTP status → retry or not), and :func:`close_failure`
 (a websocket close code → a failure, through a per-vendor table of
 :class:`CloseRule`).
@@ -160,6 +161,32 @@ class Heartbeat(ClientConnection):
                 return
             except ConnectionClosed:
                 return
+
+
+SLOW_LINK = 2.0
+"""A heartbeat round trip longer than this (s) means the audio reaches the service that late: the user is told."""
+
+
+class SlowLink:
+    """Says once when the network is too slow for the audio: nothing fails then, the socket's buffers fill and the
+    captions come later and later. The heartbeat's ping waits behind the audio in those buffers, so its round
+    trip (``ws.latency``) is how late the audio reaches the service."""
+
+    def __init__(self, after: float = SLOW_LINK) -> None:
+        self.after = after
+        self.told = False
+
+    def check(self, ws: object, *, service: str, needs: str, remedy: str = "") -> str | None:
+        """The message to show, the first time the round trip on ``ws`` passes :attr:`after`; else ``None``.
+        ``needs``: the bandwidth the audio needs ("32 kB/s")."""
+        latency = getattr(ws, "latency", 0.0)
+        if self.told or not isinstance(latency, int | float) or latency <= self.after:
+            return None
+        self.told = True
+        return (
+            f"the network is slow: audio takes {latency:.1f} s to reach {service}, so captions come late. "
+            f"The audio needs {needs}{remedy}"
+        )
 
 
 def unreachable_reason(exc: OSError | TimeoutError) -> str:
