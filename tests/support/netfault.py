@@ -7,8 +7,9 @@ event with the loop time it arrived at. A :class:`Run` gives what the fault test
 the committed lines (text and source times), the messages the user saw, and the time from the end of the
 fault to the first sign of recovery (a final caption, or the engine listening again).
 
-The engines' socket settings (heartbeat, handshake timeout) are scaled down through
-:data:`~captioner.engines.wire.connect.SocketSettings` on the engine, so a fault needs a second, not 30.
+The engines' socket settings (heartbeat, handshake timeout) are scaled down through their ``socket`` attribute
+(a :class:`~captioner.engines.wire.connect.SocketSettings`), so a fault needs a second, not 30; ``end_wait`` and
+``setup`` reach the other knobs (the wait for the end of a session, the slow-link threshold).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ SCRIPT = (
     make_turn(3.52, "try again fail again", "Try again. Fail again.", 0.36),
 )
 FAST_SOCKET = SocketSettings(open_timeout=0.6, ping_interval=0.2, ping_timeout=0.3, close_timeout=0.2)
-"""The engines' heartbeat and handshake timeout, scaled down ~25× from the defaults for the tests."""
+"""The engines' heartbeat and handshake timeout, scaled down from the defaults (ping every 5 s, 5 s for its pong,
+10–15 s to connect) for the tests."""
 ENGINES = ("assemblyai", "uhlive", "uhlive-h2b")
 RETRY = RetryPolicy(initial=0.05, maximum=0.2, max_attempts=40)
 
