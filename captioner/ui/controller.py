@@ -12,7 +12,7 @@ happens as Qt signals. Widgets never touch audio or engines.
 * Source "both" (meeting mode, :mod:`captioner.ui.meeting_runner`): two sessions, "You" and "Others", on that
   one transcript; the state text names a source that stopped, lags or reconnects while the other goes on.
 * Every failure becomes an ``error`` signal with what to do next; the app lives on. While a cloud engine
-  reconnects, its reason ("cannot reach AssemblyAI at …: Name or service not known") is in the state text,
+  reconnects, its reason ("cannot reach AssemblyAI at …: its name could not be looked up …") is in the state text,
   whole, and a ``trouble`` signal (one per distinct reason) asks for a notification.
 * The state text names the source and the engine ("Listening · Microphone · Local (offline)"), and says so
   when the "microphone" is really a monitor of the speakers.

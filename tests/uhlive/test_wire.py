@@ -75,7 +75,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock()
-    monkeypatch.setattr(pacer_module.time, "monotonic", c.monotonic)
+    monkeypatch.setattr(pacer_module, "now", c.monotonic)
     monkeypatch.setattr(pacer_module.asyncio, "sleep", c.sleep)
     return c
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 
 # The logger handed to websockets for our connections (secrets redacted).
 ws_log = websocket_logger("captioner.engines.assemblyai.engine.websocket")
+SOCKET = connect.SocketSettings(close_timeout=2)
+"""The socket settings of a connection (the handshake timeout comes from the ``connect_timeout`` option)."""
 ROLLOVER_MARGIN = 120.0  # seconds before expiry at which the next session is opened
 REFUSAL_RETRY_DELAY = 0.5
 """Seconds before the one retry of a 1008 refusal that may be transient (the SDK waits as long between attempts)."""
@@ -68,7 +71,7 @@ class Connection:
         self.ws = ws
         self.tracker = tracker
         self.index = index
-        self.opened_at = time.monotonic()
+        self.opened_at = asyncio.get_running_loop().time()
         self.rollover_at = float("inf")
         self.pacer = Pacer.cumulative(self.opened_at)
         self.first_frame = True
@@ -88,7 +91,7 @@ class Connection:
 
     def began(self, config: AssemblyAIConfig) -> None:
         """``Begin`` arrived: pacing and the time to roll over count from now."""
-        self.opened_at = self.pacer.anchor = time.monotonic()
+        self.opened_at = self.pacer.anchor = asyncio.get_running_loop().time()
         self.rollover_at = self.opened_at + rollover_after(config, self.tracker.session)
 
     async def read(
@@ -181,9 +184,16 @@ async def fetch_token(config: AssemblyAIConfig, credentials: Credentials) -> str
 
 
 async def open_websocket(
-    config: AssemblyAIConfig, credentials: Credentials, token: str | None, *, use_key: bool
+    config: AssemblyAIConfig,
+    credentials: Credentials,
+    token: str | None,
+    *,
+    use_key: bool,
+    socket: connect.SocketSettings = SOCKET,
 ) -> Any:
-    """Connect to ``config.url`` (the key in a header if ``use_key``). Raises :class:`EngineFailure`."""
+    """Connect to ``config.url`` (the key in a header if ``use_key``). Raises :class:`EngineFailure`.
+
+    ``socket``: the heartbeat and close timeout; the handshake timeout is ``config.connect_timeout``."""
     where = redact(config.url)
     log.info("AssemblyAI: connecting to %s (model %s)", where, config.speech_model)
     return await connect.open_websocket(
@@ -193,7 +203,7 @@ async def open_websocket(
         rejected=REJECTED_KEY,
         logger=ws_log,
         headers=auth_headers(credentials, use_key=use_key),
-        settings=connect.SocketSettings(open_timeout=config.connect_timeout, ping_interval=20, close_timeout=2),
+        settings=dataclasses.replace(socket, open_timeout=config.connect_timeout),
         secrets=(*credentials.secrets(), token),
     )
 
@@ -227,6 +237,7 @@ async def open_connection(
     *,
     ready_token: str | None = None,
     speakers: SpeakerBook | None = None,
+    socket: connect.SocketSettings = SOCKET,
 ) -> Connection:
     """Connection ``index`` of an engine, its session begun (events before that go to ``emit``).
 
@@ -236,14 +247,14 @@ async def open_connection(
     :data:`REFUSAL_RETRY_DELAY`; the same refusal twice in a row is final.
     """
     try:
-        return await _open_once(config, credentials, index, emit, ready_token, speakers)
+        return await _open_once(config, credentials, index, emit, ready_token, speakers, socket)
     except EngineFailure as first:
         if not transient_refusal(first) or ready_token is not None:
             raise
         log.warning("AssemblyAI refused the connection (%s); trying once more", first.message)
         await asyncio.sleep(REFUSAL_RETRY_DELAY)
         try:
-            return await _open_once(config, credentials, index, emit, None, speakers)
+            return await _open_once(config, credentials, index, emit, None, speakers, socket)
         except EngineFailure as second:
             if transient_refusal(second) and second.message == first.message:
                 raise refused_twice(second) from None
@@ -257,11 +268,12 @@ async def _open_once(
     emit: Callable[[EngineEvent], None],
     ready_token: str | None,
     speakers: SpeakerBook | None,
+    socket: connect.SocketSettings,
 ) -> Connection:
     token, use_key = ready_token, True
     if config.key_service or (config.token_mode and credentials.api_key):
         token, use_key = await fetch_token(config, credentials), False
-    ws = await open_websocket(config, credentials, token, use_key=use_key)
+    ws = await open_websocket(config, credentials, token, use_key=use_key, socket=socket)
     tracker = TurnTracker(prefix="" if index == 0 else f"s{index}-", finals_only=config.finals_only, speakers=speakers)
     conn = Connection(ws, tracker, index)
     try:

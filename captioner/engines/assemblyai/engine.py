@@ -43,12 +43,13 @@ from captioner.audio.base import AudioChunk
 from captioner.captions.events import EngineEvent, EngineState, Notice, Status
 from captioner.engines.assemblyai.audio import AudioFramer, Frame
 from captioner.engines.assemblyai.config import CAPABILITIES, AssemblyAIConfig, parse_config
-from captioner.engines.assemblyai.connection import Connection, open_connection
+from captioner.engines.assemblyai.connection import SOCKET, Connection, open_connection
 from captioner.engines.assemblyai.request import redact, update_configuration_message
 from captioner.engines.assemblyai.rollover import Rollover
 from captioner.engines.assemblyai.settings import ADVANCED_OPTIONS
 from captioner.engines.assemblyai.speakers import SpeakerBook
 from captioner.engines.base import Credentials, Engine, EngineFailure, EngineOptions, check_word_boost
+from captioner.engines.wire.connect import SlowLink
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ class AssemblyAIEngine(Engine):
         self._rollover: Rollover | None = None
         self._token_used = False
         self.trace: Trace | None = None
+        self.socket = SOCKET
+        """The heartbeat that notices a dead link, and the close timeout (the tests scale them down)."""
+        self.slow_link = SlowLink()
+        """Says once when the network is too slow for the audio (the tests lower its threshold)."""
         self.speakers = SpeakerBook()
         """Speaker labels across this engine's sessions (rollover), carried over to the engine of a reconnect."""
 
@@ -95,9 +100,11 @@ class AssemblyAIEngine(Engine):
         return not str(options.extra.get("key_service", "")).strip()
 
     def carry_over(self, previous: Engine) -> None:
-        """A reconnect: keep the speaker labels already shown, so that new sessions never reuse a letter."""
+        """A reconnect: keep the speaker labels already shown, so that new sessions never reuse a letter (and
+        do not say again that the network is slow)."""
         if isinstance(previous, AssemblyAIEngine):
             self.speakers = previous.speakers
+            self.slow_link = previous.slow_link  # said once per session, not per reconnect
 
     @property
     def config(self) -> AssemblyAIConfig:
@@ -202,6 +209,7 @@ class AssemblyAIEngine(Engine):
             lambda ev: out.put_nowait((ev, None)),
             ready_token=ready,
             speakers=self.speakers,
+            socket=self.socket,
         )
         self._connections.append(conn)
         conn.reader = asyncio.create_task(self._read_loop(conn), name=f"assemblyai-reader-{index}")
@@ -263,12 +271,26 @@ class AssemblyAIEngine(Engine):
         except ConnectionClosed:
             return await self._lost(conn)
         conn.pacer.sent(frame.duration)
+        self._check_link(conn, frame)
         await self._rollover.feed(frame)
         if self.trace is not None:
             now = time.monotonic()
             self.trace.frames += 1
             self.trace.capture_to_wire.extend(now - c for c in frame.captured_at)
         return True
+
+    def _check_link(self, conn: Connection, frame: Frame) -> None:
+        """Say once when the network is too slow for the audio (:class:`~captioner.engines.wire.connect.SlowLink`)."""
+        need = len(frame.payload) / frame.duration / 1000 if frame.duration > 0 else 0.0
+        remedy = (
+            "; with the pcm_mulaw audio encoding (Advanced settings, or --option encoding=pcm_mulaw) it needs half"
+            if self._config.encoding == "pcm_s16le"
+            else ""
+        )
+        message = self.slow_link.check(conn.ws, service="AssemblyAI", needs=f"{need:.0f} kB/s", remedy=remedy)
+        if message is not None and self._out is not None:
+            log.warning("AssemblyAI: %s", message)
+            self._out.put_nowait((Notice(engine=self.id, message=message), None))
 
     async def _lost(self, conn: Connection) -> bool:
         """The current connection closed: its reader reports why (give it a moment)."""
@@ -290,7 +312,12 @@ class AssemblyAIEngine(Engine):
             try:
                 await asyncio.wait_for(asyncio.gather(*pending), self._config.terminate_timeout)
             except TimeoutError:
-                log.warning("AssemblyAI did not confirm the end of the session in time; closing")
+                # Its last turns may be stuck in a dead link: never end as if everything were final. The
+                # session captions the audio since the last final again (when it still runs).
+                log.warning("AssemblyAI did not confirm the end of the session in time")
+                raise EngineFailure(
+                    "AssemblyAI did not confirm the end of the session in time", retryable=True
+                ) from None
         if conn.failure is not None:
             # Raised by the reader already (it is in the queue before us).
             await asyncio.sleep(0)

@@ -1,9 +1,10 @@
 """AssemblyAI rollover: the next session before a session's 3-hour limit, and speakers kept across it.
 
 Owns :class:`Rollover`: when the current connection nears its expiry (``Connection.rollover_at``)
-it opens the next one in the background, and hands the audio over to it at a frame boundary; the
-old session is told to finish (``ForceEndpoint`` + ``Terminate``) and its last caption arrives as
-usual. No audio gap.
+it opens the next one in the background, and hands the audio over to it at a frame boundary in the
+current session's next pause (between two turns, or after at most :data:`PAUSE_WAIT`), so that no word
+is cut in two; the old session is told to finish (``ForceEndpoint`` + ``Terminate``) and its last
+caption arrives as usual. No audio gap.
 
 With speaker labels the handover waits: for a **warm-up** the new session hears the same audio as
 the old one, in the shadow (its turns make no caption lines), until it has heard the speakers and
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -35,6 +35,8 @@ from captioner.engines.wire.framer import Frame
 
 log = logging.getLogger(__name__)
 
+PAUSE_WAIT = 30.0
+"""Without speaker labels, the most seconds the handover waits for a pause (the next session is ready by then)."""
 RETRY_AFTER = 30.0
 """Seconds before trying again when the next session could not be opened (or died warming up)."""
 MATCH_SHARE = 0.5
@@ -95,11 +97,14 @@ class Rollover:
         self._announce = announce
         self._task: asyncio.Task[Connection] | None = None
         self.warm: WarmUp | None = None
+        self.ready: tuple[Connection, float] | None = None
+        """The next session, open, and since when: the audio moves to it in the current session's next pause."""
 
     async def step(self, conn: Connection) -> Connection:
         """Before a frame: the connection that gets it (a new one after a handover)."""
-        now = time.monotonic()
-        if self._task is None and self.warm is None and now >= conn.rollover_at and not conn.done.is_set():
+        now = asyncio.get_running_loop().time()
+        idle = self._task is None and self.warm is None and self.ready is None
+        if idle and now >= conn.rollover_at and not conn.done.is_set():
             log.info("AssemblyAI: session %d nears its time limit; opening the next one", conn.index)
             self._task = asyncio.create_task(self._open_next(conn.index + 1), name="assemblyai-rollover")
         if self._task is not None and self._task.done():
@@ -111,10 +116,13 @@ class Rollover:
                 conn.rollover_at = now + RETRY_AFTER
                 return conn
             if self._warm_up <= 0:
-                return await self._switch(conn, new)
+                self.ready = (new, now)
+                return await self._in_a_pause(conn, now)
             new.tracker.shadow = True
             self.warm = WarmUp(new, now, self._warm_up, self._warm_up * 3)
             log.info("AssemblyAI: session %d hears the audio too, to learn the speakers", new.index)
+        if self.ready is not None:
+            return await self._in_a_pause(conn, now)
         warm = self.warm
         if warm is not None and warm.conn.done.is_set():
             log.warning("AssemblyAI: the next session ended while warming up; trying again")
@@ -127,6 +135,21 @@ class Rollover:
             log.info("AssemblyAI: speakers carried over to the new session: %s", mapping or "none")
             return await self._switch(conn, warm.conn)
         return conn
+
+    async def _in_a_pause(self, conn: Connection, now: float) -> Connection:
+        """The next session once the current one is between turns (or after :data:`PAUSE_WAIT`): a switch in
+        the middle of a turn would cut a word in two, half heard by each session."""
+        assert self.ready is not None
+        new, since = self.ready
+        if new.done.is_set():
+            log.warning("AssemblyAI: the next session ended before the handover; trying again")
+            self.ready = None
+            conn.rollover_at = now + RETRY_AFTER
+            return conn
+        if conn.tracker.has_open_turn and now - since < PAUSE_WAIT:
+            return conn
+        self.ready = None
+        return await self._switch(conn, new)
 
     async def _switch(self, old: Connection, new: Connection) -> Connection:
         await old.terminate()
@@ -158,3 +181,6 @@ class Rollover:
         if self.warm is not None:
             await self.warm.conn.terminate()
             self.warm = None
+        if self.ready is not None:
+            await self.ready[0].terminate()
+            self.ready = None

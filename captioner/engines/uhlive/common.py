@@ -19,10 +19,11 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from captioner.audio.base import AudioChunk
+from captioner.captions.events import Notice
 from captioner.engines.base import Capabilities, EngineFailure, EngineOptions
 from captioner.engines.options import OptionSpec
 from captioner.engines.uhlive.auth import DEFAULT_AUTH_ENDPOINT, check_auth_endpoint
-from captioner.engines.wire.connect import SocketSettings, close_failure, open_websocket
+from captioner.engines.wire.connect import SlowLink, SocketSettings, close_failure, open_websocket
 from captioner.engines.wire.framer import Frame, Framer
 from captioner.engines.wire.logging import websocket_logger
 from captioner.engines.wire.pacer import Pacer, paced
@@ -45,9 +46,9 @@ BYTES_PER_SECOND = SAMPLE_RATE * 2
 FRAME_MS = 100
 FRAME_BYTES = BYTES_PER_SECOND * FRAME_MS // 1000
 DEFAULT_API_URL = "wss://api.uh.live"
-PING_INTERVAL = 15.0
-"""Websocket pings keep the connection alive through silences (the server drops it after 60 s idle)."""
-SOCKET = SocketSettings(open_timeout=15, ping_interval=PING_INTERVAL, close_timeout=5)
+SOCKET = SocketSettings(open_timeout=15, close_timeout=5)
+"""The default heartbeat (a ping every 5 s, :data:`~captioner.engines.wire.connect.HEARTBEAT`) notices a dead link
+within 10 s and keeps the connection alive through silences (the server drops it after 60 s idle)."""
 
 LANGUAGES = ("fr", "en", "es", "de")
 DEFAULT_LANGUAGE = "fr"
@@ -116,7 +117,14 @@ def framed(audio: AsyncIterator[AudioChunk], pacer: Pacer) -> AsyncIterator[Fram
     return paced(Framer(SAMPLE_RATE, FRAME_MS, service=OWNER).frames(audio), pacer)
 
 
-async def open_socket(url: str, what: str, token: str, headers: Mapping[str, str] | None = None) -> ClientConnection:
+async def open_socket(
+    url: str,
+    what: str,
+    token: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    settings: SocketSettings = SOCKET,
+) -> ClientConnection:
     """Connect (see :func:`captioner.engines.wire.connect.open_websocket`); ``url`` and ``headers`` may hold ``token``.
 
     Messages and logs name the URL without its query, and never the token.
@@ -129,7 +137,7 @@ async def open_socket(url: str, what: str, token: str, headers: Mapping[str, str
         rejected=f"{what} did not accept the credentials or token",
         logger=_WS_LOG,
         headers=list((headers or {}).items()),
-        settings=SOCKET,
+        settings=settings,
         secrets=(token,),
     )
 
@@ -174,6 +182,12 @@ async def raise_sender_error(sender: asyncio.Task[None]) -> None:
         error = sender.exception()
         if error is not None:
             raise error
+
+
+def slow_link_notice(slow_link: SlowLink, ws: ClientConnection, what: str, engine_id: str) -> Notice | None:
+    """A notice, once, when the network is too slow for the audio (8 kHz PCM16: 16 kB/s, no cheaper codec used)."""
+    message = slow_link.check(ws, service=what, needs=f"{BYTES_PER_SECOND // 1000} kB/s")
+    return None if message is None else Notice(engine=engine_id, message=message)
 
 
 def closed_failure(exc: ConnectionClosed, what: str, when: str = "") -> EngineFailure:

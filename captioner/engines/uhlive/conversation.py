@@ -44,6 +44,7 @@ from captioner.engines.uhlive import conversation_protocol as protocol
 from captioner.engines.uhlive.auth import access_token, token_client_id
 from captioner.engines.uhlive.common import AUTH_ENDPOINT_OPTION, AVAILABLE, NO_WORD_BOOST_NOTE, OWNER
 from captioner.engines.uhlive.conversation_protocol import COUNTRY_OPTION, MODEL_OPTION, NO_SILENCE_NOTE
+from captioner.engines.wire.connect import SlowLink
 from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.conversation import Conversation, Unknown
 from uhlive.stream.conversation.error import UhliveError
@@ -68,6 +69,8 @@ class UhliveConversationEngine(Engine):
         notes=f"{NO_WORD_BOOST_NOTE}; {NO_SILENCE_NOTE}",
     )
 
+    socket = common.SOCKET
+    """The websocket's heartbeat (it notices a dead link) and timeouts (the tests scale them down)."""
     join_timeout = 15.0
     """Seconds to wait for the reply to ``phx_join``."""
     leave_timeout = 15.0
@@ -81,6 +84,13 @@ class UhliveConversationEngine(Engine):
         self.base_url = common.api_base(options)
         self.auth_url = common.auth_endpoint(options)
         self.speaker = options.extra.get("speaker") or "captioner"
+        self.slow_link = SlowLink()
+        """Says once when the network is too slow for the audio (the tests lower its threshold)."""
+
+    def carry_over(self, previous: Engine) -> None:
+        """A reconnect: the slow network, if it was said, is not said again."""
+        if isinstance(previous, type(self)):
+            self.slow_link = previous.slow_link
 
     @classmethod
     def check_available(cls) -> tuple[bool, str]:
@@ -103,7 +113,7 @@ class UhliveConversationEngine(Engine):
         )
         conversation = Conversation(identifier, f"captioner-{uuid.uuid4().hex[:12]}", self.speaker)
         query = urllib.parse.urlencode({"jwt": token, "vsn": "2.0.0"})
-        ws = await common.open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT, token)
+        ws = await common.open_socket(f"{self.base_url}/socket/websocket?{query}", WHAT, token, settings=self.socket)
         sender: asyncio.Task[None] | None = None
         try:
             timeline = protocol.Timeline(origin_ms=int(time.time() * 1000))
@@ -185,6 +195,9 @@ class UhliveConversationEngine(Engine):
                 timeout = state.leave_deadline - loop.time()
                 if timeout <= 0:
                     raise EngineFailure(f"{WHAT} did not confirm the end of the conversation", retryable=True)
+            notice = common.slow_link_notice(self.slow_link, ws, WHAT, self.id)
+            if notice is not None:
+                yield notice
             try:
                 raw = await asyncio.wait_for(ws.recv(), min(timeout, 1.0))
             except TimeoutError:

@@ -51,8 +51,10 @@ from captioner.engines.uhlive.h2b_protocol import (
     describe,
     parse_event,
     recognition_final,
+    replay_floor,
     session_params,
 )
+from captioner.engines.wire.connect import SlowLink
 from captioner.engines.wire.framer import Frame
 from captioner.engines.wire.pacer import Pacer
 from uhlive.stream.recognition import (
@@ -96,6 +98,8 @@ class UhliveH2BEngine(Engine):
         ),
     )
 
+    socket = common.SOCKET
+    """The websocket's heartbeat (it notices a dead link) and timeouts (the tests scale them down)."""
     open_timeout = 15.0
     """Seconds to wait for each set-up reply (OPENED, PARAMS-SET)."""
     close_timeout = 10.0
@@ -108,6 +112,13 @@ class UhliveH2BEngine(Engine):
         self._params = session_params(options)
         self._override: dict[str, Any] = {}
         self._utterance = 0
+        self.slow_link = SlowLink()
+        """Says once when the network is too slow for the audio (the tests lower its threshold)."""
+
+    def carry_over(self, previous: Engine) -> None:
+        """A reconnect: the slow network, if it was said, is not said again."""
+        if isinstance(previous, type(self)):
+            self.slow_link = previous.slow_link
 
     @classmethod
     def check_available(cls) -> tuple[bool, str]:
@@ -137,7 +148,7 @@ class UhliveH2BEngine(Engine):
     async def stream(self, audio: AsyncIterator[AudioChunk]) -> AsyncIterator[EngineEvent]:
         token = await access_token(self.credentials, self.auth_url)
         _sdk_url, headers = build_connection_request(token)
-        ws = await common.open_socket(f"{self.base_url}/bots", WHAT, token, headers)
+        ws = await common.open_socket(f"{self.base_url}/bots", WHAT, token, headers, settings=self.socket)
         recognizer = Recognizer()
         state = SessionState()
         sender: asyncio.Task[None] | None = None
@@ -193,14 +204,20 @@ class UhliveH2BEngine(Engine):
                 raise EngineFailure(f"Uhlive H2B protocol error: {describe(event)}", retryable=True)
             log.debug("Uhlive H2B event while waiting for %s: %s", kind.__name__, type(event).__name__)
 
-    async def _recognize(self, ws: ClientConnection, recognizer: Recognizer, state: SessionState) -> None:
+    async def _recognize(
+        self, ws: ClientConnection, recognizer: Recognizer, state: SessionState, floor: float = 0.0
+    ) -> float:
         """Start the next recognition and let audio flow into it: first what reached the server after the last
-        result (about a round trip of audio, :meth:`SessionState.replay`), then the live audio."""
+        result (about a round trip of audio, :meth:`SessionState.replay`), then the live audio. Returns the
+        source time the new recognition's audio starts at (its lines cannot start earlier)."""
         await common.send_text(ws, recognizer.recognize(GRAMMAR, **self._override), WHAT)
         state.recognize_at = time.monotonic()
-        for _frame, pcm in state.replay():
+        start = state.sent_until
+        for frame, pcm in state.replay(floor):
+            start = min(start, frame.start)
             await common.send_text(ws, recognizer.send_audio_chunk(pcm), WHAT)
         state.armed.set()
+        return start
 
     async def _send_audio(
         self, ws: ClientConnection, recognizer: Recognizer, audio: AsyncIterator[AudioChunk], state: SessionState
@@ -244,16 +261,18 @@ class UhliveH2BEngine(Engine):
         shown: str | None = None  # line id of the "…" interim on screen
         try:
             while True:
+                notice = common.slow_link_notice(self.slow_link, ws, WHAT, self.id)
+                if notice is not None:
+                    yield notice
                 if recv is None:
                     recv = asyncio.ensure_future(ws.recv())
                 waiting: set[asyncio.Future[Any]] = {recv} if finishing else {recv, done_waiter}
                 timeout = None if deadline is None else max(0.0, deadline - loop.time())
                 done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 if not done:
-                    log.warning("%s did not close the session in time", WHAT)
-                    if shown is not None:
-                        yield Final(line_id=shown, text="", engine=self.id, start=None, end=None)
-                    return
+                    # Its last result may be stuck in a dead link: never end as if everything were final.
+                    # The session captions the audio since the last final again (when it still runs).
+                    raise EngineFailure(f"{WHAT} did not confirm the end of the session in time", retryable=True)
                 if done_waiter in done and not finishing:
                     finishing = True
                     deadline = loop.time() + self.close_timeout
@@ -299,7 +318,9 @@ class UhliveH2BEngine(Engine):
                     if finishing:
                         await common.send_text(ws, recognizer.close(), WHAT)
                     else:
-                        await self._recognize(ws, recognizer, state)  # at once: no audio between the two
+                        # At once: no audio between the two. The next line may start in the audio sent again.
+                        floor = replay_floor(event.completion_cause, self.endpoint_silence())
+                        recognition_from = await self._recognize(ws, recognizer, state, floor)
                     final = recognition_final(
                         event,
                         raw,

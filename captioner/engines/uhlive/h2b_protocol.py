@@ -42,6 +42,8 @@ REPLAY_FRAMES = 20
 """Frames kept for :meth:`SessionState.replay` (2 s of audio: more than any round trip worth replaying)."""
 REPLAY_MARGIN = 0.02
 """Seconds replayed beyond the measured round trip (the answer's own time on the server, scheduling)."""
+REPLAY_FLOOR = 0.5
+"""The most silence :func:`replay_floor` sends again (s)."""
 MIN_UNCLEAR = 0.25
 """Seconds of speech (audio sent from START-OF-INPUT to the result, less the ending silence) below which a
 no-match is taken for a click or a fragment of a word (say, replayed after a reconnect): no line."""
@@ -77,6 +79,22 @@ CONFIDENCE_THRESHOLD = OptionSpec(
 )
 H2B_OPTIONS = (NO_INPUT_TIMEOUT, RECOGNITION_TIMEOUT, CONFIDENCE_THRESHOLD)
 """The H2B advanced options (the settings panel's fields and what ``SET-PARAMS`` gets), limits written once."""
+
+_ENDED_MID_SPEECH = {CompletionCause.SuccessMaxtime, CompletionCause.PartialMatchMaxtime}
+
+
+def replay_floor(cause: CompletionCause | None, silence: float) -> float:
+    """The least audio (s) to send again into the next recognition after one that ended with ``cause``.
+
+    A recognition that ended on ``silence`` seconds of silence (a line complete, no input, no match) ended
+    on audio that is silence: sending half of it again (at most :data:`REPLAY_FLOOR`) cannot repeat a word,
+    and it covers a round trip that grew since it was last measured (a link that became slow mid-session),
+    which would otherwise cut the start of the next line. A recognition cut at its time limit ended in speech:
+    only the measured round trip goes again."""
+    if cause in _ENDED_MID_SPEECH:
+        return 0.0
+    return min(REPLAY_FLOOR, silence / 2)
+
 
 _QUIET = {CompletionCause.NoInputTimeout, CompletionCause.NoMatch, CompletionCause.NoMatchMaxtime}
 _NO_MATCH = {CompletionCause.NoMatch, CompletionCause.NoMatchMaxtime}
@@ -127,16 +145,18 @@ class SessionState:
         """A command's answer came ``round_trip`` seconds after the command went out."""
         self.rtt = max(round_trip, self.rtt * 0.9)
 
-    def replay(self) -> list[tuple[Frame, bytes]]:
+    def replay(self, floor: float = 0.0) -> list[tuple[Frame, bytes]]:
         """The frames to send again right after the next RECOGNIZE, now that a result arrived.
 
         The server ended the recognition half a round trip ago and starts the next one half a round trip
         from now: what it receives meanwhile is not transcribed. That is the audio sent in the last round
         trip (plus one frame for timing), which goes again into the next recognition; its segments are
-        added to the timeline again, since the server counts them twice.
+        added to the timeline again, since the server counts them twice. At least ``floor`` seconds go again
+        (:func:`replay_floor`): the round trip is measured only at commands, and may have grown since.
         """
-        cutoff = time.monotonic() - self.rtt - REPLAY_MARGIN
-        frames = [(frame, pcm) for at, frame, pcm in self.recent if at >= cutoff] if self.rtt > 0 else []
+        window = max(self.rtt + REPLAY_MARGIN if self.rtt > 0 else 0.0, floor)
+        cutoff = time.monotonic() - window
+        frames = [(frame, pcm) for at, frame, pcm in self.recent if at >= cutoff] if window > 0 else []
         self.recent.clear()
         for frame, _pcm in frames:
             self.timeline.extend(frame.segments or ((frame.start, frame.duration),))

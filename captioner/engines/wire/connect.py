@@ -2,7 +2,10 @@
 
 Owns :func:`open_websocket` (the upgrade request with our socket settings and
 the redacting logger, handshake errors mapped to
-:class:`~captioner.engines.base.EngineFailure`), :func:`http_verdict` /
+:class:`~captioner.engines.base.EngineFailure`, an unreachable server worded
+plainly by :func:`unreachable_reason`), the :class:`Heartbeat` that notices a
+dead link within 10 s (:data:`HEARTBEAT`) and :class:`SlowLink`, which says when
+the link is too slow for the audio, :func:`http_verdict` /
 :func:`http_failure` (an HTTP status → retry or not), and :func:`close_failure`
 (a websocket close code → a failure, through a per-vendor table of
 :class:`CloseRule`).
@@ -23,8 +26,12 @@ message; a code a vendor's table does not list is retried.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import json
 import logging
+import os
+import socket
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -123,14 +130,98 @@ def close_failure(
     return EngineFailure(f"{text}{suffix}", retryable=rule.retryable, refused=rule.refused, code=code)
 
 
-@dataclass(frozen=True, slots=True)
+HEARTBEAT = 5.0
+"""Seconds between websocket pings, and the wait for each pong: a dead link is noticed within 10 s.
+
+A healthy link answers a ping within one round trip (well under a second, also with 500 ms of delay each way or a
+link barely faster than the audio), so 5 s never cuts a working connection, and a stall costs at most 10 s of
+captions (they are replayed after the reconnect) instead of the 40 s the websockets default (20 + 20) would."""
+
+
+class Heartbeat(ClientConnection):
+    """A client connection whose heartbeat also notices a dead link while audio is queued for it.
+
+    The websockets keepalive times out only the wait for a pong; sending the ping waits first for the send
+    buffer to drain, which over a stalled link (no FIN, no RST) never happens while audio keeps coming, so
+    the stall went unnoticed. Here the whole ping (sending it, then its pong) must finish within
+    ``ping_timeout``, else the socket is aborted: the reader sees the connection lost (1006) at once.
+    """
+
+    async def keepalive(self) -> None:
+        assert self.ping_interval is not None
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            try:
+                async with asyncio.timeout(self.ping_timeout):
+                    pong = await self.ping()
+                    await pong
+            except TimeoutError:
+                log.warning("no answer to a websocket ping within %.1f s: the link is dead; closing", self.ping_timeout)
+                self.transport.abort()
+                return
+            except ConnectionClosed:
+                return
+
+
+SLOW_LINK = 2.0
+"""A heartbeat round trip longer than this (s) means the audio reaches the service that late: the user is told."""
+
+
+class SlowLink:
+    """Says once when the network is too slow for the audio: nothing fails then, the socket's buffers fill and the
+    captions come later and later. The heartbeat's ping waits behind the audio in those buffers, so its round
+    trip (``ws.latency``) is how late the audio reaches the service."""
+
+    def __init__(self, after: float = SLOW_LINK) -> None:
+        self.after = after
+        self.told = False
+
+    def check(self, ws: object, *, service: str, needs: str, remedy: str = "") -> str | None:
+        """The message to show, the first time the round trip on ``ws`` passes :attr:`after`; else ``None``.
+        ``needs``: the bandwidth the audio needs ("32 kB/s")."""
+        latency = getattr(ws, "latency", 0.0)
+        if self.told or not isinstance(latency, int | float) or latency <= self.after:
+            return None
+        self.told = True
+        return (
+            f"the network is slow: audio takes {latency:.1f} s to reach {service}, so captions come late. "
+            f"The audio needs {needs}{remedy}"
+        )
+
+
+def unreachable_reason(exc: OSError | TimeoutError) -> str:
+    """Why a server could not be reached, in plain words: the name not found, the connection refused…
+
+    asyncio words a refused connection "Connect call failed ('127.0.0.1', 9)": the system's own text for the
+    error number says it plainly ("Connection refused")."""
+    if isinstance(exc, socket.gaierror):
+        return "its name could not be looked up (no network, or a wrong address)"
+    if isinstance(exc, TimeoutError) or exc.errno == errno.ETIMEDOUT:
+        return "no answer in time"
+    if exc.errno:
+        return os.strerror(exc.errno)
+    return exc.strerror or str(exc) or "unknown network error"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SocketSettings:
-    """How a websocket to a vendor is kept: timeouts (s) and pings (they keep idle connections open)."""
+    """How a websocket to a vendor is kept: timeouts (s) and the heartbeat.
+
+    The heartbeat is a websocket ping every ``ping_interval``; a pong not back within ``ping_timeout`` means
+    the link is dead (a stall with no FIN or RST, which TCP alone would not notice for many minutes): the
+    connection is closed and reported lost, so the session reconnects. Pings also keep idle connections open.
+    """
 
     open_timeout: float = 10.0
-    ping_interval: float = 20.0
+    ping_interval: float = HEARTBEAT
+    ping_timeout: float = HEARTBEAT
     close_timeout: float = 2.0
     max_size: int = 2**22
+
+    @property
+    def stall_noticed_within(self) -> float:
+        """The longest a dead link can go unnoticed: a ping just missed, then its pong awaited."""
+        return self.ping_interval + self.ping_timeout
 
 
 DEFAULT_SOCKET = SocketSettings()
@@ -163,9 +254,10 @@ async def open_websocket(
             compression=None,
             max_size=settings.max_size,
             ping_interval=settings.ping_interval,
-            ping_timeout=settings.ping_interval,
+            ping_timeout=settings.ping_timeout,
             close_timeout=settings.close_timeout,
             logger=logger,
+            create_connection=Heartbeat,
         )
     except InvalidStatus as exc:
         resp = exc.response
@@ -178,7 +270,7 @@ async def open_websocket(
             f"{service} handshake failed: {redact(str(exc), hidden)}", retryable=True, code=LOST
         ) from None
     except (OSError, TimeoutError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or "timed out"
+        reason = unreachable_reason(exc)
         raise EngineFailure(
             f"cannot reach {service} at {where}: {redact(reason, hidden)}", retryable=True, code=LOST
         ) from None

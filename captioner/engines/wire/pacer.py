@@ -21,10 +21,14 @@ differently, hence two policies:
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 from captioner.engines.wire.framer import Frame
+
+
+def now() -> float:
+    """The clock every pacer counts on: the running event loop's (monotonic; a simulated clock in tests)."""
+    return asyncio.get_running_loop().time()
 
 
 class Pacer:
@@ -32,14 +36,14 @@ class Pacer:
 
     def __init__(self, anchor: float | None = None, *, resync_after: float | None = None) -> None:
         self.anchor = anchor
-        """``time.monotonic()`` from which audio may flow (``None``: from the first frame)."""
+        """The event loop's time from which audio may flow (``None``: from the first frame)."""
         self.resync_after = resync_after
         """Re-anchor when a frame is this late (s); ``None``: never (the cumulative rule)."""
         self.sent_seconds = 0.0
 
     @classmethod
     def cumulative(cls, anchor: float) -> Pacer:
-        """Total audio sent ≤ time since ``anchor`` (AssemblyAI: since the session began)."""
+        """Total audio sent ≤ time since ``anchor`` (AssemblyAI: since the session began), on the loop's clock."""
         return cls(anchor)
 
     @classmethod
@@ -49,15 +53,15 @@ class Pacer:
 
     async def wait(self) -> None:
         """Sleep until the next frame may leave."""
-        now = time.monotonic()
+        t = now()
         if self.anchor is None:
-            self.anchor = now
+            self.anchor = t
             return
         due = self.anchor + self.sent_seconds
-        if now < due:
-            await asyncio.sleep(due - now)
-        elif self.resync_after is not None and now - due > self.resync_after:
-            self.anchor = now - self.sent_seconds
+        if t < due:
+            await asyncio.sleep(due - t)
+        elif self.resync_after is not None and t - due > self.resync_after:
+            self.anchor = t - self.sent_seconds
 
     def sent(self, seconds: float) -> None:
         """Record ``seconds`` of audio sent."""

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -59,6 +60,8 @@ class FakeAssemblyAI:
         whisper_silence_s: float = 1.0,
         empty_force_endpoint: bool = False,
         refusals: tuple[str, ...] = (),
+        position: Callable[[bytes, int], float | None] | None = None,
+        keep_audio: bool = True,
     ) -> None:
         assert formatting in ("two-message", "in-place")
         self.keys = set(keys)
@@ -78,6 +81,10 @@ class FakeAssemblyAI:
         self.rate_slack = rate_slack
         self.turn_silence_default_ms = turn_silence_default_ms
         self.refusals = list(refusals)
+        self.position = position
+        """Without ``reference_pcm``: where a connection's first frame (PCM16, rate) sits on the source timeline."""
+        self.keep_audio = keep_audio
+        """Keep every connection's audio in ``ConnRecord.audio`` (off for hours of audio)."""
         self.connections: list[ConnRecord] = []
         self.tokens: dict[str, float] = {}  # token -> expiry (unix s)
         self.used_tokens: set[str] = set()
@@ -200,7 +207,7 @@ class FakeAssemblyAI:
             path=parts.path,
             headers={k: v for k, v in ws.request.headers.raw_items()},
             query=query,
-            opened_at=time.monotonic(),
+            opened_at=asyncio.get_running_loop().time(),
         )
         self.connections.append(rec)
         try:

@@ -107,11 +107,11 @@ async def run(fake: FakeAssemblyAI, ws: ServerConnection, rec: ConnRecord, query
     rec.begun = True
     maker = TurnMaker(fake.script, rec, model, fake.shape, config, send)
     inactivity = rec.params.get("inactivity_timeout")
-    last_activity = time.monotonic()
-    t_session = time.monotonic()
+    last_activity = asyncio.get_running_loop().time()
+    t_session = asyncio.get_running_loop().time()
     while True:
         timeout = None
-        now = time.monotonic()
+        now = asyncio.get_running_loop().time()
         if deadline is not None:
             timeout = max(0.0, deadline - now)
         if inactivity is not None:
@@ -120,12 +120,12 @@ async def run(fake: FakeAssemblyAI, ws: ServerConnection, rec: ConnRecord, query
         try:
             data = await asyncio.wait_for(ws.recv(), timeout) if timeout is not None else await ws.recv()
         except TimeoutError:
-            if deadline is not None and time.monotonic() >= deadline - 1e-3:
+            if deadline is not None and asyncio.get_running_loop().time() >= deadline - 1e-3:
                 await close(ws, rec, 3008, "Session Expired: Maximum session duration exceeded")
             else:
                 await close(ws, rec, 3006, "Session terminated: inactivity timeout")
             return
-        last_activity = time.monotonic()
+        last_activity = asyncio.get_running_loop().time()
         if isinstance(data, bytes):
             if not await _audio(fake, ws, rec, maker, data, rate, bytes_per_sample):
                 return
@@ -143,7 +143,7 @@ async def run(fake: FakeAssemblyAI, ws: ServerConnection, rec: ConnRecord, query
         if kind == "Terminate":
             rec.terminate_received = True
             await maker.terminate()
-            audio, session = round(rec.audio_seconds), math.ceil(time.monotonic() - t_session)
+            audio, session = round(rec.audio_seconds), math.ceil(asyncio.get_running_loop().time() - t_session)
             await send({"type": "Termination", "audio_duration_seconds": audio, "session_duration_seconds": session})
             await close(ws, rec, 1000, "")
             return
@@ -176,7 +176,7 @@ async def _audio(
     if not (50.0 - 1e-6 <= ms <= 1000.0 + 1e-6):
         await close(ws, rec, 3007, f"Input duration violation: {ms:.0f} ms. Expected between 50 and 1000 ms")
         return False
-    elapsed = time.monotonic() - rec.opened_at
+    elapsed = asyncio.get_running_loop().time() - rec.opened_at
     if rec.audio_seconds + ms / 1000.0 > elapsed + ms / 1000.0 + fake.rate_slack:
         await close(
             ws,
@@ -195,11 +195,17 @@ async def _audio(
             rec.source_offset = pos / 2 / rate
             rec.source_offset_found = True
         maker.restart_at(rec.source_offset)
+    elif rec.frames == 0 and fake.position is not None:
+        found = fake.position(data, rate)
+        if found is not None:
+            rec.source_offset, rec.source_offset_found = found, True
+        maker.restart_at(rec.source_offset)
     if ref is not None and bytes_per_sample == 2:
         locate(rec, ref, data, rate)
     rec.frames += 1
     rec.frame_ms.append(ms)
-    rec.audio += data
+    if fake.keep_audio:
+        rec.audio += data
     rec.audio_seconds += ms / 1000.0
     for fault in list(fake.faults):
         if fault.connection == rec.index and rec.audio_seconds >= fault.at_audio - 1e-9:
