@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from captioner.audio.base import AudioChunk
+from captioner.engines.base import Engine
 from captioner.session.backlog import Backlog
 
 
@@ -105,3 +106,12 @@ class CatchUp:
             skipped, self.skipping = self.skipping, 0.0
             if self.on_skipped is not None:
                 self.on_skipped(skipped, lag)
+
+
+def catch_up_for(
+    policy: CatchUpPolicy, engine: Engine, on_skipped: Callable[[float, float], None] | None = None
+) -> CatchUp | None:
+    """The catch-up of a cursor feeding ``engine``: ``None`` unless enabled and the engine takes audio at 1×."""
+    if not (policy.enabled and engine.capabilities.realtime_input):
+        return None
+    return CatchUp(policy, lambda: policy.keep(engine.endpoint_silence()), on_skipped)

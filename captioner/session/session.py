@@ -2,36 +2,21 @@
 
 The session owns everything between the source and the transcript:
 
-* a **backlog** of recent audio (bounded), from which each engine session is
-  fed through its own cursor;
-* **retry with backoff** when an engine fails with a retryable error. The new
-  engine session is fed from the end of the last committed caption, so audio
-  captured while disconnected, and speech that had only interim text, is
-  transcribed again: nothing the user said is lost;
-* **live option changes**: ``Engine.update`` when the engine can, otherwise a
-  seamless restart: the old engine is given the end of its audio (and
-  finalises its last words) at the exact block where the new engine starts;
-* **one timeline per transcript**: engines give times on the source's timeline; the session shifts them by
-  its :attr:`Session.offset` (:meth:`~captioner.captions.transcript.Transcript.run_offset`, taken when it
-  starts), so sessions that feed one transcript in turn never go back in time. The first (or only) session
-  of a transcript has offset 0;
+* a **backlog** of recent audio (bounded), from which each engine session is fed through its own cursor;
+* **retry with backoff** (:mod:`~captioner.session.retry`) when an engine fails with a retryable error: the new
+  engine session is fed from the end of the last committed caption, so nothing the user said is lost;
+* **live option changes**: ``Engine.update`` when the engine can, otherwise a seamless restart: the old engine
+  gets the end of its audio (and finalises its last words) at the exact block where the new engine starts;
+* **one timeline per transcript**: times are shifted by :attr:`Session.offset` (ids, speakers and times are
+  given in :mod:`~captioner.session.relabel`), so sessions that feed one transcript never go back in time;
 * the audio device going away and coming back (:meth:`~captioner.audio.base.AudioSource.watch_devices`): a
   retryable :class:`~captioner.captions.events.EngineError` while it is gone (:attr:`Session.device_lost`), a
   :class:`~captioner.captions.events.Notice` and "listening" when capture resumes;
 * audio level, dropped blocks and caption lag, reported as
   :class:`~captioner.captions.events.AudioLevel` events;
-* **catch-up** for engines that take audio at 1× only (``realtime_input``:
-  the cloud engines). After an outage the replayed audio would keep the
-  captions late by the length of the outage for the rest of the session, so
-  while the engine's input is more than :attr:`CatchUpPolicy.behind` behind
-  the newest audio, the cursor skips the middle of long pauses: it still
-  sends the first ``max(min_keep, engine.endpoint_silence() + keep_margin)``
-  seconds of every pause (so the engine ends the line) and the last
-  ``lead_in`` seconds before speech resumes; only chunks below the silence
-  threshold (fixed, raised to follow the recent noise floor) are skipped,
-  never speech. Engines report times on the source timeline through
-  :class:`~captioner.engines.timeline.AudioTimeline`, so skipped audio does
-  not shift captions.
+* **catch-up** for engines that take audio at 1× only (``realtime_input``: the cloud engines): after an outage
+  the cursor skips the middle of long pauses until the engine is live again
+  (:mod:`~captioner.session.catch_up`), never speech, with times kept on the source timeline.
 
 It knows nothing of Qt; views subscribe to the transcript or to ``on_event``.
 """
@@ -44,26 +29,23 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from captioner.audio.base import AudioSource, DeviceChange
 from captioner.captions.events import (
     AudioLevel,
     CaptionEvent,
     EngineError,
-    EngineEvent,
     EngineState,
     Final,
-    Interim,
     Notice,
-    SpeechStarted,
     Status,
-    Word,
 )
 from captioner.captions.transcript import Transcript
 from captioner.engines.base import Engine, EngineFailure, EngineOptions
 from captioner.session.backlog import Backlog, Cursor
-from captioner.session.catch_up import CatchUp, CatchUpPolicy
+from captioner.session.catch_up import CatchUpPolicy, catch_up_for
+from captioner.session.relabel import Relabeller
+from captioner.session.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -72,21 +54,6 @@ FallbackFactory = Callable[[str, EngineOptions], Engine]
 """(engine id, options) -> engine: builds the engine an :class:`EngineFailure` names as its ``fallback``."""
 EventFilter = Callable[[CaptionEvent], CaptionEvent | None]
 """Sees each event before the transcript: the event to apply (possibly changed), or ``None`` to hold it back."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Backoff between reconnect attempts: ``initial``·2ⁿ up to ``maximum`` seconds."""
-
-    initial: float = 0.5
-    maximum: float = 30.0
-    max_attempts: int | None = None
-    """Consecutive failed attempts before giving up (``None``: never give up)."""
-    healthy_after: float = 20.0
-    """An engine session that ran this long resets the backoff."""
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.maximum, self.initial * (2 ** max(0, attempt - 1))))
 
 
 class Session:
@@ -124,9 +91,7 @@ class Session:
         self.event_filter = event_filter
         self.id_prefix = self.transcript.new_run()
         """Every line id of this session starts with it (see :meth:`Transcript.new_run`)."""
-        self.offset = 0.0
-        """Where this session's source time 0 lies on the transcript's timeline (:meth:`Transcript.run_offset`,
-        taken when :meth:`run` starts); every time this session emits is shifted by it."""
+        self._labels = Relabeller(id_prefix=self.id_prefix, speaker=speaker)
         self.catch_up = catch_up if catch_up is not None else CatchUpPolicy()
         self._backlog = Backlog(backlog_seconds, self.catch_up.noise_window)
         self.skipped_seconds = 0.0
@@ -149,6 +114,16 @@ class Session:
     @property
     def engine(self) -> Engine | None:
         return self._engine
+
+    @property
+    def offset(self) -> float:
+        """Where this session's source time 0 lies on the transcript's timeline (:meth:`Transcript.run_offset`,
+        taken when :meth:`run` starts); every time this session emits is shifted by it."""
+        return self._labels.offset
+
+    @offset.setter
+    def offset(self, value: float) -> None:
+        self._labels.offset = value
 
     @property
     def lag(self) -> float:
@@ -275,25 +250,14 @@ class Session:
         except ValueError as exc:  # bad options (a TypeError would be a bug: let it surface)
             raise EngineFailure(str(exc), retryable=False) from exc
 
-    def _catch_up_for(self, engine: Engine) -> CatchUp | None:
-        if not (self.catch_up.enabled and engine.capabilities.realtime_input):
-            return None
-
-        def keep() -> float:
-            return self.catch_up.keep(engine.endpoint_silence())
-
+    def _skipped(self, engine: Engine) -> Callable[[float, float], None]:
         def skipped(seconds: float, lag: float) -> None:
             self.skipped_seconds += seconds
             log.info("catching up: skipped %.2f s of a pause; %.2f s behind live", seconds, lag)
-            self._emit(
-                Status(
-                    engine=engine.id,
-                    state=EngineState.LISTENING,
-                    message=f"catching up: skipped {seconds:.1f} s of silence ({lag:.1f} s behind live)",
-                )
-            )
+            message = f"catching up: skipped {seconds:.1f} s of silence ({lag:.1f} s behind live)"
+            self._emit(Status(engine=engine.id, state=EngineState.LISTENING, message=message))
 
-        return CatchUp(self.catch_up, keep, skipped)
+        return skipped
 
     def _fallback_for(self, engine: Engine, exc: EngineFailure) -> Engine | None:
         """The engine ``exc`` asks to switch to, built and announced; ``None`` to handle ``exc`` as usual."""
@@ -310,40 +274,6 @@ class Session:
         name = replacement.name or replacement.id
         self._emit(Notice(engine=engine.id, message=f"{exc.message} — switched to {name}"))
         return replacement
-
-    def _relabel(self, gen: int, ev: EngineEvent) -> EngineEvent:
-        """The one place line ids are built, ``[r<run>.]<generation>-<engine's own id>``, lines get a speaker, and
-        times move from the source's timeline to the transcript's (``+ offset``).
-
-        ``r<run>.`` numbers the sessions on one transcript (:meth:`Transcript.new_run`), ``generation`` the engine
-        sessions (reconnects, restarts) within this one, so ids stay unique for the life of the transcript. A line
-        the engine did not attribute (no diarisation) is given this session's :attr:`speaker`.
-        """
-        if isinstance(ev, Interim | Final):
-            if ev.speaker is None and self.speaker is not None:
-                ev = dataclasses.replace(ev, speaker=self.speaker)
-            moved = dataclasses.replace(
-                ev,
-                line_id=f"{self.id_prefix}{gen}-{ev.line_id}",
-                start=self._on_timeline(ev.start),
-                end=self._on_timeline(ev.end),
-            )
-            if isinstance(moved, Final) and moved.words and self.offset:
-                words = tuple(
-                    Word(text=w.text, start=round(w.start + self.offset, 3), end=round(w.end + self.offset, 3))
-                    for w in moved.words
-                )
-                moved = dataclasses.replace(moved, words=words)
-            return moved
-        if isinstance(ev, SpeechStarted):
-            line_id = None if ev.line_id is None else f"{self.id_prefix}{gen}-{ev.line_id}"
-            return dataclasses.replace(ev, line_id=line_id, at=self._on_timeline(ev.at))
-        return ev
-
-    def _on_timeline(self, t: float | None) -> float | None:
-        if t is None or not self.offset:
-            return t
-        return round(t + self.offset, 3)
 
     async def _engine_loop(self) -> None:
         attempt = 0
@@ -362,7 +292,7 @@ class Session:
                 self._engine = engine
                 for warning in engine.validate():
                     self._emit(Notice(engine=engine.id, message=warning))
-                cursor = Cursor(self._backlog, start_seq, self._catch_up_for(engine))
+                cursor = Cursor(self._backlog, start_seq, catch_up_for(self.catch_up, engine, self._skipped(engine)))
                 self._cursor = cursor
                 started = time.monotonic()
                 self._restart.clear()
@@ -427,7 +357,7 @@ class Session:
                     return
                 if gave_up:
                     raise EngineFailure(
-                        f"{exc.message} (gave up after {self.retry.max_attempts} attempts)",
+                        f"{exc.message} (gave up after {_attempts(self.retry.max_attempts or 0)})",
                         retryable=False,
                         code=exc.code,
                     )
@@ -465,6 +395,10 @@ class Session:
         async for ev in engine.stream(cursor.__aiter__()):
             if isinstance(ev, Final) and ev.end is not None and cursor is self._cursor:
                 self._committed_until = max(self._committed_until, ev.end)  # source time
-            self._emit(self._relabel(gen, ev))
+            self._emit(self._labels(gen, ev))
         if cursor is self._cursor:
             self._committed_until = max(self._committed_until, cursor.fed_until)
+
+
+def _attempts(n: int) -> str:
+    return "1 attempt" if n == 1 else f"{n} attempts"

@@ -259,7 +259,7 @@ async def test_word_times_move_onto_the_transcript_timeline_too() -> None:
     session = Session(PushSource(), ScriptedEngine, EngineOptions(), transcript=transcript)
     session.offset = transcript.run_offset()
     final = Final(line_id="0", text="a b", engine="e", start=1.0, end=2.0, words=(Word(text="a", start=1.0, end=1.5),))
-    moved = session._relabel(1, final)
+    moved = session._labels(1, final)
     assert isinstance(moved, Final) and (moved.start, moved.end) == (21.0, 22.0)
     assert [(w.start, w.end) for w in moved.words] == [(21.0, 21.5)]
 
