@@ -7,7 +7,7 @@ Every settings object is a frozen dataclass; change one with
 ``dataclasses.replace`` (or :meth:`Settings.with_changes`) and :func:`save` it.
 Unknown keys are ignored and missing keys take defaults, so an older or newer
 file never stops the app from starting. Older schema versions are migrated by
-the functions in ``MIGRATIONS``.
+:mod:`captioner.settings_migration`.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
 
 from captioner import paths
 from captioner.captions.cues import CueLimits
+from captioner.settings_migration import migrate
 
 log = logging.getLogger(__name__)
 
@@ -285,62 +285,6 @@ def merge(base: Settings, theirs: Settings, ours: Settings) -> Settings:
     return result
 
 
-# -- migrations ----------------------------------------------------------------------------------
-
-
-def _object(value: Any) -> dict[str, Any]:
-    """A copy of a JSON object of the file; anything else (a damaged section) counts as empty."""
-    return dict(value) if isinstance(value, dict) else {}
-
-
-def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
-    """v1 kept a flat ``opacity`` and ``font_size`` and a single ``geometry``; v2 nests them."""
-    data = dict(data)
-    appearance = _object(data.get("appearance"))
-    for key in ("font_size", "font_family"):
-        if key in data:
-            appearance.setdefault(key, data.pop(key))
-    if "opacity" in data:
-        appearance.setdefault("background_opacity", data.pop("opacity"))
-    data["appearance"] = appearance
-    if "geometry" in data:
-        overlay = _object(data.get("overlay"))
-        overlay.setdefault("geometry", {"default": data.pop("geometry")})
-        data["overlay"] = overlay
-    data["version"] = 2
-    return data
-
-
-def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
-    """Version 3 made the neural Moonshine engine the offline default. Until then ``local`` (PocketSphinx) was the
-    only offline engine and every settings file named it, chosen or not: move those files to the new default,
-    whose captions are readable (PocketSphinx stays one click away, and is used by itself when Moonshine cannot
-    run). A file that names ``local`` from version 3 on was the user's choice and is kept."""
-    data = dict(data)
-    if data.get("engine", "local") == "local":
-        data["engine"] = "moonshine"
-    # Likewise the caption box's old default opacity (0.6), which let a white window's text run through the
-    # captions: files that kept it get the new, legible default.
-    appearance = data.get("appearance")
-    if isinstance(appearance, dict) and appearance.get("background_opacity") == 0.6:
-        data["appearance"] = {k: v for k, v in appearance.items() if k != "background_opacity"}
-    data["version"] = 3
-    return data
-
-
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
-
-
-def migrate(data: dict[str, Any]) -> dict[str, Any]:
-    version = data.get("version", 1)
-    if not isinstance(version, int):
-        version = 1
-    while version < SCHEMA_VERSION and version in MIGRATIONS:
-        data = MIGRATIONS[version](data)
-        version = data.get("version", version + 1)
-    return data
-
-
 # -- files ---------------------------------------------------------------------------------------
 
 
@@ -389,7 +333,7 @@ def load_checked(path: Path | None = None) -> Loaded:
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
         shown = str(version) if version < 10**6 else "newer"  # a huge number would make the name too long
         return _set_aside(p, f"v{shown}", "the settings were saved by a newer version of Captioner", f"version {shown}")
-    return Loaded(settings=from_dict(Settings, _without_secrets(migrate(data))))
+    return Loaded(settings=from_dict(Settings, _without_secrets(migrate(data, SCHEMA_VERSION))))
 
 
 def _set_aside(p: Path, tag: str, what: str, why: str) -> Loaded:

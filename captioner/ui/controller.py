@@ -5,17 +5,15 @@ settings (audio source, engine from the registry, credentials from the keyring
 or environment), runs it as a task on the qasync loop, and re-emits what
 happens as Qt signals. Widgets never touch audio or engines.
 
-* Word boost, silence threshold, language, endpoint: ``Session.update_options``
-  (applied live when the engine can, otherwise a seamless restart: no audio lost).
-* Engine, source or device: the session is stopped (its last words flushed) and
-  a new one started on the same :class:`~captioner.captions.transcript.Transcript`.
+* Word boost, silence threshold, language, endpoint: ``Session.update_options`` (live, or a seamless restart).
+* Engine, source or device: the session is stopped (its last words flushed) and a new one started on the same
+  :class:`~captioner.captions.transcript.Transcript`.
 * Source "both" (meeting mode, :mod:`captioner.ui.meeting_runner`): two sessions, "You" and "Others", on that
   one transcript; the state text names a source that stopped, lags or reconnects while the other goes on.
 * Every failure becomes an ``error`` signal with what to do next; the app lives on. While a cloud engine
   reconnects, its reason ("cannot reach AssemblyAI at …: its name could not be looked up …") is in the state text,
   whole, and a ``trouble`` signal (one per distinct reason) asks for a notification.
-* The state text names the source and the engine ("Listening · Microphone · Local (offline)"), and says so
-  when the "microphone" is really a monitor of the speakers.
+* The state text names the source and the engine ("Listening · Microphone · Local (offline)").
 * Quitting takes well under a second in every state (:data:`QUIT_TIMEOUT_S`): what the engine has not
   finalised by then is committed as it stands, so the transcript keeps every word shown.
 * The ``change`` signal carries what views show: with ``filter_profanity`` on, profane words masked.

@@ -5,7 +5,7 @@ inside functions and under ``TYPE_CHECKING`` count too), so a cycle cannot hide 
 
 Layers, bottom to top; a module imports only from its own package or from layers below it:
 
-0. ``captioner`` (the version), ``exit_codes``, ``paths``, ``resources``
+0. ``captioner`` (the version), ``exit_codes``, ``paths``, ``resources``, ``settings_migration``
 1. ``audio``, ``captions`` (neither imports the other)
 2. ``engines`` — and inside it, the contract and shared parts (``base``, ``registry``, ``timeline``, ``options``,
    ``wire``) import no engine, and no engine imports another engine
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2] / "captioner"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("captioner", "captioner.exit_codes", "captioner.paths", "captioner.resources"),
+    ("captioner", "captioner.exit_codes", "captioner.paths", "captioner.resources", "captioner.settings_migration"),
     ("captioner.audio", "captioner.captions"),
     ("captioner.engines",),
     ("captioner.secrets", "captioner.settings"),
