@@ -66,10 +66,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STOP_TIMEOUT_S = 3.0
-"""Stop or restart: how long the engine may take to finalise its last words before it is cancelled."""
-QUIT_TIMEOUT_S = 0.5
-"""Quit: the same, with the whole quit kept well under a second."""
+STOP_TIMEOUT_S = 3.0  # stop or restart: how long the engine may take to finalise its last words
+QUIT_TIMEOUT_S = 0.5  # quit: the same, with the whole quit kept well under a second
 
 
 class CaptionController(QObject):
@@ -100,9 +98,7 @@ class CaptionController(QObject):
     ) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.transcript = (
-            transcript if transcript is not None else Transcript(autosave=paths.new_autosave_path(), many_runs=True)
-        )
+        self.transcript = transcript or Transcript(autosave=paths.new_autosave_path(), many_runs=True)
         self.source_override = source
         self.realtime = realtime
         self._engines = dict(engines or {})
