@@ -139,6 +139,10 @@ def main() -> int:
     print(f"{result.passes} passes over the recording, {result.finals} finals by {', '.join(result.engines)}")
     for note in result.notices:
         print(f"notice: {note}")
+    for phase, where, n in result.stall_sites:
+        print(f"stall ({phase}) x{n}: {where}")
+    for phase, n in result.starved.items():
+        print(f"no Python ran for > {STALL_MS:.0f} ms ({phase}) x{n}: the GIL held by native code, or no CPU")
     ok = True
     for target, met, figures in verdicts(result, args.warmup_seconds):
         ok &= met

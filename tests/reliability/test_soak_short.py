@@ -1,12 +1,12 @@
-"""The soak's short CI variant: one minute of the real desktop app captioning a looped recording with Moonshine.
+"""The soak's short CI variant: 40 s of the real desktop app captioning a looped recording with Moonshine.
 
 It runs ``benchmarks/soak.py`` (the one-hour soak's own harness, :mod:`tests.support.soak`) in a child process
-for 60 s of captioning — one pass of the 44 s recording and into the next — with a sample every 10 s, and
-asserts what a minute can show: after the warm-up (the first sample that follows the first final, once
-the autosave is open and the transcript window has its first row) the open file descriptors and the Qt objects
-do not grow; no heartbeat of the event loop is more than 100 ms late once the model has loaded; captions keep
-coming (no gap of 15 s without a final, to the very end) from the default engine itself, not a fallback.
-RSS and the lag's drift need the hour: ``benchmarks/soak.py``.
+for 40 s of captioning of the bundled 10 s Beckett reading (three passes and more) with a sample every 8 s, and asserts
+what that can show: after the warm-up (the first sample that follows the first final, once the autosave is
+open and the transcript window has its first row) the open file descriptors and the Qt objects do not grow
+from pass to pass; no heartbeat of the event loop is more than 100 ms late once the model has loaded (and,
+if one is, where the GUI thread was); captions keep coming (no gap of 10 s without a final, to the very end)
+from the default engine itself, not its fallback. RSS and the lag's drift need the hour: ``benchmarks/soak.py``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ import pytest
 
 from tests.support.repo import REPO
 from tests.support.soak import STALL_MS, SoakResult
-from tests.support.speech import speech_wav
 
-MINUTES = 1.0
-SAMPLE_S = 10.0
-MAX_GAP_S = 15.0
-"""Longest wait for the next final: at the turn of a pass, the pause and the recording's leading silence, then a line
-cut at 8 s of speech, its end-of-speech silence and its decoding (12.5 s measured here)."""
+RECORDING = REPO / "resources" / "samples" / "beckett.wav"
+SECONDS = 40.0
+SAMPLE_S = 8.0
+MAX_GAP_S = 10.0
+"""Longest wait for the next final: a line is cut at 8 s of speech, then its end-of-speech silence and decoding."""
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +40,10 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> SoakResult:
     cmd = [
         sys.executable,
         str(REPO / "benchmarks" / "soak.py"),
-        f"--minutes={MINUTES}",
+        f"--minutes={SECONDS / 60}",
         f"--sample-seconds={SAMPLE_S}",
         f"--warmup-seconds={SAMPLE_S}",
-        f"--wav={speech_wav('two_cities.wav')}",
+        f"--wav={RECORDING}",
         f"--json={out}",
     ]
     env = {**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"}
@@ -66,7 +65,7 @@ def _warm_index(result: SoakResult) -> int:
 
 def test_no_fd_or_qt_object_grows_after_warm_up(soak: SoakResult) -> None:
     warm = _warm_index(soak)
-    assert warm <= 3, f"the first final came only after {soak.samples[warm].t:.0f} s"
+    assert warm <= 2, f"the first final came only after {soak.samples[warm].t:.0f} s"
     base, later = soak.samples[warm], soak.samples[warm + 1 :]
     assert len(later) >= 3
     print(
@@ -84,7 +83,8 @@ def test_no_event_loop_stall_outside_model_loading(soak: SoakResult) -> None:
         f"worst heartbeat lateness {worst:.0f} ms after loading; loading {soak.load_s} s "
         f"(worst stall then {soak.load_stall_max_ms:.0f} ms)"
     )
-    assert sum(s.stalls_over for s in measured) == 0, f"{worst:.0f} ms stall (> {STALL_MS:.0f} ms)"
+    where = [f"{n} x {site}" for phase, site, n in soak.stall_sites if phase == "captioning"]
+    assert sum(s.stalls_over for s in measured) == 0, f"{worst:.0f} ms stall (> {STALL_MS:.0f} ms) at {where}"
 
 
 def test_captions_keep_coming_from_the_default_engine(soak: SoakResult) -> None:
@@ -93,5 +93,5 @@ def test_captions_keep_coming_from_the_default_engine(soak: SoakResult) -> None:
     print(f"{soak.finals} finals, {soak.passes} pass(es); longest wait for a final {max(gaps):.1f} s")
     assert max(gaps) < MAX_GAP_S
     assert soak.engines == ["moonshine"], soak.notices
-    assert soak.passes >= 1
+    assert soak.passes >= 3
     assert not [n for n in soak.notices if "dropped" in n]

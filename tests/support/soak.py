@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.looped_source import LoopedWavSource, looped_opener
+from tests.support.stall_trace import StallTracer
 
 HEARTBEAT_MS = 20
 """The heartbeat timer's interval: a stall is how much later than this a beat comes."""
@@ -65,6 +66,10 @@ class SoakResult:
     engines: list[str] = field(default_factory=list)
     states: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    stall_sites: list[tuple[str, str, int]] = field(default_factory=list)
+    """(phase, where the GUI thread was, stalls): phase ``loading`` or ``captioning``."""
+    starved: dict[str, int] = field(default_factory=dict)
+    """phase → times no Python ran for over 100 ms (the GIL held by native code, or no CPU for the process)."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,7 +79,8 @@ class SoakResult:
         data = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         samples = [Sample(**s) for s in data.pop("samples")]
         lags = [(float(a), float(b)) for a, b in data.pop("lags")]
-        return cls(samples=samples, lags=lags, **data)
+        sites = [(str(p), str(w), int(n)) for p, w, n in data.pop("stall_sites", [])]
+        return cls(samples=samples, lags=lags, stall_sites=sites, **data)
 
 
 def rss_mb() -> float:
@@ -116,18 +122,18 @@ class Heartbeat:
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(HEARTBEAT_MS)
         self.timer.timeout.connect(self._beat)
-        self._last = 0.0
+        self.last = 0.0
         self.max_ms = 0.0
         self.over = 0
 
     def start(self) -> None:
-        self._last = time.monotonic()
+        self.last = time.monotonic()
         self.timer.start()
 
     def _beat(self) -> None:
         now = time.monotonic()
-        late = (now - self._last) * 1000 - HEARTBEAT_MS
-        self._last = now
+        late = (now - self.last) * 1000 - HEARTBEAT_MS
+        self.last = now
         self.max_ms = max(self.max_ms, late)
         if late > STALL_MS:
             self.over += 1
@@ -182,6 +188,8 @@ async def _soak(
     app.controller.caption_event.connect(on_event)
     app.controller.notice.connect(notices.append)
     beat.start()
+    tracer = StallTracer(lambda: beat.last, HEARTBEAT_MS + STALL_MS)
+    tracer.start()
     started = time.monotonic()
     runner = asyncio.ensure_future(app.run())
     await asyncio.sleep(0)
@@ -191,9 +199,11 @@ async def _soak(
     except TimeoutError:
         app.request_quit()
         await runner
+        tracer.stop()
         raise RuntimeError(f"the engine was not listening after {load_timeout_s:.0f} s: {states[-3:]}") from None
     load_s = time.monotonic() - started
     load_stall, _ = beat.take()
+    tracer.phase = "captioning"
     interval_lags.clear()
     roots = [qapp, app.controller, app.feed, app.tray, app.shortcut]
     samples: list[Sample] = []
@@ -233,6 +243,7 @@ async def _soak(
         if runner.done():
             break
     beat.timer.stop()
+    tracer.stop()
     app.request_quit()
     await runner
     return SoakResult(
@@ -245,6 +256,8 @@ async def _soak(
         engines=sorted(engines),
         states=states,
         notices=notices,
+        stall_sites=[(phase, where, n) for (phase, where), n in tracer.sites.most_common()],
+        starved=dict(tracer.starved),
     )
 
 
