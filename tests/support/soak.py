@@ -104,11 +104,12 @@ def qt_object_count(roots: list[Any]) -> int:
     from PySide6.QtWidgets import QApplication
 
     seen: set[int] = set()
-    everything = [*roots, *QApplication.topLevelWidgets(), *QApplication.allWidgets()]
-    for root in everything:
-        for obj in (root, *root.findChildren(QObject)):
+    for root in (*roots, *QApplication.topLevelWidgets()):
+        for obj in (root, *root.findChildren(QObject)):  # findChildren is recursive: every descendant
             if shiboken6.isValid(obj):
                 seen.add(shiboken6.getCppPointer(obj)[0])
+    for widget in QApplication.allWidgets():  # and any widget that is nobody's descendant
+        seen.add(shiboken6.getCppPointer(widget)[0])
     return len(seen)
 
 

@@ -34,10 +34,13 @@ def _short(path: str) -> str:
 
 
 def _where(frame: FrameType | None) -> str:
-    """The innermost frames of ``frame``'s stack as ``file:line function`` (innermost first)."""
+    """The innermost frames of ``frame``'s stack as ``file:line function`` (innermost first; the import system's
+    own frames left out, so that an import shows as the statement that runs it)."""
     parts: list[str] = []
     while frame is not None and len(parts) < FRAMES:
-        parts.append(f"{_short(frame.f_code.co_filename)}:{frame.f_lineno} {frame.f_code.co_name}")
+        name = frame.f_code.co_filename
+        if not name.startswith("<frozen"):
+            parts.append(f"{_short(name)}:{frame.f_lineno} {frame.f_code.co_name}")
         frame = frame.f_back
     return " < ".join(parts)
 
