@@ -5,27 +5,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-import wave
 from pathlib import Path
 
-import numpy as np
-
 from tests.support.looped_source import LoopedWavSource, looped_opener
-
-
-def _wav(path: Path, seconds: float, rate: int = 8000) -> Path:
-    t = np.arange(int(seconds * rate)) / rate
-    pcm = (np.sin(2 * np.pi * 300 * t) * 0.3 * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return path
+from tests.ui.test_level_meter import sine_wav
 
 
 def test_passes_continue_one_timeline_at_real_time(tmp_path: Path) -> None:
-    source_ = LoopedWavSource(_wav(tmp_path / "a.wav", 0.2), 16000, gap_s=0.1)
+    source_ = LoopedWavSource(sine_wav(tmp_path / "a.wav", 0.2, 0.3, rate=8000), 16000, gap_s=0.1)
     got: list[tuple[float, float, float]] = []  # start, end, delivered (since t0)
 
     async def read() -> None:
@@ -51,7 +38,7 @@ def test_passes_continue_one_timeline_at_real_time(tmp_path: Path) -> None:
 
 def test_the_opener_loops_what_the_app_asks_for(tmp_path: Path) -> None:
     opened: list[LoopedWavSource] = []
-    source = looped_opener(opened)(str(_wav(tmp_path / "b.wav", 1.0, rate=48000)), 16000, None, True)
+    source = looped_opener(opened)(str(sine_wav(tmp_path / "b.wav", 1.0, 0.3, rate=48000)), 16000, None, True)
     assert opened == [source]
     assert isinstance(source, LoopedWavSource)
     assert source.sample_rate == 16000
