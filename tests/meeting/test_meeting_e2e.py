@@ -2,13 +2,15 @@
 readers' voices, one as the system audio ("Others"), one into the stand-in microphone ("You").
 
 Clean: every final carries the right speaker and each stream's text matches its recording. Echo: the
-microphone also hears the others (−10 dB, 50–150 ms later, reverb) while you talk over them: no "You" line
-repeats the others, and your words still reach "You" about as well as without the echo.
+microphone also hears the others (−10 dB, 100 ms later in CI — 50–150 ms on request — with reverb) while you
+talk over them: no "You" line repeats the others, and your words still reach "You" about as well as without
+the echo.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -73,7 +75,12 @@ def test_each_final_carries_its_speaker_and_matches_its_recording(clean_run: Mee
     assert not leaked(clean_run)
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.15])
+# One delay from the middle of a room's 50-150 ms in CI (each run plays the 44 s reading at 1x); both ends of
+# the range were run for docs/meeting-mode.md's figures and can be run with CAPTIONER_ECHO_DELAYS=0.05,0.15.
+ECHO_DELAYS = [float(d) for d in os.environ.get("CAPTIONER_ECHO_DELAYS", "0.1").split(",")]
+
+
+@pytest.mark.parametrize("delay", ECHO_DELAYS)
 def test_echo_of_the_others_is_not_captioned_as_you(
     delay: float, clean_run: MeetingRun, meeting_server: PulseServer, tmp_path: Path
 ) -> None:
