@@ -18,8 +18,7 @@ The session owns everything between the source and the transcript:
   the cursor skips the middle of long pauses until the engine is live again
   (:mod:`~captioner.session.catch_up`), never speech, with times kept on the source timeline.
 
-It knows nothing of Qt; views subscribe to the transcript or to ``on_event``.
-"""
+It knows nothing of Qt; views subscribe to the transcript or to ``on_event``."""
 
 from __future__ import annotations
 
@@ -206,7 +205,7 @@ class Session:
         try:
             async for chunk in self.source.chunks():
                 keep_from = self._backlog.next_seq
-                for c in (self._cursor, *self._finishing_cursors()):
+                for c in (self._cursor, *self._old_cursors):
                     if c is not None:
                         keep_from = min(keep_from, c.seq)
                 keep_from = min(keep_from, self._backlog.seq_after(self._committed_until))
@@ -237,9 +236,6 @@ class Session:
                 self._old_cursors.remove(cursor)
 
         return forget
-
-    def _finishing_cursors(self) -> list[Cursor]:
-        return list(self._old_cursors)
 
     def _make_engine(self, options: EngineOptions) -> Engine:
         """Build an engine; invalid options become a non-retryable :class:`EngineFailure`."""
